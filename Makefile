@@ -1,0 +1,38 @@
+# colorlab — two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.colorlab-installed
+
+.PHONY: help venv demo test lab notebooks bench clean
+
+help:
+	@echo "make demo   create .venv if needed, install the kit, run the demo on the embedded sample set"
+	@echo "make test   same environment, run the whole test suite"
+	@echo "make lab    JupyterLab on notebooks/"
+	@echo "make bench  benchmarks (JSON under bench/results/)"
+
+# The environment: created once, re-installed when the dependency files change.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name colorlab --display-name "colorlab (Python 3)" >/dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/colorlab demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf runs .pytest_cache
