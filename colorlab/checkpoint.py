@@ -1,0 +1,80 @@
+"""Checkpoints that can never run code: weights + a JSON config, loaded with ``weights_only=True``.
+
+A checkpoint file holds a plain dict of tensors, numbers and strings:
+``{"format": "colorlab-ckpt-1", "config": <JSON text>, "model": state_dict,
+"opt": optimizer state (optional), "epoch": int}``. The config names the model and its
+arguments (``colorlab.models.create(**config["model"])`` rebuilds it), the working size, the
+normalisation and the prior the model was trained with. A copy of the config is written next
+to it as ``<name>.json`` so people can read it without Python.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .errors import ColorlabError
+
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "atomic_write"]
+
+FORMAT = "colorlab-ckpt-1"
+NORMALIZATION = {"L": "L/50 - 1", "ab": "ab/110"}
+
+
+def atomic_write(path: str | Path, write) -> Path:
+    """Call ``write(tmp_path)`` then rename onto ``path``: readers see the old file or the new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_checkpoint(path: str | Path, model: torch.nn.Module, config: dict, opt_state: dict | None = None,
+                    epoch: int | None = None) -> Path:
+    """Write weights + config atomically to ``path`` (and the config as ``path.with_suffix('.json')``)."""
+    config = dict(config)
+    config.setdefault("normalization", NORMALIZATION)
+    text = json.dumps(config, indent=2, sort_keys=True, default=str)
+    state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
+    blob = {"format": FORMAT, "config": text, "model": state, "epoch": -1 if epoch is None else int(epoch)}
+    if opt_state is not None:
+        blob["opt"] = opt_state
+    path = atomic_write(path, lambda tmp: torch.save(blob, tmp))
+    atomic_write(Path(path).with_suffix(".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """Load the raw checkpoint dict with ``weights_only=True`` and parse its config."""
+    path = Path(path)
+    if not path.is_file():
+        raise ColorlabError(f"{path}: no such checkpoint (train one with `colorlab train` or `make demo`)")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # pickle errors, truncated files, foreign objects refused by weights_only
+        raise ColorlabError(f"{path}: not a readable colorlab checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from e
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise ColorlabError(f"{path}: not a colorlab checkpoint (format {blob.get('format') if isinstance(blob, dict) else type(blob).__name__!r})")
+    blob["config"] = json.loads(blob["config"])
+    return blob
+
+
+def load_checkpoint(path: str | Path, device="cpu") -> tuple[torch.nn.Module, dict]:
+    """Rebuild the model a checkpoint describes and load its weights. Returns ``(model.eval(), config)``."""
+    from .models import create  # late import: models import torchvision backbones
+
+    blob = read_checkpoint(path)
+    cfg = blob["config"]
+    model = create(**cfg["model"])
+    model.load_state_dict(blob["model"])
+    return model.to(device).eval(), cfg

@@ -1,0 +1,156 @@
+"""The ``colorlab`` command: datasets, prepare, demo, train, evaluate, colorize."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ColorlabError
+
+
+def _cmd_datasets(args) -> int:
+    from .data import dataset_status
+    rows = dataset_status()
+    w = max(len(r["name"]) for r in rows)
+    print(f"{'dataset':<{w}}  present  where it looks / how to get it")
+    for r in rows:
+        mark = "yes" if r["present"] else "no "
+        print(f"{r['name']:<{w}}  {mark}      {r['path']}")
+        print(f"{'':<{w}}           {r['how']}")
+    return 0
+
+
+def _cmd_prepare(args) -> int:
+    from .data import prepare
+    p = prepare(args.dataset, root=args.root, split=args.split, size=args.size, n=args.n, seed=args.seed,
+                force=args.force)
+    m = p.meta
+    print(f"prepared {len(p)} images of {args.dataset}/{args.split} at {args.size}x{args.size} in {p.path}"
+          f" (skipped {m.get('skipped', 0)} unreadable, dropped {m.get('gray_dropped', 0)} grayscale)")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from .demo import run_demo
+    run_demo(out_dir=args.out, epochs=args.epochs, n_train=args.n, size=args.size, device=args.device,
+             quick=args.quick)
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from .data import prepare
+    from .stats import prior_for
+    from .train import train_colorizer
+    train = prepare(args.dataset, root=args.root, split="train", size=args.size, n=args.n, seed=args.seed)
+    valid = prepare(args.dataset, root=args.root, split="val", size=args.size, seed=args.seed)
+    prior = prior_for(train) if args.loss != "mse" else None
+    res = train_colorizer(train, valid, model=args.model, loss=args.loss, prior=prior, epochs=args.epochs,
+                          lr=args.lr, bs=args.bs, device=args.device, out_dir=args.out, resume=args.resume,
+                          checkpoint_every=args.checkpoint_every, gallery_every=args.gallery_every, seed=args.seed)
+    print(f"checkpoint: {res.checkpoint}")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from .checkpoint import load_checkpoint
+    from .data import prepare
+    from .evaluate import evaluate
+    from .stats import prior_for
+    models = {}
+    size = None
+    for ck in args.models:
+        net, cfg = load_checkpoint(ck)
+        models[Path(ck).stem if Path(ck).stem != "checkpoint" else Path(ck).parent.name] = net
+        size = size or cfg.get("size", 64)
+    valid = prepare(args.dataset, root=args.root, split="val", size=size)
+    train = prepare(args.dataset, root=args.root, split="train", size=size)
+    table = evaluate(models, valid, prior=prior_for(train), train=train, device=args.device)
+    print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def _cmd_colorize(args) -> int:
+    from .batch import colorize_paths
+    return colorize_paths(args.inputs, args.out, model=args.model, size=args.size, device=args.device)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="colorlab", description="Deep-learning image colorization: a teaching and "
+                                "experimentation kit. Data under $COLORLAB_HOME (default ~/.colorlab).")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("datasets", help="list every dataset, where it looks for it, whether it is present")
+    s.set_defaults(func=_cmd_datasets)
+
+    s = sub.add_parser("prepare", help="decode a dataset once into a uint8 training cache")
+    s.add_argument("dataset")
+    s.add_argument("--root", default=None, help="dataset folder (default: $COLORLAB_HOME/data/<name>)")
+    s.add_argument("--split", default="train")
+    s.add_argument("--size", type=int, default=64)
+    s.add_argument("-n", type=int, default=None, help="patches (sample) or at most this many images")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--force", action="store_true", help="rebuild even if a cache exists")
+    s.set_defaults(func=_cmd_prepare)
+
+    s = sub.add_parser("demo", help="the whole story on the embedded sample set (no download)")
+    s.add_argument("--out", default="runs/demo")
+    s.add_argument("--epochs", type=int, default=None)
+    s.add_argument("-n", type=int, default=None, help="training patches")
+    s.add_argument("--size", type=int, default=64)
+    s.add_argument("--device", default="auto")
+    s.add_argument("--quick", action="store_true", help="a tiny run (seconds) to check the pipeline")
+    s.set_defaults(func=_cmd_demo)
+
+    s = sub.add_parser("train", help="train a colorizer on a prepared dataset")
+    s.add_argument("dataset", nargs="?", default="sample")
+    s.add_argument("--root", default=None)
+    s.add_argument("--model", default="unet")
+    s.add_argument("--loss", default="blend", choices=["mse", "rarity", "blend", "ce"])
+    s.add_argument("--size", type=int, default=64)
+    s.add_argument("-n", type=int, default=None)
+    s.add_argument("--epochs", type=int, default=10)
+    s.add_argument("--lr", type=float, default=3e-3)
+    s.add_argument("--bs", type=int, default=32)
+    s.add_argument("--device", default="auto")
+    s.add_argument("--out", default="runs/train")
+    s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    s.add_argument("--checkpoint-every", type=int, default=1)
+    s.add_argument("--gallery-every", type=int, default=None)
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("evaluate", help="metrics table of checkpoints (+ gray and mean-ab baselines)")
+    s.add_argument("models", nargs="+", help="checkpoint files")
+    s.add_argument("--dataset", default="sample")
+    s.add_argument("--root", default=None)
+    s.add_argument("--device", default="auto")
+    s.set_defaults(func=_cmd_evaluate)
+
+    s = sub.add_parser("colorize", help="colorize photos (files or folders) at their own size")
+    s.add_argument("inputs", nargs="+", help="image files or folders")
+    s.add_argument("--out", required=True, help="output folder")
+    s.add_argument("--model", default=None, help="checkpoint (default: the one `make demo` trained)")
+    s.add_argument("--size", type=int, default=None, help="working size (default: the trained size)")
+    s.add_argument("--device", default="auto")
+    s.set_defaults(func=_cmd_colorize)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except ColorlabError as e:
+        print(f"colorlab: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("colorlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""FusionColorizer — Deep Koalarization (Baldassarre et al.; seeds 001 and 003).
+
+Four parts:
+
+* encoder: 8 3×3 conv + ReLU, stride 2 at layers 1, 3 and 5 → ``(N, encoder_out, H/8, W/8)``;
+* global features: a FROZEN classifier (Inception-ResNet-v2 in the paper; here any
+  torchvision classifier, or the kit's own trained classifier passed as ``backbone=``) sees
+  the gray photo stacked to 3 channels and resized to its input size; its output vector
+  (the 1000 class scores "just before the softmax") is the embedding;
+* fusion: the embedding is repeated over the H/8 × W/8 grid, concatenated to the encoder
+  output, and a 1×1 conv + ReLU maps it to 256 channels;
+* decoder: conv 128, up, conv 64, conv 64, up, conv 32, conv 2 + tanh, up → ``(N, 2, H, W)``.
+
+The issue asks for a 512-channel encoder output; the paper's own table ends at 256
+(its fusion volume has 256 + 1001 = 1257 channels): ``encoder_out=256`` reproduces it.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ..errors import ColorlabError
+from .backbones import backbone_input_size, build_backbone, gray_to_imagenet
+from .base import Colorizer, output_head
+
+__all__ = ["FusionColorizer", "FrozenFeatureExtractor"]
+
+
+def _conv(in_ch: int, out_ch: int, stride: int = 1, kernel_size: int = 3) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride, padding=kernel_size // 2),
+                         nn.ReLU(inplace=True))
+
+
+class FrozenFeatureExtractor(nn.Module):
+    """A classifier used as a fixed global-feature function: normalised L → ``(N, D)`` embedding.
+
+    Its parameters never receive gradients and it always runs in eval mode (BatchNorm
+    statistics and dropout stay as trained), whatever mode the parent model is in.
+    """
+
+    def __init__(self, backbone: nn.Module, input_size: int):
+        super().__init__()
+        self.backbone = backbone.eval().requires_grad_(False)
+        self.input_size = int(input_size)
+        with torch.no_grad():
+            dummy = torch.zeros(1, 1, self.input_size, self.input_size)
+            self.dim = int(self(dummy).shape[1])
+
+    def train(self, mode: bool = True) -> "FrozenFeatureExtractor":
+        self.training = mode
+        self.backbone.eval()
+        return self
+
+    def forward(self, L_norm: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            out = self.backbone(gray_to_imagenet(L_norm, self.input_size))
+        if isinstance(out, (tuple, list)):  # e.g. Inception's (logits, aux) namedtuple
+            out = out[0]
+        return out.flatten(1)
+
+
+class FusionColorizer(Colorizer):
+    """Encoder + frozen global features + fusion + decoder (Deep Koalarization). H, W multiples of 8.
+
+    Args:
+        in_channels: 1 (L) or more; the global-feature extractor always sees channel 0 (L).
+        backbone: a torchvision classifier name (``"inception_v3"``, ``"resnet18"``, …) or an
+            ``nn.Module`` mapping ``(N, 3, S, S)`` ImageNet-normalised images to ``(N, D)``.
+        pretrained: load the backbone's ImageNet weights if they are on disk (never downloads;
+            one warning line and random init otherwise).
+        weights_path: explicit backbone weights file.
+        backbone_size: the backbone's input size S (default: that of its ImageNet weights,
+            224 for a module; smaller is faster and fine for tests).
+        encoder_out: channels of the encoder output (512 per the issue, 256 per the paper).
+        fusion_channels: channels after the 1×1 fusion conv (256).
+        head, n_bins: output head (see :class:`~colorlab.models.base.Colorizer`).
+    """
+
+    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "inception_v3", pretrained: bool = True,
+                 weights_path: str | None = None, backbone_size: int | None = None, encoder_out: int = 512,
+                 fusion_channels: int = 256, head: str = "regression", n_bins: int = 313):
+        if isinstance(backbone, nn.Module):
+            backbone_name = f"<module {type(backbone).__name__}>"
+            size = backbone_size or 224
+        elif isinstance(backbone, str):
+            if backbone.startswith("<module"):
+                raise ColorlabError(f"this FusionColorizer was built around a custom backbone {backbone}; "
+                                    f"pass backbone=<that nn.Module> to rebuild it")
+            backbone_name, size = backbone, backbone_size or backbone_input_size(backbone)
+            backbone = build_backbone(backbone, pretrained=pretrained, weights_path=weights_path)
+        else:
+            raise ColorlabError(f"backbone must be a torchvision model name or an nn.Module, got {type(backbone).__name__}")
+        super().__init__(dict(name="fusion", in_channels=in_channels, backbone=backbone_name, pretrained=pretrained,
+                              weights_path=None if weights_path is None else str(weights_path),
+                              backbone_size=size, encoder_out=encoder_out, fusion_channels=fusion_channels,
+                              head=head, n_bins=n_bins), stride=8)
+        widths = (64, 128, 128, 256, 256, 512, 512, encoder_out)
+        strides = (2, 1, 2, 1, 2, 1, 1, 1)
+        layers, ch = [], in_channels
+        for w, s in zip(widths, strides):
+            layers.append(_conv(ch, w, s))
+            ch = w
+        self.encoder = nn.Sequential(*layers)
+        self.global_features = FrozenFeatureExtractor(backbone, size)
+        self.fusion = _conv(encoder_out + self.global_features.dim, fusion_channels, kernel_size=1)
+        self.decoder = nn.Sequential(
+            _conv(fusion_channels, 128), nn.Upsample(scale_factor=2),
+            _conv(128, 64), _conv(64, 64), nn.Upsample(scale_factor=2),
+            _conv(64, 32), output_head(32, self.head, self.n_bins), nn.Upsample(scale_factor=2),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, in_channels, H, W)`` → ``(N, out_channels, H, W)``."""
+        self.check_input(x)
+        local = self.encoder(x)
+        embed = self.global_features(x[:, :1]).to(local.dtype)
+        grid = embed[:, :, None, None].expand(-1, -1, *local.shape[-2:])
+        return self.decoder(self.fusion(torch.cat([local, grid], dim=1)))

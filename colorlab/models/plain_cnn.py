@@ -1,0 +1,66 @@
+"""PlainCNN — the colorizer of seed 002 (Siswanto & Karnati), after Baldassarre et al.
+
+Stride-2 convolutions instead of pooling on the way down (H → H/8), nearest-neighbour
+upsampling on the way up. At ``base=64`` it is exactly the paper's layer table (Fig. 3):
+3,892,194 parameters — note the count is independent of the input size.
+
+======================  ===========  ==========
+layer                   output       stride
+======================  ===========  ==========
+conv 64, conv 64 /2     64           2
+conv 128, conv 128 /2   128          4
+conv 256, conv 256 /2   256          8
+conv 512, 256, 128      128          8
+up, conv 64             64           4
+up, conv 32, conv 2     2 (tanh)     2
+up                      2            1
+======================  ===========  ==========
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from .base import Colorizer, output_head
+
+__all__ = ["PlainCNN"]
+
+
+def _conv(in_ch: int, out_ch: int, stride: int = 1, batchnorm: bool = False) -> list[nn.Module]:
+    layers = [nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1)]
+    if batchnorm:
+        layers.append(nn.BatchNorm2d(out_ch))
+    return layers + [nn.ReLU(inplace=True)]
+
+
+class PlainCNN(Colorizer):
+    """Plain encoder–decoder CNN (seed 002). Input H, W must be multiples of 8.
+
+    Args:
+        in_channels: 1 (L) or more (e.g. 4 with hints).
+        base: width of the first layer; the others scale with it (64 = the paper).
+        batchnorm: add BatchNorm after every conv (the paper has none).
+        head: ``"regression"`` (2 channels, tanh) or ``"classification"`` (``n_bins`` logits).
+        n_bins: number of ab bins for the classification head.
+    """
+
+    def __init__(self, in_channels: int = 1, base: int = 64, batchnorm: bool = False,
+                 head: str = "regression", n_bins: int = 313):
+        super().__init__(dict(name="plain_cnn", in_channels=in_channels, base=base, batchnorm=batchnorm,
+                              head=head, n_bins=n_bins), stride=8)
+        b, bn = base, batchnorm
+        self.body = nn.Sequential(
+            *_conv(in_channels, b, 1, bn), *_conv(b, b, 2, bn),
+            *_conv(b, 2 * b, 1, bn), *_conv(2 * b, 2 * b, 2, bn),
+            *_conv(2 * b, 4 * b, 1, bn), *_conv(4 * b, 4 * b, 2, bn),
+            *_conv(4 * b, 8 * b, 1, bn), *_conv(8 * b, 4 * b, 1, bn), *_conv(4 * b, 2 * b, 1, bn),
+            nn.Upsample(scale_factor=2), *_conv(2 * b, b, 1, bn),
+            nn.Upsample(scale_factor=2), *_conv(b, b // 2, 1, bn),
+            output_head(b // 2, self.head, self.n_bins),
+            nn.Upsample(scale_factor=2),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, in_channels, H, W)`` → ``(N, out_channels, H, W)``."""
+        self.check_input(x)
+        return self.body(x)

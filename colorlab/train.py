@@ -1,0 +1,148 @@
+"""Training colorizers (and classifiers) through one fastai path.
+
+``train_colorizer`` builds DataLoaders from prepared caches, the model, the loss, a fastai
+``Learner`` with the kit's callbacks (mixed precision on every device, channels_last,
+checkpoints, gallery) and runs ``fit_one_cycle``. Killed runs continue with ``resume=True``.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from fastai.learner import Learner
+from fastai.torch_core import set_seed
+
+from .callbacks import ChannelsLast, CheckpointEvery, DeviceMixedPrecision, GalleryEvery, ResumeAt
+from .checkpoint import read_checkpoint
+from .device import get_device
+from .errors import ColorlabError
+from .loaders import make_dataloaders
+
+__all__ = ["TrainResult", "make_learner", "train_colorizer", "training_callbacks"]
+
+
+@dataclass
+class TrainResult:
+    learn: Learner
+    checkpoint: Path | None
+    history: list[dict] = field(default_factory=list)
+    start_epoch: int = 0
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.learn.model
+
+
+def training_callbacks(mixed_precision: bool = True, channels_last: bool = True) -> list:
+    """The speed callbacks every colorlab Learner gets (bf16 autocast on any device, channels_last)."""
+    cbs = []
+    if mixed_precision:
+        cbs.append(DeviceMixedPrecision())
+    if channels_last:
+        cbs.append(ChannelsLast())
+    return cbs
+
+
+def make_learner(dls, model: torch.nn.Module, loss_func, mixed_precision: bool = True,
+                 channels_last: bool = True, cbs=None, lr: float = 1e-3, metrics=None, path=".") -> Learner:
+    """A fastai Learner with the kit's speed callbacks; use it like any other (``lr_find``, ``fit_one_cycle``)."""
+    model = model.to(dls.device)
+    learn = Learner(dls, model, loss_func=loss_func, lr=lr, metrics=metrics or [], path=path,
+                    cbs=training_callbacks(mixed_precision, channels_last) + list(cbs or []))
+    return learn
+
+
+def _history(learn: Learner) -> list[dict]:
+    names = [n for n in learn.recorder.metric_names[1:-1]]
+    out = []
+    for i, row in enumerate(learn.recorder.values):
+        out.append({"epoch": i + 1, **{n: float(v) for n, v in zip(names, row)}})
+    return out
+
+
+def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None = None, loss: str = "mse",
+                    loss_kwargs: dict | None = None, prior=None, epochs: int = 5, lr: float = 3e-3, bs: int = 32,
+                    device="auto", mixed_precision: bool = True, channels_last: bool = True,
+                    out_dir: str | Path | None = None, checkpoint_every: int = 1, resume: bool = False,
+                    gallery_every: int | None = None, seed: int = 0, progress: bool = True,
+                    extra_cbs=None, augment=None, num_workers: int = 0) -> TrainResult:
+    """Train a colorizer on a prepared cache with ``fit_one_cycle``.
+
+    Args:
+        train, valid: prepared caches (``colorlab.data.prepare``) or uint8 arrays ``(N, H, W, 3)``.
+        model: a registry name (``colorlab.models.MODELS``) or an ``nn.Module`` with a ``.config``.
+        loss: ``"mse"``, ``"rarity"``, ``"blend"`` or ``"ce"`` (see ``colorlab.losses.make_loss``);
+            all but ``"mse"`` need ``prior`` (``colorlab.stats.prior_for(train)``).
+        out_dir: where ``checkpoint.pt`` (+ ``.json``) and galleries go; None keeps nothing on disk.
+        resume: continue from ``out_dir/checkpoint.pt`` (weights, optimizer, epoch), keeping the schedule.
+    Returns:
+        a :class:`TrainResult` with the Learner, the checkpoint path and per-epoch losses.
+    """
+    from .losses import make_loss
+    from .models import create
+
+    set_seed(seed, reproducible=True)
+    dev = get_device(device)
+    dls = make_dataloaders(train, valid, bs=bs, target="ab", device=dev, seed=seed, augment=augment,
+                           num_workers=num_workers)
+    if isinstance(model, str):
+        net = create(model, **(model_kwargs or {}))
+    else:
+        net = model
+    if not hasattr(net, "config"):
+        raise ColorlabError("model must come from colorlab.models.create (it needs a .config to be checkpointed)")
+    head = getattr(net, "head", "regression")
+    if head == "classification" and loss != "ce":
+        raise ColorlabError(f"a classification-head model needs loss='ce', got {loss!r}")
+    loss_func = make_loss(loss, prior=prior, **(loss_kwargs or {}))
+    if hasattr(loss_func, "to"):
+        loss_func = loss_func.to(dev)
+    size = int(dls.train.images.shape[1])
+    config = {
+        "model": net.config, "size": size, "loss": loss, "loss_kwargs": loss_kwargs or {},
+        "prior": None if prior is None else {"grid": getattr(prior, "grid", None),
+                                             "path": str(getattr(prior, "path", "") or "")},
+        "epochs": epochs, "lr": lr, "bs": bs, "seed": seed,
+        "data": getattr(train, "meta", {}).get("dataset") if hasattr(train, "meta") else None,
+    }
+    cbs = list(extra_cbs or [])
+    ckpt = None
+    start = 0
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        ckpt = out_dir / "checkpoint.pt"
+        cbs.append(CheckpointEvery(ckpt, config, every=checkpoint_every))
+        if gallery_every:
+            cbs.append(GalleryEvery(out_dir, every=gallery_every))
+    learn = make_learner(dls, net, loss_func, mixed_precision=mixed_precision, channels_last=channels_last,
+                         cbs=cbs, lr=lr, path=out_dir or ".")
+    if not progress:
+        learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == "ProgressCallback"])
+    if resume:
+        if ckpt is None or not ckpt.exists():
+            warnings.warn(f"resume asked for but no checkpoint at {ckpt}; starting from scratch")
+        else:
+            blob = read_checkpoint(ckpt)
+            if blob["config"]["model"] != net.config:
+                raise ColorlabError(f"{ckpt} holds a different model ({blob['config']['model']['name']}); "
+                                    "use another out_dir or resume=False")
+            net.load_state_dict(blob["model"])
+            learn.create_opt()
+            if "opt" in blob:
+                learn.opt.load_state_dict(blob["opt"])
+            start = int(blob["epoch"])
+            if start >= epochs:
+                return TrainResult(learn, ckpt, [], start)
+            learn.add_cb(ResumeAt(start))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*upsample_bilinear2d_backward_out_cpu.*")
+        learn.fit_one_cycle(epochs, lr, reset_opt=not resume)
+    if resume:
+        learn.remove_cbs([c for c in learn.cbs if isinstance(c, ResumeAt)])
+    history = [h for h in _history(learn) if h["epoch"] > start] if learn.recorder.values else []
+    if out_dir is not None:
+        (out_dir / "history.json").write_text(json.dumps(history, indent=2))
+    return TrainResult(learn, ckpt, history, start)

@@ -1,0 +1,114 @@
+"""Figures about the Lab split: channels, training patches, gray / predicted / truth galleries."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..checkpoint import atomic_write
+from ..color import denormalize_ab, denormalize_l, lab_to_rgb, rgb_to_lab
+
+__all__ = ["ab_channel_rgb", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
+
+
+def _plt():
+    import matplotlib.pyplot as plt  # headless machines pick the Agg backend by themselves
+    return plt
+
+
+def to_hwc(rgb) -> np.ndarray:
+    """(3, H, W) float tensor in [0, 1] or (H, W, 3) uint8 array → (H, W, 3) array for imshow."""
+    if isinstance(rgb, torch.Tensor):
+        t = rgb.detach().float().cpu()
+        if t.dim() == 3 and t.shape[0] == 3:
+            t = t.permute(1, 2, 0)
+        arr = t.numpy()
+        return arr / 255.0 if rgb.dtype == torch.uint8 else arr.clip(0, 1)
+    arr = np.asarray(rgb)
+    return arr / 255.0 if arr.dtype == np.uint8 else arr
+
+
+def ab_channel_rgb(lab: torch.Tensor, channel: int, L: float = 65.0) -> torch.Tensor:
+    """Show one of a/b in its own colours: Lab ``(L, a, 0)`` or ``(L, 0, b)`` at constant lightness."""
+    out = torch.zeros_like(lab)
+    out[..., 0, :, :] = L
+    out[..., channel, :, :] = lab[..., channel, :, :]
+    return lab_to_rgb(out)
+
+
+def channels_figure(images: np.ndarray, names=None):
+    """One row per photo: colour, L (gray), a (green–red), b (blue–yellow). ``images``: uint8 (N, H, W, 3)."""
+    plt = _plt()
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    lab = rgb_to_lab(x)
+    n = len(images)
+    fig, axes = plt.subplots(n, 4, figsize=(10, 2.6 * n), squeeze=False)
+    titles = ["colour", "L (lightness, the input)", "a (green ↔ red)", "b (blue ↔ yellow)"]
+    for i in range(n):
+        panels = [x[i].float() / 255, lab[i, 0] / 100, ab_channel_rgb(lab[i], 1), ab_channel_rgb(lab[i], 2)]
+        for j, p in enumerate(panels):
+            ax = axes[i, j]
+            if j == 1:
+                ax.imshow(p.numpy(), cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(to_hwc(p))
+            ax.set_xticks([]), ax.set_yticks([])
+            if i == 0:
+                ax.set_title(titles[j], fontsize=9)
+        if names is not None:
+            axes[i, 0].set_ylabel(names[i], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def patch_grid(images: np.ndarray, cols: int = 8, title: str | None = None):
+    """A grid of training patches (uint8 (N, H, W, 3))."""
+    plt = _plt()
+    n = len(images)
+    rows = max(1, (n + cols - 1) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.2), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(images[k])
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def gallery_figure(L_norm: torch.Tensor, pred_ab: torch.Tensor, true_ab: torch.Tensor | None = None,
+                   title: str | None = None, labels=("gray input", "predicted", "truth")):
+    """Columns gray / predicted / truth for a batch. Inputs normalised: L (N,1,H,W), ab (N,2,H,W)."""
+    plt = _plt()
+    L = denormalize_l(L_norm.detach().float().cpu())
+    pred = lab_to_rgb(torch.cat([L, denormalize_ab(pred_ab.detach().float().cpu())], 1))
+    cols = [L.repeat(1, 3, 1, 1) / 100, pred]
+    if true_ab is not None:
+        cols.append(lab_to_rgb(torch.cat([L, denormalize_ab(true_ab.detach().float().cpu())], 1)))
+    n = L.shape[0]
+    fig, axes = plt.subplots(len(cols), n, figsize=(1.6 * n, 1.7 * len(cols)), squeeze=False)
+    for r, col in enumerate(cols):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(to_hwc(col[c]))
+            ax.set_xticks([]), ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(labels[r], fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Save a figure atomically as PNG and close it."""
+    plt = _plt()
+    path = atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight"))
+    plt.close(fig)
+    return path
+
+
+def save_gallery(path, L_norm, pred_ab, true_ab=None, title=None) -> Path:
+    return save_figure(gallery_figure(L_norm, pred_ab, true_ab, title=title), path)
