@@ -1,6 +1,6 @@
 """One place that decides where tensors live.
 
-Everything in the kit asks :func:`get_device` instead of calling ``.cuda()``, so the same
+Everything in the kit asks :func:`get_device` instead of hard-coding a GPU, so the same
 code runs on a laptop CPU, an Apple GPU (MPS) and one or several NVIDIA GPUs.
 """
 from __future__ import annotations
