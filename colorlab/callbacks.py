@@ -88,7 +88,7 @@ class ResumeAt(Callback):
     def before_epoch(self):
         self.learn.skipping_epoch = self.epoch < self.start
         if self.learn.skipping_epoch:
-            self.learn.train_iter += self.n_iter
+            self.learn.train_iter += len(self.dls.train)
             self.learn.pct_train += 1.0 / self.n_epoch
             raise CancelEpochException
 

@@ -39,6 +39,23 @@ def atomic_write(path: str | Path, write) -> Path:
     return path
 
 
+def plain(obj):
+    """Recursively turn fastcore ``L``s, tuples and numpy scalars into lists, dicts, numbers and tensors.
+
+    ``torch.load(weights_only=True)`` accepts only plain containers, so fastai's optimizer state
+    (lists of ``L``) is flattened to these before it is saved.
+    """
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu")
+    if isinstance(obj, dict):
+        return {str(k) if not isinstance(k, (int, str)) else k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) or type(obj).__name__ == "L":
+        return [plain(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return obj.item()
+    return obj
+
+
 def save_checkpoint(path: str | Path, model: torch.nn.Module, config: dict, opt_state: dict | None = None,
                     epoch: int | None = None) -> Path:
     """Write weights + config atomically to ``path`` (and the config as ``path.with_suffix('.json')``)."""
@@ -48,7 +65,7 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, config: dict, opt_
     state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
     blob = {"format": FORMAT, "config": text, "model": state, "epoch": -1 if epoch is None else int(epoch)}
     if opt_state is not None:
-        blob["opt"] = opt_state
+        blob["opt"] = plain(opt_state)
     path = atomic_write(path, lambda tmp: torch.save(blob, tmp))
     atomic_write(Path(path).with_suffix(".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
     return path

@@ -169,8 +169,12 @@ def open_rgb(path: PathLike, draft: int | None = None) -> Image.Image:
         im = Image.open(p)
     except UnidentifiedImageError:
         raise ColorlabError(_explain_unidentified(p, head)) from None
-    except Image.DecompressionBombError as e:
-        raise ColorlabError(f"{p}: absurd image dimensions, refused as a possible decompression bomb ({e})") from None
+    except Image.DecompressionBombError:
+        fmt = _sniff(head)
+        size = _header_size(fmt, head) if fmt else None
+        dims = f" {size[0]}x{size[1]}" if size else ""
+        raise ColorlabError(f"{p}: absurd image dimensions{dims}, over Pillow's decompression-bomb limit of "
+                            f"{2 * Image.MAX_IMAGE_PIXELS} pixels") from None
     except (OSError, SyntaxError, ValueError, struct.error) as e:
         raise ColorlabError(f"{p}: corrupt image file ({e})") from None
     try:

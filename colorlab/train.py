@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import fastai.callback.schedule  # noqa: F401  (patches Learner.fit_one_cycle and lr_find)
 from fastai.learner import Learner
 from fastai.torch_core import set_seed
+from fastcore.foundation import L
 
 from .callbacks import ChannelsLast, CheckpointEvery, DeviceMixedPrecision, GalleryEvery, ResumeAt
 from .checkpoint import read_checkpoint
@@ -121,6 +123,7 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
                          cbs=cbs, lr=lr, path=out_dir or ".")
     if not progress:
         learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == "ProgressCallback"])
+        learn.logger = lambda *a, **k: None
     if resume:
         if ckpt is None or not ckpt.exists():
             warnings.warn(f"resume asked for but no checkpoint at {ckpt}; starting from scratch")
@@ -132,7 +135,7 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
             net.load_state_dict(blob["model"])
             learn.create_opt()
             if "opt" in blob:
-                learn.opt.load_state_dict(blob["opt"])
+                learn.opt.load_state_dict({"state": blob["opt"]["state"], "hypers": L(blob["opt"]["hypers"])})
             start = int(blob["epoch"])
             if start >= epochs:
                 return TrainResult(learn, ckpt, [], start)

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 from torch.utils.data import Dataset
 
 from ..config import data_root
@@ -28,7 +28,11 @@ def fit_square(im: Image.Image, size: int | None) -> Image.Image:
     """Resize so the shorter side is ``size``, then centre-crop to ``size x size``."""
     if size is None or im.size == (size, size):
         return im
-    return ImageOps.fit(im, (size, size), method=Image.Resampling.BICUBIC, reducing_gap=3.0)
+    w, h = im.size
+    side = min(w, h)
+    left, top = (w - side) / 2, (h - side) / 2
+    return im.resize((size, size), Image.Resampling.BICUBIC, box=(left, top, left + side, top + side),
+                     reducing_gap=3.0)
 
 
 def to_tensor(rgb: np.ndarray | Image.Image) -> torch.Tensor:

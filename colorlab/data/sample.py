@@ -47,22 +47,25 @@ class SamplePhoto:
         return None
 
 
-_SKIMAGE = "public domain / CC0 (scikit-image data)"
 SAMPLE_PHOTOS: tuple[SamplePhoto, ...] = (
-    SamplePhoto("astronaut", "skimage", "data/astronaut.png", _SKIMAGE, "NASA, Eileen Collins"),
-    SamplePhoto("chelsea", "skimage", "data/chelsea.png", _SKIMAGE, "Stefan van der Walt"),
-    SamplePhoto("coffee", "skimage", "data/coffee.png", _SKIMAGE, "Rachel Michetti"),
-    SamplePhoto("rocket", "skimage", "data/rocket.jpg", _SKIMAGE, "SpaceX (public domain)"),
-    SamplePhoto("retina", "skimage", "data/retina.jpg", _SKIMAGE, "Häggström, Mikael (CC0)"),
-    SamplePhoto("hubble_deep_field", "skimage", "data/hubble_deep_field.jpg", _SKIMAGE, "NASA / STScI"),
-    SamplePhoto("immunohistochemistry", "skimage", "data/ihc.png", _SKIMAGE, "Gabriel Landini (CC0)"),
-    SamplePhoto("stereo_motorcycle", "skimage", "data/motorcycle_left.png", _SKIMAGE,
-                "Middlebury stereo dataset 2014, Scharstein et al. (no known restrictions)"),
-    SamplePhoto("china", "sklearn", "datasets/images/china.jpg", "CC-BY 2.0", "danielbuechele (Flickr)"),
-    SamplePhoto("flower", "sklearn", "datasets/images/flower.jpg", "CC-BY 2.0", "vultilion (Flickr)"),
+    SamplePhoto("astronaut", "skimage", "data/astronaut.png", "public domain",
+                "NASA Great Images database (Eileen Collins)"),
+    SamplePhoto("chelsea", "skimage", "data/chelsea.png", "CC0", "Stefan van der Walt"),
+    SamplePhoto("coffee", "skimage", "data/coffee.png", "CC0", "Rachel Michetti, courtesy of Pikolo Espresso Bar"),
+    SamplePhoto("rocket", "skimage", "data/rocket.jpg", "public domain", "SpaceX (DSCOVR launch on Falcon 9)"),
+    SamplePhoto("retina", "skimage", "data/retina.jpg", "CC0 1.0", "Mikael Häggström, Wikimedia Commons"),
+    SamplePhoto("hubble_deep_field", "skimage", "data/hubble_deep_field.jpg", "public domain", "NASA, HubbleSite"),
+    SamplePhoto("immunohistochemistry", "skimage", "data/ihc.png", "no known copyright restrictions",
+                "Center for Microscopy And Molecular Imaging (CMMI)"),
+    SamplePhoto("stereo_motorcycle", "skimage", "data/motorcycle_left.png", "no known restrictions",
+                "Middlebury 2014 stereo benchmark (Nesic, Westling, Wang, Kitajima, Krathwohl, Scharstein)"),
+    SamplePhoto("china", "sklearn", "datasets/images/china.jpg", "CC-BY 2.0", "danielbuechele on Flickr"),
+    SamplePhoto("flower", "sklearn", "datasets/images/flower.jpg", "CC-BY 2.0", "vultilion on Flickr"),
     SamplePhoto("grace_hopper", "matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "public domain",
-                "US Navy / Naval History and Heritage Command"),
+                "U.S. Navy (Grace Hopper portrait)"),
 )
+
+_DECODED: dict[Path, Image.Image] = {}
 
 #: Held-out photos: the ``val`` split. Natural, colourful scenes not seen in training.
 SAMPLE_VAL_PHOTOS: tuple[str, ...] = ("chelsea", "coffee", "flower")
@@ -124,9 +127,12 @@ class SampleDataset(Dataset):
         self._photos: list[Image.Image] | None = None
 
     def photos(self) -> list[Image.Image]:
-        """The decoded photos (RGB), read once per process."""
+        """The decoded photos (RGB), read once per process (about 15 MB for all of them)."""
         if self._photos is None:
-            self._photos = [open_rgb(p) for p in self.paths]
+            for p in self.paths:
+                if p not in _DECODED:
+                    _DECODED[p] = open_rgb(p)
+            self._photos = [_DECODED[p] for p in self.paths]
         return self._photos
 
     def _crop_box(self, index: int) -> tuple[int, tuple[int, int, int, int]]:

@@ -1,0 +1,87 @@
+"""Datasets for colorization, all behind one torchvision-style interface.
+
+``get_dataset(name, root=None, split="train", size=64, download=False, ...)`` returns a
+torch Dataset whose items are ``(uint8 RGB tensor (3, size, size), int label)``; Lab is
+computed later, on the batch's device. ``prepare(name, ...)`` decodes a dataset once into a
+uint8 memory-mapped cache (:class:`Prepared`) that training reads from.
+
+=================  ===================================================================
+``sample``         built in, offline: 11 photos shipped inside scikit-image, scikit-learn
+                   and matplotlib, cut into random patches at several zooms; ``val`` is
+                   3 held-out photos (chelsea, coffee, flower) never used for training.
+``tiny-imagenet``  Tiny ImageNet 200 (64x64, 100k train / 10k val; some photos are gray).
+``flowers102``     Oxford Flowers 102 with the official 1020 / 1020 / 6149 splits.
+``tf-flowers``     TensorFlow ``flower_photos`` (5 classes, 3670 photos; 90/10 hash split).
+``places365``      Places365-Standard small images (256x256, 365 scene categories).
+``folder``         your own photos: any folder, searched recursively, sub-folders = classes.
+=================  ===================================================================
+
+Each loader reads the dataset's real on-disk layout under ``root`` (default
+``colorlab.config.data_root() / <folder>``); missing or incomplete data raises one
+:class:`~colorlab.errors.ColorlabError` naming what is missing, the expected layout and how
+to get it. Nothing touches the network unless ``download=True``. ``dataset_status()`` lists
+what is present. Layouts, licences and checksums: ``datasets/<name>/README.md``.
+"""
+from __future__ import annotations
+
+import inspect
+
+from ..errors import ColorlabError
+from .base import PhotoDataset
+from .flowers import Flowers102, TFFlowers
+from .folder import PhotoFolder
+from .gray import GRAY_AB_THRESHOLD, ab_spread, is_gray
+from .places import Places365
+from .prepare import Prepared, load_prepared, prepare
+from .sample import SAMPLE_PHOTOS, SAMPLE_VAL_PHOTOS, SampleDataset, sample_photos
+from .status import dataset_status, format_status
+from .tiny_imagenet import TinyImageNet
+
+__all__ = [
+    "DATASETS", "get_dataset", "dataset_class", "prepare", "load_prepared", "Prepared", "dataset_status",
+    "format_status", "sample_photos", "SAMPLE_PHOTOS", "SAMPLE_VAL_PHOTOS", "ab_spread", "is_gray",
+    "GRAY_AB_THRESHOLD", "PhotoDataset", "SampleDataset", "TinyImageNet", "Flowers102", "TFFlowers",
+    "Places365", "PhotoFolder",
+]
+
+#: name → dataset class, in the order notebooks list them.
+DATASETS: dict[str, type] = {
+    "sample": SampleDataset,
+    "tiny-imagenet": TinyImageNet,
+    "flowers102": Flowers102,
+    "tf-flowers": TFFlowers,
+    "places365": Places365,
+    "folder": PhotoFolder,
+}
+
+
+def dataset_class(name: str) -> type:
+    """The class behind a dataset name (case, ``_`` and ``-`` are ignored: ``Tiny_ImageNet`` works)."""
+    if not isinstance(name, str):
+        raise ColorlabError(f"dataset name must be a string, got {type(name).__name__}")
+    wanted = name.lower().replace("_", "").replace("-", "").replace(" ", "")
+    for key, cls in DATASETS.items():
+        if key.replace("-", "") == wanted:
+            return cls
+    raise ColorlabError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def get_dataset(name: str, root=None, split: str = "train", size: int | None = 64, download: bool = False, **kw):
+    """A dataset by name: ``(uint8 tensor (3, size, size), int label)`` items.
+
+    Args:
+        name: one of :data:`DATASETS`.
+        root: the data folder (or its parent); default ``data_root() / <folder>``.
+        split: ``train`` / ``val`` for all; also ``test`` (tiny-imagenet, flowers102) and
+            ``all`` (sample, tf-flowers, folder).
+        size: side of the square items (shorter side resized, centre crop).
+        download: allowed to fetch missing data (nothing else touches the network).
+        **kw: dataset options: ``transform``; sample: ``n``, ``seed``, ``zooms``;
+            tf-flowers / folder: ``val_fraction``, ``split_seed``.
+    """
+    cls = dataset_class(name)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "root", "split", "size", "download"}
+    unknown = sorted(set(kw) - accepted)
+    if unknown:
+        raise ColorlabError(f"{cls.name}: unknown option(s) {', '.join(unknown)}; it accepts {', '.join(sorted(accepted))}")
+    return cls(root=root, split=split, size=size, download=download, **kw)

@@ -1,0 +1,72 @@
+"""Places365-Standard, small (256x256) images: 365 scene categories, 1.8M train / 36.5k val."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ColorlabError
+from .base import PhotoDataset
+
+__all__ = ["Places365"]
+
+
+class Places365(PhotoDataset):
+    """Places365-Standard (small images) in its original layout; splits ``train`` and ``val``.
+
+    Train images live in ``data_256/`` (the official archive) or ``data_256_standard/`` (the
+    name torchvision extracts to); both are accepted. ``download=True`` delegates to
+    :class:`torchvision.datasets.Places365` (``small=True``) — the train archive is 24 GB.
+    """
+
+    name = "places365"
+    title = "Places365-Standard"
+    folder = "places365"
+    splits = ("train", "val")
+    layout = ("places365/{categories_places365.txt, places365_train_standard.txt, places365_val.txt, "
+              "data_256/ (or data_256_standard/) <letter>/<category>/*.jpg, val_256/*.jpg}")
+    how_to_get = ("get_dataset('places365', download=True) or download filelist_places365-standard.tar, "
+                  "train_256_places365standard.tar and val_256.tar from http://data.csail.mit.edu/places/places365/")
+    _LISTS = {"train": "places365_train_standard.txt", "val": "places365_val.txt"}
+
+    @classmethod
+    def is_present(cls, root: Path) -> bool:
+        return (root / "categories_places365.txt").is_file() and (
+            (root / "val_256").is_dir() or cls._train_dir(root) is not None)
+
+    @staticmethod
+    def _train_dir(root: Path) -> Path | None:
+        for name in ("data_256", "data_256_standard"):
+            if (root / name).is_dir():
+                return root / name
+        return None
+
+    def _download(self) -> None:
+        from torchvision.datasets import Places365 as TVPlaces365
+        split = "train-standard" if self.split == "train" else "val"
+        TVPlaces365(root=str(self.root), split=split, small=True, download=True)
+
+    def _scan(self):
+        categories = self.root / "categories_places365.txt"
+        file_list = self.root / self._LISTS[self.split]
+        self._require(categories, file_list)
+        classes = []
+        for line in categories.read_text().splitlines():
+            if line.strip():
+                path, idx = line.rsplit(maxsplit=1)
+                if int(idx) != len(classes):
+                    raise ColorlabError(f"{self.title}: {categories} is out of order at line {len(classes) + 1}")
+                classes.append(path.strip("/").split("/", 1)[-1])  # "/a/airfield" -> "airfield"
+        if self.split == "train":
+            images = self._train_dir(self.root)
+            if images is None:
+                raise ColorlabError(f"{self.title}: missing {self.root / 'data_256'} (or data_256_standard) — "
+                                    f"expected layout: {self.layout}; to get it: {self.how_to_get}")
+        else:
+            images = self.root / "val_256"
+            self._require(images)
+        samples = []
+        for line in file_list.read_text().splitlines():
+            if line.strip():
+                rel, idx = line.rsplit(maxsplit=1)
+                samples.append((images / rel.lstrip("/"), int(idx)))
+        self._require_listed(samples)
+        return samples, classes

@@ -1,0 +1,275 @@
+"""Decode once, train many times: the prepared uint8 cache.
+
+``prepare(name, ...)`` reads each photo once, fits it to ``size x size`` and streams it
+into a cache folder::
+
+    <cache_root>/<dataset>-<split>-<size>px-n<n>-seed<seed>-<hash>/
+        images.u8     raw uint8, shape (N, size, size, 3) — opened as a read-only np.memmap
+        labels.npy    int64 (N,), -1 when the dataset has no labels
+        sources.txt   where item i came from (a relative path, or photo@x,y+side for the sample set)
+        index.json    dataset, split, size, n, seed, shape, classes, counts (skipped, gray_dropped)...
+
+The folder name holds a hash of every argument, so re-running with the same arguments
+reuses the cache at once. It is built under a hidden temporary name and renamed into place
+only when complete, so an interrupted prepare never leaves a cache that looks finished.
+Unreadable photos are skipped and counted; gray photos are dropped (``drop_gray``) and counted.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+
+from ..config import cache_root
+from ..errors import ColorlabError
+from .gray import GRAY_AB_THRESHOLD, is_gray
+
+__all__ = ["prepare", "load_prepared", "Prepared", "FORMAT_VERSION"]
+
+#: Bumped whenever the cache layout or the way photos are fitted changes.
+FORMAT_VERSION = 1
+_IMAGES, _LABELS, _SOURCES, _INDEX = "images.u8", "labels.npy", "sources.txt", "index.json"
+
+
+class Prepared(Dataset):
+    """A prepared cache: a torch Dataset of ``(uint8 tensor (3, H, W), int label)``.
+
+    Attributes:
+        path: the cache folder (other modules may keep derived files here, e.g. an ab prior).
+        images: read-only ``np.memmap`` uint8 ``(N, H, W, 3)``.
+        labels: int64 ``(N,)``, -1 when unlabeled.
+        classes: class names (``[]`` when the dataset has no labels).
+        meta: the contents of ``index.json``.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._open()
+
+    def _open(self) -> None:
+        index = self.path / _INDEX
+        if not index.is_file():
+            raise ColorlabError(f"{self.path}: not a prepared cache (no {_INDEX}); run colorlab.data.prepare(...)")
+        try:
+            self.meta = json.loads(index.read_text())
+        except (OSError, ValueError) as e:
+            raise ColorlabError(f"{index}: unreadable cache index ({e}); prepare again with force=True") from None
+        if not self.meta.get("complete") or self.meta.get("format") != FORMAT_VERSION:
+            raise ColorlabError(f"{self.path}: incomplete or outdated cache; prepare again with force=True")
+        shape = tuple(self.meta["shape"])
+        images = self.path / _IMAGES
+        expected = int(np.prod(shape))
+        if not images.is_file() or images.stat().st_size != expected:
+            raise ColorlabError(f"{images}: cache data is missing or has the wrong size "
+                                f"(expected {expected} bytes for {shape}); prepare again with force=True")
+        self.images = np.memmap(images, dtype=np.uint8, mode="r", shape=shape)
+        self.labels = np.load(self.path / _LABELS)
+        self.classes = list(self.meta.get("classes", []))
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        x = torch.from_numpy(np.array(self.images[index])).permute(2, 0, 1).contiguous()
+        return x, int(self.labels[index])
+
+    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """Many items at once: ``uint8 (B, 3, H, W)`` and int64 labels ``(B,)``, one memmap read."""
+        idx = np.asarray(indices, dtype=np.int64)
+        x = torch.from_numpy(np.ascontiguousarray(self.images[idx])).permute(0, 3, 1, 2)
+        return x, torch.from_numpy(self.labels[idx].copy())
+
+    @property
+    def size(self) -> int:
+        return int(self.meta["size"])
+
+    @property
+    def sources(self) -> list[str]:
+        """Where each item came from, one string per item."""
+        return (self.path / _SOURCES).read_text(encoding="utf-8").splitlines()
+
+    def __getstate__(self):  # DataLoader workers re-open the memmap instead of pickling its data
+        return {"path": self.path}
+
+    def __setstate__(self, state):
+        self.path = state["path"]
+        self._open()
+
+    def __repr__(self) -> str:
+        m = self.meta
+        return (f"Prepared({m['dataset']!r}, split={m['split']!r}, {len(self)} x {m['size']}px, "
+                f"classes={len(self.classes)}, skipped={m['skipped']}, gray_dropped={m['gray_dropped']}, "
+                f"path={str(self.path)!r})")
+
+
+def load_prepared(path: str | os.PathLike) -> Prepared:
+    """Open a cache folder written by :func:`prepare`."""
+    return Prepared(path)
+
+
+def _is_complete(folder: Path) -> bool:
+    try:
+        return bool(json.loads((folder / _INDEX).read_text()).get("complete"))
+    except (OSError, ValueError):
+        return False
+
+
+def _remove_stale_temps(cache_dir: Path, folder: str) -> None:
+    """Delete leftovers of prepares that were killed (their process no longer exists)."""
+    for tmp in cache_dir.glob(f".{folder}.tmp-*"):
+        try:
+            pid = int(tmp.name.rsplit(".tmp-", 1)[1].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError, OSError):
+            pass
+
+
+def _candidates(ds, n: int | None, seed: int, unbounded: bool) -> Iterator[int]:
+    if unbounded:  # the sample set: as many patches as it takes to keep n
+        return itertools.count()
+    if n is None or n >= len(ds):
+        return iter(range(len(ds)))
+    pick = np.random.default_rng(seed).choice(len(ds), size=n, replace=False)
+    return iter(np.sort(pick).tolist())  # sorted: read the disk in order
+
+
+def _read(ds, index: int):
+    try:
+        return index, ds.read(index), None
+    except ColorlabError as e:
+        return index, None, str(e)
+
+
+def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int | None = None, seed: int = 0,
+            cache_dir=None, force: bool = False, progress: bool = True, drop_gray: bool = True, **kw) -> Prepared:
+    """Build (or reuse) the uint8 cache of a dataset at training size. See the module docstring.
+
+    Args:
+        name: a name from :data:`colorlab.data.DATASETS`.
+        root, split: as for :func:`colorlab.data.get_dataset`.
+        size: side of the square images in the cache.
+        n: ``sample``: number of patches (default 512 for train, 64 for val); other datasets:
+            at most this many photos, a random subset chosen by ``seed`` (default: all).
+        seed: patch positions (sample) or the subset (others).
+        cache_dir: where cache folders go (default :func:`colorlab.config.cache_root`).
+        force: rebuild even when a complete cache with these arguments exists.
+        progress: show a progress bar and a one-line summary.
+        drop_gray: leave out photos whose ab spread is under ``gray_threshold``
+            (:data:`colorlab.data.gray.GRAY_AB_THRESHOLD`); the count is in ``meta["gray_dropped"]``.
+        **kw: ``download``, ``workers`` (decoding threads), ``gray_threshold``, ``chunk``
+            (photos per batch), and dataset options (``zooms``, ``val_fraction``, ...).
+    """
+    from . import dataset_class, get_dataset  # the registry lives in the package
+
+    download = bool(kw.pop("download", False))
+    workers = int(kw.pop("workers", 0) or min(8, os.cpu_count() or 1))
+    gray_threshold = float(kw.pop("gray_threshold", GRAY_AB_THRESHOLD))
+    chunk = int(kw.pop("chunk", 256))
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ColorlabError(f"prepare: size must be a positive integer, got {size!r}")
+    if n is not None and (not isinstance(n, (int, np.integer)) or n < 1):
+        raise ColorlabError(f"prepare: n must be a positive integer or None, got {n!r}")
+    cls = dataset_class(name)
+    unbounded = cls.name == "sample"
+    if unbounded:
+        n = n or (64 if split == "val" else 512)
+    root_path = cls.locate(root) if not unbounded else None
+
+    key = {"format": FORMAT_VERSION, "dataset": cls.name, "root": str(root_path.resolve()) if root_path else None,
+           "split": split, "size": int(size), "n": n, "seed": int(seed), "drop_gray": bool(drop_gray),
+           "gray_threshold": gray_threshold if drop_gray else None, "options": {k: repr(v) for k, v in sorted(kw.items())}}
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
+    folder = f"{cls.name}-{split}-{size}px-n{n or 'all'}-seed{seed}-{digest}"
+    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
+    final = cache_dir / folder
+    if not force and _is_complete(final):
+        return load_prepared(final)
+
+    if unbounded:
+        ds = get_dataset(cls.name, split=split, size=size, n=n, seed=seed, **kw)
+    else:
+        ds = get_dataset(cls.name, root=root, split=split, size=size, download=download, **kw)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(cache_dir, folder)
+    tmp = cache_dir / f".{folder}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    started = time.time()
+    try:
+        total = n if unbounded else (min(n, len(ds)) if n else len(ds))
+        labels, sources, skipped_files = [], [], []
+        tried = gray_dropped = 0
+        candidates = _candidates(ds, n, seed, unbounded)
+        max_tries = 50 * total + 1000 if unbounded else total
+        bar = tqdm(total=total, desc=f"prepare {cls.name}/{split} @{size}px", unit="img",
+                   disable=not progress, leave=False)
+        with open(tmp / _IMAGES, "wb") as out, ThreadPoolExecutor(workers) as pool, bar:
+            while len(labels) < total and tried < max_tries:
+                need = total - len(labels)  # the sample set: ask for little more than still needed
+                take = min(chunk, max_tries - tried, need + need // 4 + 8 if unbounded else chunk)
+                todo = list(itertools.islice(candidates, take))
+                if not todo:
+                    break
+                tried += len(todo)
+                results = list(pool.map(lambda i: _read(ds, i), todo))
+                skipped_files += [err for _, _, err in results if err is not None]
+                ok = [(i, a) for i, a, err in results if err is None]
+                keep = [True] * len(ok)
+                if drop_gray and ok:
+                    batch = torch.from_numpy(np.stack([a for _, a in ok])).permute(0, 3, 1, 2)
+                    keep = (~is_gray(batch, gray_threshold)).tolist()
+                    gray_dropped += keep.count(False)
+                for (i, a), k in zip(ok, keep):
+                    if k and len(labels) < total:
+                        out.write(np.ascontiguousarray(a, dtype=np.uint8).tobytes())
+                        labels.append(ds.label(i))
+                        sources.append(ds.source(i))
+                bar.update(len(todo) if not unbounded else min(total, len(labels)) - bar.n)
+        if not labels:
+            raise ColorlabError(f"prepare {cls.name}/{split}: no usable images "
+                                f"({len(skipped_files)} unreadable, {gray_dropped} gray) under {ds.root}")
+        np.save(tmp / _LABELS, np.asarray(labels, dtype=np.int64))
+        (tmp / _SOURCES).write_text("\n".join(sources) + "\n", encoding="utf-8")
+        meta = {**key, "complete": True, "root": str(ds.root), "classes": list(ds.classes),
+                "shape": [len(labels), int(size), int(size), 3], "count": len(labels), "tried": tried,
+                "skipped": len(skipped_files), "skipped_files": skipped_files[:20], "gray_dropped": gray_dropped,
+                "sources_file": _SOURCES, "seconds": round(time.time() - started, 2),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        (tmp / _INDEX).write_text(json.dumps(meta, indent=1))
+        _move_into_place(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    prepared = load_prepared(final)
+    if progress:
+        print(f"prepared {len(prepared)} {cls.name}/{split} images at {size}px in {meta['seconds']} s "
+              f"(skipped {meta['skipped']} unreadable, dropped {gray_dropped} gray) -> {final}")
+    return prepared
+
+
+def _move_into_place(tmp: Path, final: Path) -> None:
+    """Atomically publish ``tmp`` as ``final`` (replacing an older cache of the same name)."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(final, old)
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        if not _is_complete(final):  # someone else finished the same prepare first: theirs is fine
+            raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

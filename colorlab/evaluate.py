@@ -1,0 +1,190 @@
+"""Side-by-side evaluation of colorizers against two baselines, as one pandas table.
+
+Rows: each model, then ``"gray (ab=0)"`` (the gray photo itself) and ``"mean ab"`` (every
+pixel gets the dataset's mean colour — of ``train`` when given, else of the evaluation set
+itself; ``df.attrs["notes"]`` says which). Columns: see :data:`COLUMNS`. Every per-image
+metric is averaged over images; FID is computed over the whole set.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from . import metrics
+from .color import denormalize_ab, lab_to_rgb, normalize_l, rgb_to_lab
+from .device import get_device
+from .errors import ColorlabError
+from .models.heads import predict_ab
+
+__all__ = ["evaluate", "mean_ab", "iter_batches", "COLUMNS", "GRAY", "MEAN_AB"]
+
+GRAY, MEAN_AB = "gray (ab=0)", "mean ab"
+COLUMNS = ["PSNR (dB)", "SSIM", "colourfulness", "colourfulness gap", "AuC", "AuC rebalanced",
+           "CIEDE2000", "LPIPS", "FID"]
+
+
+def _images(data):
+    """The uint8 image array/tensor behind ``data`` and whether it is channels-last ``(N, H, W, 3)``."""
+    images = getattr(data, "images", data)
+    if isinstance(images, torch.Tensor):
+        if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
+            raise ColorlabError(f"expected a uint8 tensor (N, 3, H, W), got {images.dtype} {tuple(images.shape)}")
+        return images, False
+    if isinstance(images, np.ndarray):
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise ColorlabError(f"expected uint8 images (N, H, W, 3), got {images.dtype} {images.shape}")
+        return images, True
+    raise ColorlabError(f"cannot evaluate on {type(data).__name__}: pass a Prepared dataset (.images uint8 "
+                        f"(N, H, W, 3)) or a uint8 tensor (N, 3, H, W)")
+
+
+def iter_batches(data, batch_size: int, device: torch.device, max_images: int | None = None):
+    """Yield uint8 ``(B, 3, H, W)`` batches on ``device`` from a Prepared-like object, array or tensor."""
+    images, channels_last = _images(data)
+    n = len(images) if max_images is None else min(len(images), max_images)
+    if n == 0:
+        raise ColorlabError("the evaluation set is empty")
+    for i in range(0, n, batch_size):
+        chunk = images[i:min(i + batch_size, n)]
+        if channels_last:
+            chunk = torch.from_numpy(np.ascontiguousarray(chunk)).permute(0, 3, 1, 2)
+        yield chunk.to(device)
+
+
+@torch.no_grad()
+def mean_ab(data, batch_size: int = 64, device: str | torch.device = "auto") -> torch.Tensor:
+    """Mean ab ``(2,)`` in Lab units over every pixel of ``data``."""
+    dev = get_device(device)
+    total, count = torch.zeros(2, dtype=torch.float64, device=dev), 0
+    for batch in iter_batches(data, batch_size, dev):
+        ab = rgb_to_lab(batch)[:, 1:]
+        total += ab.double().sum(dim=(0, 2, 3))
+        count += ab.shape[0] * ab.shape[2] * ab.shape[3]
+    return (total / count).float()
+
+
+def _rarity_lookup(prior):
+    """A function true ab ``(N, 2, H, W)`` → pixel weights ``(N, H, W)`` from the prior's rarity weights.
+
+    ``prior.weights`` may be a tensor ``(Q,)`` or a method (``ABPrior.weights()``: Zhang's scheme).
+    """
+    weights = getattr(prior, "weights", None)
+    if callable(weights):
+        weights = weights()
+    if weights is None:
+        from .losses import rarity_weights
+        weights = rarity_weights(prior)
+
+    def lookup(ab: torch.Tensor) -> torch.Tensor:
+        idx = prior.bin_index(ab)
+        return weights.to(ab.device)[idx].reshape(ab.shape[0], *ab.shape[-2:])
+    return lookup
+
+
+def _model_input(model: nn.Module, L_norm: torch.Tensor) -> torch.Tensor:
+    """L plus zeros for any extra channels (a hint model evaluated with no hints)."""
+    extra = getattr(model, "in_channels", 1) - 1
+    return torch.cat([L_norm, L_norm.new_zeros(L_norm.shape[0], extra, *L_norm.shape[-2:])], 1) if extra else L_norm
+
+
+@torch.no_grad()
+def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, device: str | torch.device = "auto",
+             batch_size: int = 32, T: float = 0.38, bin_centers: torch.Tensor | None = None,
+             max_images: int | None = None, progress: bool = True) -> pd.DataFrame:
+    """Evaluate ``models`` on ``dataset`` next to the gray and mean-ab baselines.
+
+    Args:
+        models: name → colorizer (moved to ``device``, used in eval mode; models with extra
+            input channels get zeros there, i.e. "no hints").
+        dataset: a ``Prepared`` (``.images`` uint8 ``(N, H, W, 3)``), such an array, or a uint8
+            tensor ``(N, 3, H, W)``. H, W must suit every model's stride.
+        prior: an ab prior (:class:`colorlab.stats.ABPrior`: ``bin_index(ab)`` and Zhang's rarity
+            ``weights()``) → the "AuC rebalanced" column; NaN without.
+        train: data whose mean ab the "mean ab" baseline uses (default: the evaluation set's).
+        T, bin_centers: decoding of classification heads (see :func:`colorlab.models.predict_ab`).
+        max_images: evaluate on the first ``max_images`` only.
+    Returns:
+        DataFrame, index = model names + ``"gray (ab=0)"`` + ``"mean ab"``, columns :data:`COLUMNS`;
+        ``df.attrs["notes"]`` explains baselines and unavailable metrics.
+    """
+    dev = get_device(device)
+    if not isinstance(models, dict):
+        raise ColorlabError("models must be a dict {name: model}")
+    clash = {GRAY, MEAN_AB} & set(models)
+    if clash:
+        raise ColorlabError(f"model names {sorted(clash)} are reserved for the baselines")
+    for m in models.values():
+        m.to(dev)
+    has_lpips, lpips_why = metrics.lpips_available()
+    has_fid, fid_why = metrics.fid_available()
+    weigh = _rarity_lookup(prior) if prior is not None else None
+    mean = mean_ab(train if train is not None else dataset, batch_size, dev).reshape(1, 2, 1, 1)
+
+    rows = list(models) + [GRAY, MEAN_AB]
+    sums: dict[str, dict[str, float]] = {r: defaultdict(float) for r in rows}
+    fid_feats: dict[str, list[torch.Tensor]] = defaultdict(list)
+    n_images, cf_true_sum = 0, 0.0
+    n_total = len(_images(dataset)[0]) if max_images is None else min(len(_images(dataset)[0]), max_images)
+    for batch in tqdm(iter_batches(dataset, batch_size, dev, max_images), total=-(-n_total // batch_size),
+                      desc="evaluate", disable=not progress):
+        rgb = batch.float() / 255.0
+        lab = rgb_to_lab(rgb)
+        L, ab_true = lab[:, :1], lab[:, 1:]
+        L_norm = normalize_l(L)
+        cf_true = metrics.colourfulness(rgb)
+        cf_true_sum += cf_true.double().sum().item()
+        w = weigh(ab_true) if weigh is not None else None
+        preds = {name: denormalize_ab(predict_ab(m, _model_input(m, L_norm), T=T, bin_centers=bin_centers))
+                 for name, m in models.items()}
+        preds[GRAY] = torch.zeros_like(ab_true)
+        preds[MEAN_AB] = mean.expand_as(ab_true)
+        if has_fid:
+            fid_feats["__real__"].append(metrics.fid_features(rgb).cpu())
+        for name, ab in preds.items():
+            ab = ab.float()
+            lab_pred = torch.cat([L, ab], 1)
+            rgb_pred = lab_to_rgb(lab_pred)
+            cf = metrics.colourfulness(rgb_pred)
+            per_image = {
+                "PSNR (dB)": metrics.psnr(rgb_pred, rgb),
+                "SSIM": metrics.ssim(rgb_pred, rgb),
+                "colourfulness": cf,
+                "colourfulness gap": cf - cf_true,
+                "AuC": metrics.auc_ab(ab, ab_true),
+                "CIEDE2000": metrics.ciede2000(lab_pred, lab).flatten(1).mean(1),
+            }
+            if w is not None:
+                per_image["AuC rebalanced"] = metrics.auc_ab(ab, ab_true, pixel_weights=w)
+            if has_lpips:
+                per_image["LPIPS"] = metrics.lpips_distance(rgb_pred, rgb)
+            if has_fid:
+                fid_feats[name].append(metrics.fid_features(rgb_pred).cpu())
+            for col, v in per_image.items():
+                sums[name][col] += v.double().sum().item()
+        n_images += batch.shape[0]
+
+    table = pd.DataFrame({r: {c: sums[r][c] / n_images if c in sums[r] else np.nan for c in COLUMNS}
+                          for r in rows}).T[COLUMNS]
+    if has_fid and n_images >= 2:
+        real = torch.cat(fid_feats["__real__"])
+        for r in rows:
+            table.loc[r, "FID"] = metrics.frechet_distance(torch.cat(fid_feats[r]), real)
+    table.attrs["notes"] = {
+        "images": n_images,
+        MEAN_AB: "mean ab of the train set passed as `train`" if train is not None
+        else "mean ab of the evaluation set itself (pass train= to use the training set's)",
+        "colourfulness": "Hasler–Süsstrunk, signed rg/yb on 0..255; gap = prediction − ground truth "
+                         f"(ground truth: {cf_true_sum / n_images:.2f})",
+        "AuC": "area under the ab-error CDF for thresholds 0..150, normalised to 1",
+        "AuC rebalanced": "pixels weighted by the rarity of their true ab bin" if prior is not None
+        else "unavailable: pass prior= (an ab prior with bin_index and rarity weights)",
+        "LPIPS": "AlexNet LPIPS" if has_lpips else lpips_why,
+        "FID": "Inception pool-3 Fréchet distance over the whole set" if has_fid and n_images >= 2
+        else (fid_why or "unavailable: needs at least 2 images"),
+    }
+    return table

@@ -1,0 +1,138 @@
+"""Training through fastai: loss falls, checkpoints are safe, resume continues, seeds repeat."""
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from fastai.callback.core import Callback, CancelFitException
+
+from colorlab import ColorlabError
+from colorlab.callbacks import DeviceMixedPrecision
+from colorlab.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from colorlab.models import create
+from colorlab.train import train_colorizer
+
+TINY = dict(base=8, depth=2)
+
+
+def _blocks(n=48, size=16, seed=0):
+    """Photos made of two flat colour blocks whose colour follows lightness: learnable from L alone."""
+    rng = np.random.default_rng(seed)
+    imgs = np.zeros((n, size, size, 3), np.uint8)
+    for i in range(n):
+        cut = rng.integers(4, size - 4)
+        imgs[i, :, :cut] = (200, 40, 40)     # light red on the left
+        imgs[i, :, cut:] = (30, 60, 160)     # dark blue on the right
+    return imgs
+
+
+class KillAfter(Callback):
+    """Simulates a crash: stops the fit abruptly after ``n`` epochs (after checkpoints ran)."""
+    order = 99
+
+    def __init__(self, n):
+        self.n = n
+
+    def after_epoch(self):
+        if self.epoch + 1 >= self.n:
+            raise CancelFitException
+
+
+def test_a_few_epochs_lower_the_loss(tmp_path):
+    res = train_colorizer(_blocks(), model="unet", model_kwargs=TINY, loss="mse", epochs=4, bs=8, lr=1e-2,
+                          device="cpu", out_dir=tmp_path, progress=False)
+    losses = [h["train_loss"] for h in res.history]
+    assert len(losses) == 4 and losses[-1] < 0.7 * losses[0], losses
+    assert (tmp_path / "checkpoint.pt").exists() and (tmp_path / "history.json").exists()
+
+
+def test_seeded_runs_are_repeatable():
+    kw = dict(model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, device="cpu", progress=False, seed=3)
+    a = train_colorizer(_blocks(), **kw).model.state_dict()
+    b = train_colorizer(_blocks(), **kw).model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    c = train_colorizer(_blocks(), **{**kw, "seed": 4}).model.state_dict()
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_checkpoint_round_trip_rebuilds_the_model(tmp_path):
+    model = create("unet", **TINY)
+    path = save_checkpoint(tmp_path / "m.pt", model, {"model": model.config, "size": 16}, epoch=3)
+    loaded, cfg = load_checkpoint(path)
+    assert cfg["size"] == 16 and cfg["normalization"]["ab"] == "ab/110"
+    x = torch.randn(2, 1, 16, 16)
+    model.eval()
+    assert torch.allclose(loaded(x), model(x))
+    assert json.loads((tmp_path / "m.json").read_text())["model"] == model.config
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    model = create("unet", **TINY)
+    path = save_checkpoint(tmp_path / "m.pt", model, {"model": model.config}, epoch=1)
+    before = path.read_bytes()
+
+    def crash(obj, f, *a, **k):
+        with open(f, "wb") as fh:
+            fh.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError):
+        save_checkpoint(path, model, {"model": model.config}, epoch=2)
+    assert path.read_bytes() == before, "a failed write damaged the previous checkpoint"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_checkpoints_never_run_code(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (exec, ("open(%r, 'w').write('pwned')" % str(tmp_path / "pwned"),))
+
+    bad = tmp_path / "evil.pt"
+    with open(bad, "wb") as f:
+        pickle.dump({"format": "colorlab-ckpt-1", "config": "{}", "model": Evil()}, f)
+    with pytest.raises(ColorlabError, match="not a readable colorlab checkpoint"):
+        read_checkpoint(bad)
+    assert not (tmp_path / "pwned").exists()
+    with pytest.raises(ColorlabError, match="no such checkpoint"):
+        read_checkpoint(tmp_path / "missing.pt")
+
+
+def test_resume_after_a_kill_continues_from_the_last_checkpoint(tmp_path):
+    kw = dict(model="unet", model_kwargs=TINY, loss="mse", epochs=4, bs=8, device="cpu", out_dir=tmp_path,
+              progress=False, checkpoint_every=1)
+    train_colorizer(_blocks(), extra_cbs=[KillAfter(2)], **kw)
+    blob = read_checkpoint(tmp_path / "checkpoint.pt")
+    assert blob["epoch"] == 2 and "opt" in blob
+    killed_weights = blob["model"]
+    res = train_colorizer(_blocks(), resume=True, **kw)
+    assert res.start_epoch == 2
+    assert [h["epoch"] for h in res.history] == [3, 4]
+    final = read_checkpoint(tmp_path / "checkpoint.pt")
+    assert final["epoch"] == 4
+    assert any(not torch.equal(final["model"][k], killed_weights[k]) for k in killed_weights)
+    # resuming a finished run trains nothing more
+    again = train_colorizer(_blocks(), resume=True, **kw)
+    assert again.history == [] and read_checkpoint(tmp_path / "checkpoint.pt")["epoch"] == 4
+
+
+def test_mixed_precision_runs_the_model_in_bf16_on_cpu():
+    seen = {}
+
+    class Probe(Callback):
+        def after_pred(self):
+            seen["autocast"] = torch.is_autocast_enabled("cpu")
+            seen["dtype"] = torch.get_autocast_dtype("cpu")
+
+    res = train_colorizer(_blocks(16), model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8,
+                          device="cpu", progress=False, extra_cbs=[Probe()])
+    assert seen == {"autocast": True, "dtype": torch.bfloat16}
+    assert any(isinstance(c, DeviceMixedPrecision) for c in res.learn.cbs)
+    assert next(res.model.parameters()).dtype == torch.float32  # master weights stay fp32
+
+
+def test_classification_model_needs_ce_loss():
+    with pytest.raises(ColorlabError, match="loss='ce'"):
+        train_colorizer(_blocks(16), model="unet", model_kwargs={**TINY, "head": "classification"}, loss="mse",
+                        epochs=1, device="cpu", progress=False)
