@@ -92,6 +92,9 @@ def load_checkpoint(path: str | Path, device="cpu") -> tuple[torch.nn.Module, di
 
     blob = read_checkpoint(path)
     cfg = blob["config"]
-    model = create(**cfg["model"])
+    spec = dict(cfg["model"])
+    if "pretrained" in spec:  # the checkpoint carries the backbone's weights: don't look for (or warn about) others
+        spec["pretrained"] = False
+    model = create(**spec)
     model.load_state_dict(blob["model"])
     return model.to(device).eval(), cfg

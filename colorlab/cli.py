@@ -22,11 +22,8 @@ def _cmd_datasets(args) -> int:
 
 def _cmd_prepare(args) -> int:
     from .data import prepare
-    p = prepare(args.dataset, root=args.root, split=args.split, size=args.size, n=args.n, seed=args.seed,
-                force=args.force)
-    m = p.meta
-    print(f"prepared {len(p)} images of {args.dataset}/{args.split} at {args.size}x{args.size} in {p.path}"
-          f" (skipped {m.get('skipped', 0)} unreadable, dropped {m.get('gray_dropped', 0)} grayscale)")
+    prepare(args.dataset, root=args.root, split=args.split, size=args.size, n=args.n, seed=args.seed,
+            force=args.force, download=args.download, drop_gray=not args.keep_gray)
     return 0
 
 
@@ -90,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=None, help="patches (sample) or at most this many images")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--force", action="store_true", help="rebuild even if a cache exists")
+    s.add_argument("--download", action="store_true", help="download the dataset first if it is missing")
+    s.add_argument("--keep-gray", action="store_true", help="keep grayscale photos (dropped by default)")
     s.set_defaults(func=_cmd_prepare)
 
     s = sub.add_parser("demo", help="the whole story on the embedded sample set (no download)")

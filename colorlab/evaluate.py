@@ -3,7 +3,9 @@
 Rows: each model, then ``"gray (ab=0)"`` (the gray photo itself) and ``"mean ab"`` (every
 pixel gets the dataset's mean colour — of ``train`` when given, else of the evaluation set
 itself; ``df.attrs["notes"]`` says which). Columns: see :data:`COLUMNS`. Every per-image
-metric is averaged over images; FID is computed over the whole set.
+metric is averaged over images; FID is computed over the whole set. PSNR, SSIM, colourfulness
+and CIEDE2000 compare the RGB images shown (predicted ab joined to the true L, clipped to
+sRGB) with the originals; AuC compares the predicted ab with the true ab directly (Zhang).
 """
 from __future__ import annotations
 
@@ -57,11 +59,12 @@ def iter_batches(data, batch_size: int, device: torch.device, max_images: int | 
 
 
 @torch.no_grad()
-def mean_ab(data, batch_size: int = 64, device: str | torch.device = "auto") -> torch.Tensor:
-    """Mean ab ``(2,)`` in Lab units over every pixel of ``data``."""
+def mean_ab(data, batch_size: int = 64, device: str | torch.device = "auto",
+            max_images: int | None = None) -> torch.Tensor:
+    """Mean ab ``(2,)`` in Lab units over every pixel of ``data`` (of its first ``max_images``)."""
     dev = get_device(device)
     total, count = torch.zeros(2, dtype=torch.float64, device=dev), 0
-    for batch in iter_batches(data, batch_size, dev):
+    for batch in iter_batches(data, batch_size, dev, max_images):
         ab = rgb_to_lab(batch)[:, 1:]
         total += ab.double().sum(dim=(0, 2, 3))
         count += ab.shape[0] * ab.shape[2] * ab.shape[3]
@@ -123,7 +126,8 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
     has_lpips, lpips_why = metrics.lpips_available()
     has_fid, fid_why = metrics.fid_available()
     weigh = _rarity_lookup(prior) if prior is not None else None
-    mean = mean_ab(train if train is not None else dataset, batch_size, dev).reshape(1, 2, 1, 1)
+    mean = (mean_ab(train, batch_size, dev) if train is not None
+            else mean_ab(dataset, batch_size, dev, max_images)).reshape(1, 2, 1, 1)
 
     rows = list(models) + [GRAY, MEAN_AB]
     sums: dict[str, dict[str, float]] = {r: defaultdict(float) for r in rows}
@@ -156,7 +160,8 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
                 "colourfulness": cf,
                 "colourfulness gap": cf - cf_true,
                 "AuC": metrics.auc_ab(ab, ab_true),
-                "CIEDE2000": metrics.ciede2000(lab_pred, lab).flatten(1).mean(1),
+                # ΔE00 of the colours actually shown (out-of-gamut predictions clipped by lab_to_rgb)
+                "CIEDE2000": metrics.ciede2000(rgb_to_lab(rgb_pred), lab).flatten(1).mean(1),
             }
             if w is not None:
                 per_image["AuC rebalanced"] = metrics.auc_ab(ab, ab_true, pixel_weights=w)

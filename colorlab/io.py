@@ -18,6 +18,7 @@ problem, never a library traceback.
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -39,9 +40,6 @@ PathLike = Union[str, os.PathLike]
 
 #: File name endings the dataset loaders treat as photos (lower case).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
-
-_SRGB_PROFILE = None
-
 
 def is_image_file(path: PathLike) -> bool:
     """True when ``path``'s name ends in one of :data:`IMAGE_EXTENSIONS` and it is not hidden."""
@@ -108,17 +106,20 @@ def _check_path(path: PathLike) -> tuple[str, bytes]:
     return p, head
 
 
+@functools.lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes, mode: str):
+    """A cached littleCMS transform from an embedded profile to sRGB (photo sets share a few profiles)."""
+    src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    return ImageCms.buildTransform(src, ImageCms.createProfile("sRGB"), mode, "RGB")
+
+
 def _to_srgb(im: Image.Image) -> Image.Image:
     """Convert an image with an embedded ICC profile to sRGB (unchanged when it has none)."""
-    global _SRGB_PROFILE
     icc = im.info.get("icc_profile")
     if not icc or im.mode not in ("RGB", "CMYK"):
         return im
     try:
-        if _SRGB_PROFILE is None:
-            _SRGB_PROFILE = ImageCms.createProfile("sRGB")
-        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        return ImageCms.profileToProfile(im, src, _SRGB_PROFILE, outputMode="RGB")
+        return ImageCms.applyTransform(im, _srgb_transform(bytes(icc), im.mode))
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return im  # a broken profile: fall back to Pillow's plain conversion
 
@@ -181,7 +182,7 @@ def open_rgb(path: PathLike, draft: int | None = None) -> Image.Image:
         w, h = im.size
         if w <= 0 or h <= 0:
             raise ColorlabError(f"{p}: zero-sized image ({w}x{h} pixels)")
-        if draft and im.format == "JPEG":
+        if draft and im.format in ("JPEG", "MPO"):
             im.draft(None, (draft, draft))
         im.load()
         upright = im

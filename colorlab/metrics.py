@@ -20,7 +20,6 @@ average.
 from __future__ import annotations
 
 import importlib.util
-import math
 from pathlib import Path
 
 import torch

@@ -94,7 +94,8 @@ def batched_kmeans(x: torch.Tensor, k: int, iters: int = 10, init: str = "k-mean
     B, P, D = x.shape
     if not 1 <= k <= P:
         raise ColorlabError(f"k must be between 1 and the number of points per set ({P}), got {k}")
-    x = x.float()
+    offset = x.float().mean(1, keepdim=True)
+    x = x.float() - offset  # centred sets: the |x|² − 2x·c + |c|² distances lose less precision
     if init == "k-means++":
         gen = torch.Generator(device=x.device).manual_seed(int(seed))
         centers = _kmeanspp(x, k, gen, n_trials or 2 + int(math.log(k)))
@@ -108,9 +109,9 @@ def batched_kmeans(x: torch.Tensor, k: int, iters: int = 10, init: str = "k-mean
         sums = torch.zeros(B, k, D, device=x.device).scatter_add_(1, labels[..., None].expand(-1, -1, D), x)
         counts = torch.zeros(B, k, device=x.device).scatter_add_(1, labels, ones)
         centers = torch.where(counts[..., None] > 0, sums / counts.clamp_min(1)[..., None], centers)
-    d = _sq_dist(x, centers)
-    dmin, labels = d.min(-1)
-    return KMeansResult(centers, labels, dmin.sum(-1))
+    labels = _sq_dist(x, centers).argmin(-1)
+    inertia = (x - centers.gather(1, labels[..., None].expand(-1, -1, D))).square().sum((1, 2))
+    return KMeansResult(centers + offset, labels, inertia)
 
 
 # --------------------------------------------------------------------------- dominant colours
@@ -214,9 +215,15 @@ def describe_images(data, n_colors: int = 5, iters: int = 10, hist_bins: int = 8
 
 
 def descriptor_features(desc: ImageDescriptors, features=FEATURES) -> dict[str, torch.Tensor]:
-    """Fixed-length vectors per image, by block: ``"dcd"`` (colours /100, /110, fractions,
-    coherency) and ``"hist"`` (square root of the ab histogram: Euclidean distance between
-    those is the Hellinger distance between the histograms)."""
+    """Fixed-length vectors per image, by block.
+
+    * ``"dcd"`` — order-free summaries of the DCD (Lab scaled by 100, 110, 110): the
+      fraction-weighted mean colour Σpᵢcᵢ, the weighted spread of the cᵢ around it, the
+      weighted chroma Σpᵢ·|abᵢ|, the most frequent colour, and the coherency s. (The raw list
+      of cᵢ is not used: which colour comes first flips between similar images.)
+    * ``"hist"`` — the square root of the ab histogram: Euclidean distance between those is
+      the Hellinger distance between the histograms.
+    """
     features = (features,) if isinstance(features, str) else tuple(features)
     bad = [f for f in features if f not in FEATURES]
     if bad or not features:
@@ -224,8 +231,12 @@ def descriptor_features(desc: ImageDescriptors, features=FEATURES) -> dict[str, 
     out = {}
     if "dcd" in features:
         d = desc.dcd
-        scale = torch.tensor([100.0, AB_SCALE, AB_SCALE])
-        out["dcd"] = torch.cat([(d.colors / scale).flatten(1), d.fractions, d.coherency[:, None]], 1)
+        c = d.colors / torch.tensor([100.0, AB_SCALE, AB_SCALE])
+        p = d.fractions[..., None]
+        mean = (p * c).sum(1)
+        spread = (p * (c - mean[:, None]).square()).sum(1).sqrt()
+        chroma = (p[..., 0] * c[..., 1:].norm(dim=-1)).sum(1, keepdim=True)
+        out["dcd"] = torch.cat([mean, spread, chroma, c[:, 0], d.coherency[:, None]], 1)
     if "hist" in features:
         out["hist"] = desc.ab_hist.sqrt()
     return out

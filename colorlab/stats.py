@@ -271,7 +271,7 @@ def iter_rgb_batches(data, batch_size: int = 256, device="auto", progress: bool 
         starts = range(0, n, batch_size)
         for s in tqdm(starts, desc=desc, disable=not progress, total=len(starts)):
             chunk = arr[s:s + batch_size]
-            t = chunk if isinstance(chunk, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(chunk))
+            t = chunk if isinstance(chunk, torch.Tensor) else torch.from_numpy(np.array(chunk))  # copy: memmaps are read-only
             t = t.to(dev, non_blocking=True)
             yield t.permute(0, 3, 1, 2) if channels_last else t
         return

@@ -227,3 +227,23 @@ def test_items_batch_with_a_dataloader(tmp_path, make_tf_flowers):
     assert x.shape == (6, 3, 16, 16) and x.dtype == torch.uint8
     assert y.tolist() == [0, 0, 1, 1, 2, 2]
     assert np.array_equal(x[0].numpy(), ds[0][0].numpy())
+
+
+def test_places365_download_only_fetches_a_missing_split(tmp_path, monkeypatch, make_places365):
+    import shutil
+    import torchvision.datasets
+    base = make_places365(tmp_path)
+    shutil.rmtree(base / "val_256")
+    calls = []
+
+    class FakeTorchvisionPlaces:
+        def __init__(self, root, split, small, download):
+            calls.append((split, small, download))
+            make_places365(tmp_path / "fresh")
+            shutil.copytree(tmp_path / "fresh" / "places365" / "val_256", base / "val_256")
+
+    monkeypatch.setattr(torchvision.datasets, "Places365", FakeTorchvisionPlaces)
+    assert len(get_dataset("places365", root=tmp_path, split="train", download=True)) == 9
+    assert calls == []  # train is there: nothing fetched
+    assert len(get_dataset("places365", root=tmp_path, split="val", download=True)) == 4
+    assert calls == [("val", True, True)]

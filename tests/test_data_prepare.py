@@ -155,3 +155,11 @@ def test_ab_spread_separates_gray_from_colour(small_photos):
     assert ab_spread(colour).min() > GRAY_AB_THRESHOLD
     assert is_gray(torch.cat([gray[:1], colour[:1]])).tolist() == [True, False]
     assert ab_spread(colour[0]).shape == ()
+
+
+def test_sample_draws_more_patches_to_replace_gray_ones(tmp_path):
+    p = prepare("sample", size=16, n=24, cache_dir=tmp_path, progress=False, gray_threshold=20.0)
+    assert len(p) == 24 and p.meta["gray_dropped"] > 0
+    assert p.meta["tried"] >= 24 + p.meta["gray_dropped"]
+    x, _ = p.batch(range(24))
+    assert ab_spread(x).min() >= 20.0

@@ -202,3 +202,17 @@ def test_save_image_round_trip_and_atomic(tmp_path, photo, monkeypatch):
 def test_save_image_unknown_extension(tmp_path, photo):
     with pytest.raises(ColorlabError, match="extension"):
         save_image(tmp_path / "x.nope", photo)
+
+
+def test_embedded_icc_profile_is_converted_to_srgb(tmp_path, photo):
+    from PIL import ImageCms
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(photo).save(tmp_path / "icc.png", icc_profile=srgb)
+    assert Image.open(tmp_path / "icc.png").info.get("icc_profile")
+    from colorlab import io as cio
+    before = cio._srgb_transform.cache_info()
+    assert np.abs(load_image(tmp_path / "icc.png").astype(int) - photo.astype(int)).max() <= 2
+    after = cio._srgb_transform.cache_info()
+    assert after.hits + after.misses == before.hits + before.misses + 1  # the profile was applied
+    Image.fromarray(photo).save(tmp_path / "bad_icc.png", icc_profile=b"not a profile")
+    assert np.array_equal(load_image(tmp_path / "bad_icc.png"), photo)  # broken profile: pixels as stored

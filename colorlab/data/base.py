@@ -96,7 +96,7 @@ class PhotoDataset(Dataset):
         self.split = split
         self.size = None if size is None else int(size)
         self.transform = transform
-        if download and not self.is_present(self.root):
+        if download and not self._split_present():
             self._download()
         self.samples: list[tuple[Path, int]]
         self.classes: list[str]
@@ -121,6 +121,10 @@ class PhotoDataset(Dataset):
     def is_present(cls, root: Path) -> bool:
         """Cheap check that the data is there (used by ``download`` and :func:`dataset_status`)."""
         return root.is_dir()
+
+    def _split_present(self) -> bool:
+        """Whether this split's files are there (``download=True`` fetches only when not)."""
+        return self.is_present(self.root)
 
     def _scan(self) -> tuple[list[tuple[Path, int]], list[str]]:
         raise NotImplementedError

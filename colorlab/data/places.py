@@ -39,6 +39,11 @@ class Places365(PhotoDataset):
                 return root / name
         return None
 
+    def _split_present(self) -> bool:
+        images = self._train_dir(self.root) if self.split == "train" else self.root / "val_256"
+        return (images is not None and images.is_dir() and (self.root / self._LISTS[self.split]).is_file()
+                and (self.root / "categories_places365.txt").is_file())
+
     def _download(self) -> None:
         from torchvision.datasets import Places365 as TVPlaces365
         split = "train-standard" if self.split == "train" else "val"

@@ -227,16 +227,19 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
                 results = list(pool.map(lambda i: _read(ds, i), todo))
                 skipped_files += [err for _, _, err in results if err is not None]
                 ok = [(i, a) for i, a, err in results if err is None]
-                keep = [True] * len(ok)
+                gray = [False] * len(ok)
                 if drop_gray and ok:
                     batch = torch.from_numpy(np.stack([a for _, a in ok])).permute(0, 3, 1, 2)
-                    keep = (~is_gray(batch, gray_threshold)).tolist()
-                    gray_dropped += keep.count(False)
-                for (i, a), k in zip(ok, keep):
-                    if k and len(labels) < total:
-                        out.write(np.ascontiguousarray(a, dtype=np.uint8).tobytes())
-                        labels.append(ds.label(i))
-                        sources.append(ds.source(i))
+                    gray = is_gray(batch, gray_threshold).tolist()
+                for (i, a), g in zip(ok, gray):
+                    if len(labels) == total:
+                        break
+                    if g:
+                        gray_dropped += 1
+                        continue
+                    out.write(np.ascontiguousarray(a, dtype=np.uint8).tobytes())
+                    labels.append(ds.label(i))
+                    sources.append(ds.source(i))
                 bar.update(len(todo) if not unbounded else min(total, len(labels)) - bar.n)
         if not labels:
             raise ColorlabError(f"prepare {cls.name}/{split}: no usable images "

@@ -53,14 +53,16 @@ def build_backbone(name: str, pretrained: bool = True, weights_path: str | Path 
     """
     if name not in torchvision.models.list_models():
         raise ColorlabError(f"unknown torchvision backbone {name!r}; see torchvision.models.list_models()")
-    model = torchvision.models.get_model(name, weights=None)
+    with warnings.catch_warnings():  # inception/googlenet announce a future init change on every build
+        warnings.filterwarnings("ignore", message="The default weight initialization", category=FutureWarning)
+        model = torchvision.models.get_model(name, weights=None)
     if not pretrained and weights_path is None:
         return model
     path = Path(weights_path) if weights_path is not None else pretrained_weights_file(name)
     if not path.is_file():
         if weights_path is not None:
             raise ColorlabError(f"backbone weights file {path} does not exist")
-        warnings.warn(f"pretrained weights for {name} not found at {path}; using random init", stacklevel=3)
+        warnings.warn(f"pretrained weights for {name} not found at {path}; using random init", stacklevel=2)
         return model
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

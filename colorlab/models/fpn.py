@@ -12,7 +12,8 @@ from the coarsest level down:
   block and a 3×3 output conv to 2 channels + tanh (or to ``n_bins`` logits).
 
 The gray input is stacked to 3 channels and ImageNet-normalised; H, W must be multiples of
-the backbone's total stride (32 for EfficientNet).
+the backbone's total stride (32 for EfficientNet). In training mode BatchNorm needs more than
+one value per channel, so a batch of 1 must be larger than the stride (e.g. 64×64).
 """
 from __future__ import annotations
 

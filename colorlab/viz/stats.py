@@ -1,0 +1,87 @@
+"""Figures of the ab statistics: the histogram in its true colours, rarity weights, the effect of λ."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..color import lab_to_rgb
+from ..losses import rarity_weights
+from ..stats import ABPrior
+
+__all__ = ["ab_plane_rgb", "plot_ab_histogram", "plot_weight_map", "plot_lambda_effect"]
+
+
+def ab_plane_rgb(prior: ABPrior, L: float = 65.0) -> np.ndarray:
+    """The colour of every cell of the prior's ab plane at lightness ``L``: ``(G, G, 3)`` in [0, 1]."""
+    lo, hi, _, _ = prior.extent()
+    G = prior.to_plane().shape[0]
+    c = lo + (np.arange(G) + 0.5) * (hi - lo) / G
+    a, b = np.meshgrid(c, c, indexing="ij")
+    lab = torch.tensor(np.stack([np.full_like(a, L), a, b]), dtype=torch.float32)
+    return lab_to_rgb(lab).permute(1, 2, 0).numpy()
+
+
+def _imshow_plane(ax, img, prior: ABPrior, **kw):
+    lo, hi, _, _ = prior.extent()
+    # rows are a, columns b: transpose so a runs along x and b along y, as in Zhang's figures
+    im = ax.imshow(np.swapaxes(img, 0, 1), origin="lower", extent=(lo, hi, lo, hi), interpolation="nearest", **kw)
+    ax.set_xlabel("a")
+    ax.set_ylabel("b")
+    return im
+
+
+def plot_ab_histogram(prior: ABPrior, ax=None, L: float = 65.0, raw: bool = False):
+    """The ab distribution drawn in its true colours (at lightness L), opacity ∝ log probability."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.5, 4.5))
+    p = prior.to_plane(prior.raw if raw else prior.p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logp = np.log10(p)
+    finite = np.isfinite(logp)
+    lo = np.nanmin(logp[finite]) if finite.any() else 0.0
+    hi = np.nanmax(logp[finite]) if finite.any() else 1.0
+    alpha = np.where(finite, (logp - lo) / max(hi - lo, 1e-9), 0.0)
+    rgba = np.concatenate([ab_plane_rgb(prior, L), np.clip(alpha, 0, 1)[..., None]], -1)
+    _imshow_plane(ax, rgba, prior)
+    ax.set_facecolor("white")
+    ax.set_title(f"ab distribution ({prior.grid}, log scale,\nopacity: 10^{lo:.1f} … 10^{hi:.1f})", fontsize=9)
+    return fig
+
+
+def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = None, ax=None, vmax=None):
+    """The rarity weight of every bin on the ab plane (log colour scale)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.5, 4))
+    w = rarity_weights(prior, scheme, lam)
+    plane = prior.to_plane(w)
+    im = _imshow_plane(ax, np.ma.masked_invalid(plane), prior, cmap="magma",
+                       norm=LogNorm(vmin=max(float(w.min()), 1e-3), vmax=vmax or float(w.max())))
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    lam_txt = "" if scheme == "sqrt" else f", λ = {lam if lam is not None else 0.5:g}"
+    ax.set_title(f"weights: {scheme}{lam_txt}", fontsize=9)
+    return fig
+
+
+def plot_lambda_effect(prior: ABPrior, lams=(0.0, 0.25, 0.5, 0.75, 1.0), scheme: str = "zhang"):
+    """How λ changes the weights: one map per λ (shared scale) and weight vs. probability curves."""
+    import matplotlib.pyplot as plt
+
+    lams = list(lams)
+    fig, axes = plt.subplots(1, len(lams) + 1, figsize=(3.2 * (len(lams) + 1), 3.2))
+    vmax = max(float(rarity_weights(prior, scheme, lam).max()) for lam in lams)
+    for ax, lam in zip(axes, lams):
+        plot_weight_map(prior, scheme, lam, ax=ax, vmax=vmax)
+    ax = axes[-1]
+    order = torch.argsort(prior.p, descending=True)
+    p = prior.p[order].numpy()
+    for lam in lams:
+        ax.loglog(np.clip(p, 1e-12, None), rarity_weights(prior, scheme, lam)[order].numpy(), label=f"λ={lam:g}")
+    ax.set_xlabel("smoothed probability p̃")
+    ax.set_ylabel("weight")
+    ax.legend(fontsize=7)
+    ax.set_title("rare colours weigh more as λ → 0", fontsize=9)
+    fig.tight_layout()
+    return fig
