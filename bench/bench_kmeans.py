@@ -7,6 +7,11 @@ with inertia within 5 %.
 
     python bench/bench_kmeans.py            # 10,000 images, writes bench/results/kmeans.json
     python bench/bench_kmeans.py --n 200    # a quick run
+    python bench/bench_kmeans.py --threads 1   # both sides single-threaded (fair on a busy machine)
+
+On a shared 2-core machine, 2-thread torch runs on small tensors collapse when other jobs
+compete for the cores (OpenMP threads wait for each other); ``--threads 1`` limits torch and
+scikit-learn's OpenMP/BLAS pools alike, so the comparison stays like for like.
 """
 from __future__ import annotations
 
@@ -43,8 +48,16 @@ def synthetic_images(n: int, size: int = 64, seed: int = 0) -> torch.Tensor:
     return torch.cat(out)
 
 
-def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, sklearn_n: int | None, seed: int) -> dict:
+def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, sklearn_n: int | None, seed: int,
+        threads: int = 0) -> dict:
+    from contextlib import nullcontext
+
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    limit = threadpool_limits(threads) if threads > 0 else nullcontext()
 
     dev = get_device(device)
     imgs = synthetic_images(n, size, seed)
@@ -65,10 +78,11 @@ def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, skl
 
     m = n if sklearn_n is None else min(n, sklearn_n)
     pts = lab[:m].numpy().astype(np.float32)
-    t0 = time.perf_counter()
-    ref = [KMeans(n_clusters=k, init="k-means++", n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd",
-                  random_state=seed + i).fit(p).inertia_ for i, p in enumerate(pts)]
-    t_sk = time.perf_counter() - t0
+    with limit:
+        t0 = time.perf_counter()
+        ref = [KMeans(n_clusters=k, init="k-means++", n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd",
+                      random_state=seed + i).fit(p).inertia_ for i, p in enumerate(pts)]
+        t_sk = time.perf_counter() - t0
     ref = np.asarray(ref)
 
     torch_ips, sk_ips = n / t_torch, m / t_sk
@@ -77,6 +91,7 @@ def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, skl
         "benchmark": "dominant colours: batched torch k-means vs scikit-learn KMeans per image",
         "images": n, "sklearn_images": m, "size": size, "k": k, "iters": iters, "init": "k-means++",
         "batch_size": batch_size, "device": describe_device(dev), "torch_threads": torch.get_num_threads(),
+        "threads_limit": threads or "library defaults", "load_average": list(_loadavg()),
         "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
         "torch_seconds": round(t_torch, 3), "torch_images_per_s": round(torch_ips, 1),
         "sklearn_seconds": round(t_sk, 3), "sklearn_images_per_s": round(sk_ips, 1),
@@ -87,20 +102,30 @@ def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, skl
     }
 
 
+def _loadavg():
+    try:
+        import os
+        return tuple(round(x, 2) for x in os.getloadavg())
+    except (OSError, AttributeError):
+        return ()
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000, help="number of images (default 10,000)")
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--k", type=int, default=5, help="dominant colours per image")
     ap.add_argument("--iters", type=int, default=10)
-    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--batch-size", type=int, default=64, help="images per torch k-means call")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="limit torch and scikit-learn to this many threads (0: library defaults)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--sklearn-n", type=int, default=None,
                     help="time scikit-learn on only the first N images (default: all of them)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "kmeans.json"))
     a = ap.parse_args(argv)
-    res = run(a.n, a.size, a.k, a.iters, a.batch_size, a.device, a.sklearn_n, a.seed)
+    res = run(a.n, a.size, a.k, a.iters, a.batch_size, a.device, a.sklearn_n, a.seed, a.threads)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""The ``colorlab`` command: datasets, prepare, demo, train, evaluate, colorize."""
+"""The ``colorlab`` command: datasets, prepare, demo, train, evaluate, sweep, colorize."""
 from __future__ import annotations
 
 import argparse
@@ -23,7 +23,8 @@ def _cmd_datasets(args) -> int:
 def _cmd_prepare(args) -> int:
     from .data import prepare
     prepare(args.dataset, root=args.root, split=args.split, size=args.size, n=args.n, seed=args.seed,
-            force=args.force, download=args.download, drop_gray=not args.keep_gray)
+            force=args.force, download=args.download, drop_gray=not args.keep_gray, workers=args.workers,
+            pool=args.pool, resume=args.resume)
     return 0
 
 
@@ -35,16 +36,30 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_train(args) -> int:
+    import contextlib
+
     from .data import prepare
+    from .distributed import distributed_context, is_rank0, rank0_first
     from .stats import prior_for
+    with distributed_context(device=args.device) if args.distributed else contextlib.nullcontext():
+        with rank0_first():  # one process decodes the dataset and computes the prior; the others reuse them
+            train = prepare(args.dataset, root=args.root, split="train", size=args.size, n=args.n, seed=args.seed,
+                            progress=is_rank0())
+            valid = prepare(args.dataset, root=args.root, split="val", size=args.size, seed=args.seed,
+                            progress=is_rank0())
+            prior = prior_for(train) if args.loss != "mse" else None
+        return _train_prepared(args, train, valid, prior)
+
+
+def _train_prepared(args, train, valid, prior) -> int:
+    from .distributed import is_rank0
     from .train import train_colorizer
-    train = prepare(args.dataset, root=args.root, split="train", size=args.size, n=args.n, seed=args.seed)
-    valid = prepare(args.dataset, root=args.root, split="val", size=args.size, seed=args.seed)
-    prior = prior_for(train) if args.loss != "mse" else None
     res = train_colorizer(train, valid, model=args.model, loss=args.loss, prior=prior, epochs=args.epochs,
                           lr=args.lr, bs=args.bs, device=args.device, out_dir=args.out, resume=args.resume,
-                          checkpoint_every=args.checkpoint_every, gallery_every=args.gallery_every, seed=args.seed)
-    print(f"checkpoint: {res.checkpoint}")
+                          checkpoint_every=args.checkpoint_every, gallery_every=args.gallery_every, seed=args.seed,
+                          num_workers=args.workers, distributed=args.distributed, compile=args.compile)
+    if is_rank0():
+        print(f"checkpoint: {res.checkpoint}")
     return 0
 
 
@@ -66,9 +81,23 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from .sweep import run_sweep
+    table = run_sweep(args.config, out_dir=args.out, size=args.size, device=args.device, progress=not args.quiet)
+    print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    print(f"table: {table.attrs['csv']}, {table.attrs['markdown']}; plot: {table.attrs['plot']}")
+    return 0
+
+
 def _cmd_colorize(args) -> int:
     from .batch import colorize_paths
     return colorize_paths(args.inputs, args.out, model=args.model, size=args.size, device=args.device)
+
+
+def _cmd_run_notebooks(args) -> int:
+    from .notebooks import parse_parameters, run_notebooks_command
+    return run_notebooks_command(args.folder, args.out, parse_parameters(args.param), smoke=not args.full,
+                                 only=args.only, workers=args.workers, baselines=args.baselines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="rebuild even if a cache exists")
     s.add_argument("--download", action="store_true", help="download the dataset first if it is missing")
     s.add_argument("--keep-gray", action="store_true", help="keep grayscale photos (dropped by default)")
+    s.add_argument("--workers", type=int, default=0, help="decoders (default: min(8, cores))")
+    s.add_argument("--pool", default="auto", choices=["auto", "thread", "process"],
+                   help="decode in threads or worker processes (auto: processes for large datasets)")
+    s.add_argument("--resume", action="store_true", help="keep the work of a killed prepare and continue it")
     s.set_defaults(func=_cmd_prepare)
 
     s = sub.add_parser("demo", help="the whole story on the embedded sample set (no download)")
@@ -116,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint-every", type=int, default=1)
     s.add_argument("--gallery-every", type=int, default=None)
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--workers", type=int, default=0, help="loader processes reading the prepared cache")
+    s.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the processes torchrun starts (torchrun --nproc_per_node N -m colorlab "
+                        "train ... --distributed); --bs is per process")
+    s.add_argument("--compile", action="store_true", help="torch.compile the model (long GPU runs)")
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("evaluate", help="metrics table of checkpoints (+ gray and mean-ab baselines)")
@@ -125,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto")
     s.set_defaults(func=_cmd_evaluate)
 
+    s = sub.add_parser("sweep", help="run a sweep of training runs from a YAML/JSON config and tabulate them")
+    s.add_argument("config", help="sweep config (e.g. configs/seed003_connections.yaml)")
+    s.add_argument("--out", default=None, help="output folder (default: runs/sweeps/<config name>)")
+    s.add_argument("--size", default=None, help="a size preset of the config (default: smoke)")
+    s.add_argument("--device", default="auto")
+    s.add_argument("--quiet", action="store_true", help="no per-epoch progress bars")
+    s.set_defaults(func=_cmd_sweep)
+
     s = sub.add_parser("colorize", help="colorize photos (files or folders) at their own size")
     s.add_argument("inputs", nargs="+", help="image files or folders")
     s.add_argument("--out", required=True, help="output folder")
@@ -132,6 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", type=int, default=None, help="working size (default: the trained size)")
     s.add_argument("--device", default="auto")
     s.set_defaults(func=_cmd_colorize)
+
+    s = sub.add_parser("run-notebooks", help="execute the lab notebooks with papermill; print a status table")
+    s.add_argument("--folder", default="notebooks")
+    s.add_argument("--out", default="runs/notebooks", help="executed notebooks and metrics.json go here")
+    s.add_argument("--only", nargs="*", default=None, help="notebook numbers or names, e.g. 04 07")
+    s.add_argument("-p", "--param", action="append", default=[], help="NAME=VALUE notebook parameter (repeatable)")
+    s.add_argument("--full", action="store_true", help="the notebooks' own parameters instead of smoke ones")
+    s.add_argument("--workers", type=int, default=2, help="notebooks run at once")
+    s.add_argument("--baselines", default=None, help="baselines JSON to compare metrics.json against")
+    s.set_defaults(func=_cmd_run_notebooks)
     return p
 
 

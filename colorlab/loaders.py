@@ -11,9 +11,10 @@ from typing import Callable
 import numpy as np
 import torch
 from fastai.data.core import DataLoaders, ItemTransform
+from fastai.data import load as fastai_load
 from fastai.data.load import DataLoader
+from fastai.torch_core import to_device
 
-from .color import split_lab
 from .device import get_device
 from .errors import ColorlabError
 
@@ -30,22 +31,25 @@ class LabBatch(ItemTransform):
 
     ``target="ab"`` gives normalised ab (colorizers), ``"label"`` the class labels
     (profile/category predictors). ``augment`` (optional) is applied to RGB in [0, 1]
-    *before* the split, so L and ab stay aligned.
+    *before* the split, so L and ab stay aligned. ``colorspace="ycbcr"`` gives
+    ``(2Y-1, 2(CbCr-½))`` instead (see :mod:`colorlab.colorspace`).
     """
 
     order = 10
 
-    def __init__(self, target: str = "ab", augment: Callable | None = None):
+    def __init__(self, target: str = "ab", augment: Callable | None = None, colorspace: str = "lab"):
+        from .colorspace import get_colorspace
         if target not in ("ab", "label"):
             raise ColorlabError(f"target must be 'ab' or 'label', got {target!r}")
         self.target, self.augment = target, augment
+        self.split = get_colorspace(colorspace).split
 
     def encodes(self, b):
         x, y = b
         rgb = uint8_to_rgb(x)
         if self.augment is not None:
             rgb = self.augment(rgb)
-        L, ab = split_lab(rgb)
+        L, ab = self.split(rgb)
         return (L, ab) if self.target == "ab" else (L, y)
 
 
@@ -54,15 +58,57 @@ class CacheLoader(DataLoader):
 
     Reading ``images[sorted_indices]`` is one sequential-ish copy per batch instead of ``bs``
     small ones through a Dataset, which keeps the loader well ahead of training.
+
+    With ``world_size > 1`` each epoch draws its indices from ``DistributedSampler``
+    (:func:`colorlab.distributed.shard_indices`): every rank shuffles with the same
+    ``(shard_seed, epoch)`` and reads only its own ``1/world_size`` share.
     """
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None, **kwargs):
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None, rank: int = 0, world_size: int = 1,
+                 shard_seed: int = 0, **kwargs):
         self.images = images
         self.labels = labels if labels is not None else np.full(len(images), -1, dtype=np.int64)
+        self.rank, self.world_size, self.shard_seed, self.shard_epoch = int(rank), int(world_size), int(shard_seed), 0
+        if not 0 <= self.rank < self.world_size:
+            raise ColorlabError(f"rank must be in [0, world_size={world_size}), got {rank}")
         super().__init__(n=len(images), indexed=True, **kwargs)
+
+    @property
+    def n_shard(self) -> int:
+        """Items this rank reads per epoch (all of them when not sharded)."""
+        return -(-self.n // self.world_size)
+
+    def __len__(self):
+        if self.world_size == 1:
+            return super().__len__()
+        n, bs = self.n_shard, self.bs or 1
+        return n // bs + (0 if self.drop_last or n % bs == 0 else 1)
+
+    def get_idxs(self):
+        if self.world_size == 1:
+            return super().get_idxs()
+        from .distributed import shard_indices
+        idxs = shard_indices(self.n, self.shuffle, self.shard_seed, self.shard_epoch, self.rank, self.world_size)
+        self.shard_epoch += 1
+        return idxs
 
     def create_item(self, s):
         return s
+
+    def __iter__(self):
+        """fastai's loop, but host→device copies are ``non_blocking`` when batches are pinned."""
+        self.randomize()
+        self.before_iter()
+        self._DataLoader__idxs = self.get_idxs()  # fastai's private name for this epoch's indices
+        for b in fastai_load._loaders[self.fake_l.num_workers == 0](self.fake_l):
+            if self.pin_memory and type(b) is list:
+                b = tuple(b)
+            if self.device is not None:
+                b = to_device(b, self.device, non_blocking=bool(self.pin_memory))
+            yield self.after_batch(b)
+        self.after_iter()
+        if hasattr(self, "it"):
+            del self.it
 
     def create_batch(self, b):
         idx = np.sort(np.asarray(b, dtype=np.int64))
@@ -71,7 +117,8 @@ class CacheLoader(DataLoader):
     def new(self, dataset=None, cls=None, **kwargs):
         """fastai's ``new`` (used by ``get_preds``, ``lr_find``) rebuilds from a dataset; we carry the arrays."""
         kw = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last, device=self.device,
-                  after_batch=self.after_batch, num_workers=self.fake_l.num_workers)
+                  after_batch=self.after_batch, num_workers=self.fake_l.num_workers, rank=self.rank,
+                  world_size=self.world_size, shard_seed=self.shard_seed, pin_memory=self.fake_l.pin_memory)
         kw.update(kwargs)
         kw.pop("dataset", None)
         return CacheLoader(self.images, self.labels, **kw)
@@ -89,7 +136,9 @@ def _arrays(data) -> tuple[np.ndarray, np.ndarray | None]:
 
 def make_dataloaders(train, valid=None, bs: int = 64, target: str = "ab", device="auto",
                      num_workers: int = 0, seed: int = 0, valid_pct: float = 0.1,
-                     augment: Callable | None = None, drop_last: bool = True) -> DataLoaders:
+                     augment: Callable | None = None, drop_last: bool = True,
+                     colorspace: str = "lab", rank: int = 0, world_size: int = 1,
+                     pin_memory: bool | None = None) -> DataLoaders:
     """fastai ``DataLoaders`` that yield ``(L/50-1 (B,1,H,W), target)`` on ``device``.
 
     Args:
@@ -98,6 +147,12 @@ def make_dataloaders(train, valid=None, bs: int = 64, target: str = "ab", device
             permutation) is held out.
         target: ``"ab"`` (normalised ab ``(B,2,H,W)``) or ``"label"`` (class index ``(B,)``).
         augment: optional batch transform on RGB ``(B,3,H,W)`` in [0, 1], training batches only.
+        colorspace: ``"lab"`` (L → ab) or ``"ycbcr"`` (Y → CbCr), see :mod:`colorlab.colorspace`.
+        rank, world_size: shard the *training* set across data-parallel processes
+            (:mod:`colorlab.distributed`); every rank validates on the whole validation set.
+        num_workers: loader processes reading the memmap (each re-opens it; nothing is copied).
+        pin_memory: page-locked batches for asynchronous host→GPU copies; default: on when the
+            device is CUDA (batches then move with ``non_blocking=True``).
     """
     dev = get_device(device)
     x_tr, y_tr = _arrays(train)
@@ -114,9 +169,13 @@ def make_dataloaders(train, valid=None, bs: int = 64, target: str = "ab", device
         x_tr, y_tr = x_tr[tr_idx], y[tr_idx]
     else:
         x_va, y_va = _arrays(valid)
-    bs_tr = min(bs, len(x_tr))
-    train_dl = CacheLoader(x_tr, y_tr, bs=bs_tr, shuffle=True, drop_last=drop_last and len(x_tr) >= bs_tr,
-                           device=dev, num_workers=num_workers, after_batch=LabBatch(target, augment))
+    pin = dev.type == "cuda" if pin_memory is None else bool(pin_memory and torch.cuda.is_available())
+    n_tr = -(-len(x_tr) // world_size)  # training items per rank
+    bs_tr = min(bs, n_tr)
+    train_dl = CacheLoader(x_tr, y_tr, bs=bs_tr, shuffle=True, drop_last=drop_last and n_tr >= bs_tr,
+                           device=dev, num_workers=num_workers, after_batch=LabBatch(target, augment, colorspace),
+                           rank=rank, world_size=world_size, shard_seed=seed, pin_memory=pin)
     valid_dl = CacheLoader(x_va, y_va, bs=min(bs, len(x_va)) or 1, shuffle=False, drop_last=False,
-                           device=dev, num_workers=num_workers, after_batch=LabBatch(target))
+                           device=dev, num_workers=num_workers, after_batch=LabBatch(target, colorspace=colorspace),
+                           pin_memory=pin)
     return DataLoaders(train_dl, valid_dl, device=dev)

@@ -46,26 +46,57 @@ class KMeansResult:
     inertia: torch.Tensor
 
 
-def _sq_dist(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """Squared distances ``(B, P, k)`` between points ``(B, P, D)`` and centres ``(B, k, D)``."""
-    d = x.square().sum(-1, keepdim=True) - 2 * torch.bmm(x, c.transpose(1, 2)) + c.square().sum(-1).unsqueeze(1)
+def _sq_dist(xt: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Squared distances ``(B, k, P)`` between points ``xt (B, D, P)`` and centres ``c (B, k, D)``.
+
+    Written as D multiply-adds over contiguous ``(B, k, P)`` rows: with D = 3 this is a few
+    times faster on a CPU than a batched matmul with an inner size of 3.
+    """
+    B, D, P = xt.shape
+    d = (xt.square().sum(1, keepdim=True) + c.square().sum(-1, keepdim=True)).contiguous()
+    for i in range(D):
+        d.addcmul_(c[:, :, i:i + 1], xt[:, i:i + 1, :], value=-2.0)
     return d.clamp_min_(0.0)
 
 
-def _kmeanspp(x: torch.Tensor, k: int, gen: torch.Generator, n_trials: int) -> torch.Tensor:
+def _assign(xa: torch.Tensor, x2: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Index ``(B, P)`` of the nearest centre.
+
+    Args:
+        xa: points with a row of ones ``(B, D + 1, P)``; x2: their squared norms ``(B, 1, P)``.
+        c: centres ``(B, k, D)``.
+
+    All k squared distances come from one batched matmul (``[-2c, |c|²] @ [x; 1] + |x|²``).
+    The arg-min is a running minimum over k contiguous rows of integer keys: a non-negative
+    float32 orders like its bit pattern, so we overwrite the 3 lowest mantissa bits with the
+    centre's index (k ≤ 8; relative precision 2⁻²⁰ instead of 2⁻²³) and keep the smallest key.
+    This is several times faster on a CPU than ``argmin`` over a short axis.
+    """
+    k = c.shape[1]
+    ca = torch.cat([-2.0 * c, c.square().sum(-1, keepdim=True)], -1)
+    d = torch.baddbmm(x2, ca, xa)                                    # (B, k, P)
+    # negative bit patterns (tiny negative rounding errors, -0.0) clamp to +0.0
+    key = d.view(torch.int32).clamp_min(0).bitwise_and_(~7).bitwise_or_(
+        torch.arange(k, device=d.device, dtype=torch.int32).view(1, k, 1))
+    best = key[:, 0]
+    for j in range(1, k):
+        best = torch.minimum(best, key[:, j])
+    return best.bitwise_and_(7).long()
+
+
+def _kmeanspp(x: torch.Tensor, xt: torch.Tensor, k: int, gen: torch.Generator, n_trials: int) -> torch.Tensor:
     """Greedy k-means++ seeding (Arthur & Vassilvitskii; greedy trials as scikit-learn), vectorised over B."""
     B, P, D = x.shape
     rows = torch.arange(B, device=x.device)
     first = torch.randint(P, (B,), generator=gen, device=x.device)
     centers = [x[rows, first]]                                       # list of (B, D)
-    closest = _sq_dist(x, centers[0][:, None]).squeeze(-1)           # (B, P)
+    closest = _sq_dist(xt, centers[0][:, None]).squeeze(1)           # (B, P)
     for _ in range(1, k):
         total = closest.sum(1, keepdim=True)
         probs = torch.where(total > 0, closest, torch.ones_like(closest))  # all points equal → uniform
         cand = torch.multinomial(probs, n_trials, replacement=True, generator=gen)  # (B, T)
         cand_pts = x[rows[:, None], cand]                            # (B, T, D)
-        d = _sq_dist(x, cand_pts).transpose(1, 2)                    # (B, T, P)
-        new_closest = torch.minimum(closest[:, None], d)
+        new_closest = torch.minimum(closest[:, None], _sq_dist(xt, cand_pts))  # (B, T, P)
         best = new_closest.sum(-1).argmin(1)                         # (B,)
         centers.append(cand_pts[rows, best])
         closest = new_closest[rows, best]
@@ -96,20 +127,30 @@ def batched_kmeans(x: torch.Tensor, k: int, iters: int = 10, init: str = "k-mean
         raise ColorlabError(f"k must be between 1 and the number of points per set ({P}), got {k}")
     offset = x.float().mean(1, keepdim=True)
     x = x.float() - offset  # centred sets: the |x|² − 2x·c + |c|² distances lose less precision
+    xt = x.transpose(1, 2).contiguous()
     if init == "k-means++":
         gen = torch.Generator(device=x.device).manual_seed(int(seed))
-        centers = _kmeanspp(x, k, gen, n_trials or 2 + int(math.log(k)))
+        centers = _kmeanspp(x, xt, k, gen, n_trials or 2 + int(math.log(k)))
     elif init == "first":
         centers = x[:, :k].clone()
     else:
         raise ColorlabError(f"unknown k-means init {init!r}: use 'k-means++' or 'first'")
-    ones = torch.ones(B, P, device=x.device)
+    x1 = torch.cat([x, torch.ones(B, P, 1, device=x.device)], -1)   # points + a count column (B, P, D+1)
+    if k > 8:  # the packed-key arg-min holds indices < 8; larger k takes the plain path
+        def assign(c):
+            return _sq_dist(xt, c).argmin(1)
+    else:
+        xa = torch.cat([xt, torch.ones(B, 1, P, device=x.device)], 1)
+        x2 = xt.square().sum(1, keepdim=True)
+
+        def assign(c):
+            return _assign(xa, x2, c)
     for _ in range(iters):
-        labels = _sq_dist(x, centers).argmin(-1)                     # (B, P)
-        sums = torch.zeros(B, k, D, device=x.device).scatter_add_(1, labels[..., None].expand(-1, -1, D), x)
-        counts = torch.zeros(B, k, device=x.device).scatter_add_(1, labels, ones)
-        centers = torch.where(counts[..., None] > 0, sums / counts.clamp_min(1)[..., None], centers)
-    labels = _sq_dist(x, centers).argmin(-1)
+        labels = assign(centers)                                     # (B, P)
+        acc = torch.zeros(B, k, D + 1, device=x.device).scatter_add_(1, labels[..., None].expand(-1, -1, D + 1), x1)
+        sums, counts = acc[..., :D], acc[..., D:]                    # per-cluster sums and counts
+        centers = torch.where(counts > 0, sums / counts.clamp_min(1), centers)
+    labels = assign(centers)
     inertia = (x - centers.gather(1, labels[..., None].expand(-1, -1, D))).square().sum((1, 2))
     return KMeansResult(centers + offset, labels, inertia)
 

@@ -70,7 +70,8 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
                     device="auto", mixed_precision: bool = True, channels_last: bool = True,
                     out_dir: str | Path | None = None, checkpoint_every: int = 1, resume: bool = False,
                     gallery_every: int | None = None, seed: int = 0, progress: bool = True,
-                    extra_cbs=None, augment=None, num_workers: int = 0) -> TrainResult:
+                    extra_cbs=None, augment=None, num_workers: int = 0, colorspace: str = "lab",
+                    distributed: bool = False, sync_bn: bool = True, compile: bool = False) -> TrainResult:
     """Train a colorizer on a prepared cache with ``fit_one_cycle``.
 
     Args:
@@ -80,16 +81,48 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
             all but ``"mse"`` need ``prior`` (``colorlab.stats.prior_for(train)``).
         out_dir: where ``checkpoint.pt`` (+ ``.json``) and galleries go; None keeps nothing on disk.
         resume: continue from ``out_dir/checkpoint.pt`` (weights, optimizer, epoch), keeping the schedule.
+        augment: a batch transform on RGB in [0, 1] (``colorlab.augment.make_augment``), training batches only.
+        colorspace: ``"lab"`` (L → ab, default) or ``"ycbcr"`` (Y → CbCr, mse loss only); kept in the
+            checkpoint config (``colorlab.colorspace.LabView`` shows a YCbCr model through the Lab interface).
+        num_workers: loader processes reading the memory-mapped cache.
+        distributed: data-parallel training, one process per GPU (or CPU process), started by
+            ``torchrun`` (see :mod:`colorlab.distributed`): each rank reads its shard of ``train``,
+            DDP averages gradients, only rank 0 writes files. ``bs`` is per process.
+        sync_bn: with ``distributed`` on GPUs, BatchNorm statistics over the global batch.
+        compile: ``torch.compile`` the model (worth it for long GPU runs; off by default).
     Returns:
         a :class:`TrainResult` with the Learner, the checkpoint path and per-epoch losses.
     """
+    set_seed(seed, reproducible=True)
+    if colorspace != "lab" and loss != "mse":
+        raise ColorlabError(f"loss {loss!r} weighs Lab ab bins; with colorspace={colorspace!r} use loss='mse'")
+    owns_group = False
+    if distributed:
+        from .distributed import init_distributed, is_distributed
+        owns_group = not is_distributed()
+        info = init_distributed(device=device)
+        dev, rank, world = info.device, info.rank, info.world_size
+    else:
+        dev, rank, world = get_device(device), 0, 1
+    try:
+        return _train(train, valid, model, model_kwargs, loss, loss_kwargs, prior, epochs, lr, bs, dev, rank, world,
+                      mixed_precision, channels_last, out_dir, checkpoint_every, resume, gallery_every, seed,
+                      progress and rank == 0, extra_cbs, augment, num_workers, colorspace, distributed, sync_bn,
+                      compile)
+    finally:
+        if owns_group:
+            from .distributed import teardown_distributed
+            teardown_distributed()
+
+
+def _train(train, valid, model, model_kwargs, loss, loss_kwargs, prior, epochs, lr, bs, dev, rank, world,
+           mixed_precision, channels_last, out_dir, checkpoint_every, resume, gallery_every, seed, progress,
+           extra_cbs, augment, num_workers, colorspace, distributed, sync_bn, compile) -> TrainResult:
     from .losses import make_loss
     from .models import create
 
-    set_seed(seed, reproducible=True)
-    dev = get_device(device)
     dls = make_dataloaders(train, valid, bs=bs, target="ab", device=dev, seed=seed, augment=augment,
-                           num_workers=num_workers)
+                           num_workers=num_workers, colorspace=colorspace, rank=rank, world_size=world)
     if isinstance(model, str):
         net = create(model, **(model_kwargs or {}))
     else:
@@ -107,10 +140,15 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
         "model": net.config, "size": size, "loss": loss, "loss_kwargs": loss_kwargs or {},
         "prior": None if prior is None else {"grid": getattr(prior, "grid", None),
                                              "path": str(getattr(prior, "path", "") or "")},
-        "epochs": epochs, "lr": lr, "bs": bs, "seed": seed,
+        "epochs": epochs, "lr": lr, "bs": bs, "seed": seed, "colorspace": colorspace,
         "data": getattr(train, "meta", {}).get("dataset") if hasattr(train, "meta") else None,
     }
+    if compile:
+        net.compile()  # in place: parameter names (and so checkpoints) stay the same
     cbs = list(extra_cbs or [])
+    if distributed:
+        from .distributed import DistributedDDP
+        cbs.append(DistributedDDP(sync_bn=sync_bn))
     ckpt = None
     start = 0
     if out_dir is not None:
@@ -125,6 +163,9 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
         learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == "ProgressCallback"])
         learn.logger = lambda *a, **k: None
     if resume:
+        if distributed:
+            from .distributed import barrier
+            barrier()  # every rank reads the checkpoint rank 0 finished writing
         if ckpt is None or not ckpt.exists():
             warnings.warn(f"resume asked for but no checkpoint at {ckpt}; starting from scratch")
         else:
@@ -145,7 +186,10 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
         learn.fit_one_cycle(epochs, lr, reset_opt=not resume)
     if resume:
         learn.remove_cbs([c for c in learn.cbs if isinstance(c, ResumeAt)])
+    if distributed:
+        from .distributed import barrier
+        barrier()  # nobody leaves before rank 0's last checkpoint is on disk
     history = [h for h in _history(learn) if h["epoch"] > start] if learn.recorder.values else []
-    if out_dir is not None:
+    if out_dir is not None and rank == 0:
         (out_dir / "history.json").write_text(json.dumps(history, indent=2))
     return TrainResult(learn, ckpt, history, start)

@@ -159,3 +159,18 @@ def test_kmeans_benchmark_runs_small(tmp_path):
     saved = json.loads((tmp_path / "k.json").read_text())
     assert saved["images"] == 12 and saved["speedup"] == res["speedup"] > 0
     assert 0.9 < saved["inertia_ratio"] < 1.1
+
+
+@pytest.mark.parametrize("k", [5, 10])  # k ≤ 8 uses the packed-key arg-min, k > 8 the plain one
+def test_fast_assignment_matches_a_plain_argmin(k):
+    from colorlab.profiles import _assign, _sq_dist
+
+    g = torch.Generator().manual_seed(k)
+    xt = torch.randn(3, 3, 500, generator=g) * 40
+    c = torch.randn(3, k, 3, generator=g) * 40
+    plain = _sq_dist(xt, c).argmin(1)
+    if k <= 8:
+        xa = torch.cat([xt, torch.ones(3, 1, 500)], 1)
+        assert (_assign(xa, xt.square().sum(1, keepdim=True), c) == plain).float().mean() > 0.999
+    res = batched_kmeans(xt.transpose(1, 2), k, iters=3)
+    assert res.labels.max() < k and torch.isfinite(res.inertia).all()

@@ -13,17 +13,25 @@ The folder name holds a hash of every argument, so re-running with the same argu
 reuses the cache at once. It is built under a hidden temporary name and renamed into place
 only when complete, so an interrupted prepare never leaves a cache that looks finished.
 Unreadable photos are skipped and counted; gray photos are dropped (``drop_gray``) and counted.
+
+Memory stays flat however large the dataset (Places365: 1.8M photos): photos are decoded
+``chunk`` at a time by a pool of threads or worker processes and appended to the file;
+labels and sources are appended to files too. With ``resume=True`` the work in progress lives
+in ``.<folder>.partial/`` with a small journal (``progress.json``) written after each chunk;
+a killed prepare continues where the journal says instead of starting over.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -41,6 +49,9 @@ __all__ = ["prepare", "load_prepared", "Prepared", "FORMAT_VERSION"]
 #: Bumped whenever the cache layout or the way photos are fitted changes.
 FORMAT_VERSION = 1
 _IMAGES, _LABELS, _SOURCES, _INDEX = "images.u8", "labels.npy", "sources.txt", "index.json"
+_LABELS_RAW, _PROGRESS = "labels.i64", "progress.json"
+#: With ``pool="auto"``, prepares of at least this many photos decode in worker processes.
+PROCESS_POOL_MIN = 5000
 
 
 class Prepared(Dataset):
@@ -154,6 +165,72 @@ def _read(ds, index: int):
         return index, None, str(e)
 
 
+_WORKER_DS = None  # the dataset, once per decoding process
+
+
+def _init_worker(ds) -> None:
+    global _WORKER_DS
+    _WORKER_DS = ds
+    try:
+        torch.set_num_threads(1)  # one process per core already
+    except RuntimeError:
+        pass
+
+
+def _read_in_worker(index: int):
+    return _read(_WORKER_DS, index)
+
+
+def _decode_pool(kind: str, workers: int, ds):
+    """``map(index -> (index, rgb | None, error | None))`` over a pool of threads or processes."""
+    if kind == "process":
+        # spawn: forking a process that already runs torch's thread pools can deadlock
+        ex = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_worker, initargs=(ds,))
+        return ex, lambda todo: ex.map(_read_in_worker, todo, chunksize=max(1, len(todo) // (4 * workers)))
+    ex = ThreadPoolExecutor(workers)
+    return ex, lambda todo: ex.map(lambda i: _read(ds, i), todo)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """Hold an exclusive lock on ``folder`` (released by the OS if the process dies).
+
+    A second prepare of the same cache waits here, then finds the cache complete.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no resumable partials shared between processes
+        yield
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _restore_partial(tmp: Path, frame_bytes: int) -> dict:
+    """Cut a partial cache back to what its journal vouches for; return the journal (empty: start over)."""
+    try:
+        journal = json.loads((tmp / _PROGRESS).read_text())
+        count = int(journal["count"])
+        with open(tmp / _IMAGES, "r+b") as f:
+            f.truncate(count * frame_bytes)
+        with open(tmp / _LABELS_RAW, "r+b") as f:
+            f.truncate(count * 8)
+        lines = (tmp / _SOURCES).read_text(encoding="utf-8").splitlines()[:count]
+        if (tmp / _IMAGES).stat().st_size != count * frame_bytes or len(lines) != count:
+            raise ValueError("partial data shorter than its journal")
+        (tmp / _SOURCES).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        return journal
+    except (OSError, ValueError, KeyError):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return {}
+
+
 def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int | None = None, seed: int = 0,
             cache_dir=None, force: bool = False, progress: bool = True, drop_gray: bool = True, **kw) -> Prepared:
     """Build (or reuse) the uint8 cache of a dataset at training size. See the module docstring.
@@ -170,8 +247,11 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
         progress: show a progress bar and a one-line summary.
         drop_gray: leave out photos whose ab spread is under ``gray_threshold``
             (:data:`colorlab.data.gray.GRAY_AB_THRESHOLD`); the count is in ``meta["gray_dropped"]``.
-        **kw: ``download``, ``workers`` (decoding threads), ``gray_threshold``, ``chunk``
-            (photos per batch), and dataset options (``zooms``, ``val_fraction``, ...).
+        **kw: ``download``; ``workers`` (decoders, default min(8, cores)); ``pool``: ``"thread"``,
+            ``"process"`` or ``"auto"`` (processes from :data:`PROCESS_POOL_MIN` photos on);
+            ``resume`` (keep a killed prepare's work and continue it); ``gray_threshold``;
+            ``chunk`` (photos decoded at a time: memory is bounded by about
+            ``chunk`` decoded photos); and dataset options (``zooms``, ``val_fraction``, ...).
     """
     from . import dataset_class, get_dataset  # the registry lives in the package
 
@@ -179,6 +259,10 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
     workers = int(kw.pop("workers", 0) or min(8, os.cpu_count() or 1))
     gray_threshold = float(kw.pop("gray_threshold", GRAY_AB_THRESHOLD))
     chunk = int(kw.pop("chunk", 256))
+    pool_kind = str(kw.pop("pool", "auto"))
+    resume = bool(kw.pop("resume", False))
+    if pool_kind not in ("auto", "thread", "process"):
+        raise ColorlabError(f"prepare: pool must be 'auto', 'thread' or 'process', got {pool_kind!r}")
     if not isinstance(size, (int, np.integer)) or size < 1:
         raise ColorlabError(f"prepare: size must be a positive integer, got {size!r}")
     if n is not None and (not isinstance(n, (int, np.integer)) or n < 1):
@@ -205,34 +289,65 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
         ds = get_dataset(cls.name, root=root, split=split, size=size, download=download, **kw)
     cache_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(cache_dir, folder)
-    tmp = cache_dir / f".{folder}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    started = time.time()
+    with _locked(final) if resume else contextlib.nullcontext():
+        if resume and not force and _is_complete(final):  # another process finished it while we waited
+            return load_prepared(final)
+        meta = _build(ds, cls, key, cache_dir, folder, final, n, seed, unbounded, workers, pool_kind, chunk,
+                      drop_gray, gray_threshold, resume, progress)
+    prepared = load_prepared(final)
+    if progress:
+        print(f"prepared {len(prepared)} {cls.name}/{split} images at {size}px in {meta['seconds']} s "
+              f"(skipped {meta['skipped']} unreadable, dropped {meta['gray_dropped']} gray) -> {final}")
+    return prepared
+
+
+def _build(ds, cls, key, cache_dir: Path, folder: str, final: Path, n, seed, unbounded, workers, pool_kind, chunk,
+           drop_gray, gray_threshold, resume, progress) -> dict:
+    """Stream the photos into a temporary (or resumable partial) folder, then publish it as ``final``."""
+    size = key["size"]
+    frame_bytes = size * size * 3
+    tmp = cache_dir / (f".{folder}.partial" if resume else f".{folder}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    journal = _restore_partial(tmp, frame_bytes) if resume and tmp.exists() else {}
+    tmp.mkdir(exist_ok=True)
+    started = time.time() - float(journal.get("seconds", 0.0))
+    keep_partial = False
     try:
         total = n if unbounded else (min(n, len(ds)) if n else len(ds))
-        labels, sources, skipped_files = [], [], []
-        tried = gray_dropped = 0
+        count, tried = int(journal.get("count", 0)), int(journal.get("tried", 0))
+        gray_dropped, skipped = int(journal.get("gray_dropped", 0)), int(journal.get("skipped", 0))
+        skipped_files = list(journal.get("skipped_files", []))
         candidates = _candidates(ds, n, seed, unbounded)
+        for _ in itertools.islice(candidates, tried):  # already done by the killed run
+            pass
         max_tries = 50 * total + 1000 if unbounded else total
-        bar = tqdm(total=total, desc=f"prepare {cls.name}/{split} @{size}px", unit="img",
-                   disable=not progress, leave=False)
-        with open(tmp / _IMAGES, "wb") as out, ThreadPoolExecutor(workers) as pool, bar:
-            while len(labels) < total and tried < max_tries:
-                need = total - len(labels)  # the sample set: ask for little more than still needed
+        kind = pool_kind if pool_kind != "auto" else ("process" if total >= PROCESS_POOL_MIN and workers > 1
+                                                      else "thread")
+        bar = tqdm(total=total, initial=count if unbounded else tried, unit="img", leave=False, disable=not progress,
+                   desc=f"prepare {cls.name}/{key['split']} @{size}px")
+        executor, decode = _decode_pool(kind, workers, ds)
+        with open(tmp / _IMAGES, "ab") as out, open(tmp / _LABELS_RAW, "ab") as lab, \
+                open(tmp / _SOURCES, "a", encoding="utf-8") as src, executor, bar:
+            while count < total and tried < max_tries:
+                need = total - count  # the sample set: ask for little more than still needed
                 take = min(chunk, max_tries - tried, need + need // 4 + 8 if unbounded else chunk)
                 todo = list(itertools.islice(candidates, take))
                 if not todo:
                     break
                 tried += len(todo)
-                results = list(pool.map(lambda i: _read(ds, i), todo))
-                skipped_files += [err for _, _, err in results if err is not None]
+                results = list(decode(todo))
+                errors = [err for _, _, err in results if err is not None]
+                skipped += len(errors)
+                skipped_files += errors[: max(0, 20 - len(skipped_files))]
                 ok = [(i, a) for i, a, err in results if err is None]
+                del results
                 gray = [False] * len(ok)
                 if drop_gray and ok:
                     batch = torch.from_numpy(np.stack([a for _, a in ok])).permute(0, 3, 1, 2)
                     gray = is_gray(batch, gray_threshold).tolist()
+                    del batch
+                labels, sources = [], []
                 for (i, a), g in zip(ok, gray):
-                    if len(labels) == total:
+                    if count == total:
                         break
                     if g:
                         gray_dropped += 1
@@ -240,27 +355,42 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
                     out.write(np.ascontiguousarray(a, dtype=np.uint8).tobytes())
                     labels.append(ds.label(i))
                     sources.append(ds.source(i))
-                bar.update(len(todo) if not unbounded else min(total, len(labels)) - bar.n)
-        if not labels:
-            raise ColorlabError(f"prepare {cls.name}/{split}: no usable images "
-                                f"({len(skipped_files)} unreadable, {gray_dropped} gray) under {ds.root}")
-        np.save(tmp / _LABELS, np.asarray(labels, dtype=np.int64))
-        (tmp / _SOURCES).write_text("\n".join(sources) + "\n", encoding="utf-8")
+                    count += 1
+                lab.write(np.asarray(labels, dtype=np.int64).tobytes())
+                src.write("".join(f"{s_}\n" for s_ in sources))
+                if resume:  # the journal only ever vouches for data already handed to the OS
+                    for f in (out, lab, src):
+                        f.flush()
+                    _write_json(tmp / _PROGRESS, {"count": count, "tried": tried, "gray_dropped": gray_dropped,
+                                                  "skipped": skipped, "skipped_files": skipped_files,
+                                                  "seconds": round(time.time() - started, 2)})
+                bar.update(len(todo) if not unbounded else min(total, count) - bar.n)
+        if not count:
+            raise ColorlabError(f"prepare {cls.name}/{key['split']}: no usable images "
+                                f"({skipped} unreadable, {gray_dropped} gray) under {ds.root}")
+        np.save(tmp / _LABELS, np.fromfile(tmp / _LABELS_RAW, dtype=np.int64))
+        (tmp / _LABELS_RAW).unlink()
+        (tmp / _PROGRESS).unlink(missing_ok=True)
         meta = {**key, "complete": True, "root": str(ds.root), "classes": list(ds.classes),
-                "shape": [len(labels), int(size), int(size), 3], "count": len(labels), "tried": tried,
-                "skipped": len(skipped_files), "skipped_files": skipped_files[:20], "gray_dropped": gray_dropped,
-                "sources_file": _SOURCES, "seconds": round(time.time() - started, 2),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                "shape": [count, int(size), int(size), 3], "count": count, "tried": tried,
+                "skipped": skipped, "skipped_files": skipped_files[:20], "gray_dropped": gray_dropped,
+                "sources_file": _SOURCES, "seconds": round(time.time() - started, 2), "pool": kind,
+                "workers": workers, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (tmp / _INDEX).write_text(json.dumps(meta, indent=1))
         _move_into_place(tmp, final)
+        return meta
+    except (KeyboardInterrupt, SystemExit, OSError):
+        keep_partial = resume  # killed or out of disk: keep the journaled work for the next run
+        raise
     finally:
-        if tmp.exists():
+        if tmp.exists() and not keep_partial:
             shutil.rmtree(tmp, ignore_errors=True)
-    prepared = load_prepared(final)
-    if progress:
-        print(f"prepared {len(prepared)} {cls.name}/{split} images at {size}px in {meta['seconds']} s "
-              f"(skipped {meta['skipped']} unreadable, dropped {gray_dropped} gray) -> {final}")
-    return prepared
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    part = path.with_suffix(".tmp")
+    part.write_text(json.dumps(obj))
+    os.replace(part, path)
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:

@@ -30,8 +30,9 @@ def _imshow_plane(ax, img, prior: ABPrior, **kw):
     return im
 
 
-def plot_ab_histogram(prior: ABPrior, ax=None, L: float = 65.0, raw: bool = False):
-    """The ab distribution drawn in its true colours (at lightness L), opacity ∝ log probability."""
+def plot_ab_histogram(prior: ABPrior, ax=None, L: float = 65.0, raw: bool = False, decades: float = 5.0):
+    """The ab distribution drawn in its true colours (at lightness L), opacity ∝ log probability
+    over the top ``decades`` powers of ten (rarer bins are transparent)."""
     import matplotlib.pyplot as plt
 
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.5, 4.5))
@@ -39,8 +40,8 @@ def plot_ab_histogram(prior: ABPrior, ax=None, L: float = 65.0, raw: bool = Fals
     with np.errstate(divide="ignore", invalid="ignore"):
         logp = np.log10(p)
     finite = np.isfinite(logp)
-    lo = np.nanmin(logp[finite]) if finite.any() else 0.0
     hi = np.nanmax(logp[finite]) if finite.any() else 1.0
+    lo = max(np.nanmin(logp[finite]), hi - decades) if finite.any() else 0.0
     alpha = np.where(finite, (logp - lo) / max(hi - lo, 1e-9), 0.0)
     rgba = np.concatenate([ab_plane_rgb(prior, L), np.clip(alpha, 0, 1)[..., None]], -1)
     _imshow_plane(ax, rgba, prior)
@@ -57,8 +58,9 @@ def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = N
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.5, 4))
     w = rarity_weights(prior, scheme, lam)
     plane = prior.to_plane(w)
-    im = _imshow_plane(ax, np.ma.masked_invalid(plane), prior, cmap="magma",
-                       norm=LogNorm(vmin=max(float(w.min()), 1e-3), vmax=vmax or float(w.max())))
+    vmax = vmax or float(w.max())
+    vmin = min(max(float(w.min()), 1e-3), 0.5 * vmax)  # λ = 1: all weights 1, keep a valid range
+    im = _imshow_plane(ax, np.ma.masked_invalid(plane), prior, cmap="magma", norm=LogNorm(vmin=vmin, vmax=vmax))
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     lam_txt = "" if scheme == "sqrt" else f", λ = {lam if lam is not None else 0.5:g}"
     ax.set_title(f"weights: {scheme}{lam_txt}", fontsize=9)
@@ -66,14 +68,14 @@ def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = N
 
 
 def plot_lambda_effect(prior: ABPrior, lams=(0.0, 0.25, 0.5, 0.75, 1.0), scheme: str = "zhang"):
-    """How λ changes the weights: one map per λ (shared scale) and weight vs. probability curves."""
+    """How λ changes the weights: one map per λ (each with its own log scale) and weight vs.
+    probability curves on one plot."""
     import matplotlib.pyplot as plt
 
     lams = list(lams)
     fig, axes = plt.subplots(1, len(lams) + 1, figsize=(3.2 * (len(lams) + 1), 3.2))
-    vmax = max(float(rarity_weights(prior, scheme, lam).max()) for lam in lams)
     for ax, lam in zip(axes, lams):
-        plot_weight_map(prior, scheme, lam, ax=ax, vmax=vmax)
+        plot_weight_map(prior, scheme, lam, ax=ax)
     ax = axes[-1]
     order = torch.argsort(prior.p, descending=True)
     p = prior.p[order].numpy()

@@ -1,0 +1,17 @@
+"""Interactive widgets for JupyterLab (ipywidgets 8).
+
+Each widget is a plain Python object holding its state and callbacks (so tests and scripts
+drive it without a browser); ``obj.widget`` is its ipywidgets view, and displaying the object
+in a notebook shows that view.
+
+* :class:`HintPainter` — click on a gray photo to drop colour hints (seed 003).
+* :class:`RarityExplorer` — λ and weighting scheme → weight map and the effect on one photo's loss.
+* :class:`ProfileExplorer` — K → palettes and member photos of each colour profile.
+* :class:`TuringTest` — real or colorized? The fooled rate with a 95 % confidence interval.
+"""
+from .hint_painter import HintPainter
+from .profile_explorer import ProfileExplorer
+from .rarity_explorer import RarityExplorer
+from .turing_test import TuringReport, TuringTest, wilson_interval
+
+__all__ = ["HintPainter", "RarityExplorer", "ProfileExplorer", "TuringTest", "TuringReport", "wilson_interval"]

@@ -1,0 +1,93 @@
+"""Every lab notebook, executed with papermill in smoke mode: it runs, every code cell ran, and
+its metrics.json holds up against the stored baselines (tests/notebooks/baselines.json)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from colorlab.errors import ColorlabError
+from colorlab.notebooks import SMOKE, compare_to_baselines, format_table, list_notebooks, run_notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = list_notebooks(ROOT / "notebooks")
+BASELINES = json.loads((ROOT / "tests" / "notebooks" / "baselines.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def notebook_runs(tmp_path_factory):
+    """All notebooks, two kernels at a time (about two minutes on 2 cores); notebook stem → result."""
+    out = tmp_path_factory.mktemp("notebook_runs")
+    t0 = time.time()
+    results = run_notebooks(NOTEBOOKS, out, SMOKE, workers=2, start_timeout=180, execution_timeout=300)
+    print(f"\n{format_table(results)}\nwall {time.time() - t0:.0f} s")
+    return {r["notebook"]: r for r in results}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_and_matches_baseline(notebook_runs, path):
+    r = notebook_runs[path.stem]
+    assert r["status"] == "ok", f"{path.name}: {r['error']} (executed copy: {r['output']})"
+    assert r["unexecuted"] == []
+    assert path.stem in BASELINES, f"{path.stem} has no entry in tests/notebooks/baselines.json; metrics: {r['metrics']}"
+    problems = compare_to_baselines(r["metrics"], BASELINES[path.stem])
+    assert not problems, f"{path.name} regressed:\n" + "\n".join(problems)
+
+
+def test_baselines_cover_only_existing_notebooks():
+    stems = {p.stem for p in NOTEBOOKS}
+    assert set(BASELINES) <= stems, f"baselines for missing notebooks: {set(BASELINES) - stems}"
+    for nb, metrics in BASELINES.items():
+        assert metrics, nb
+        for name, spec in metrics.items():
+            assert isinstance(spec["value"], (int, float)) and spec["tol"] >= 0, (nb, name, spec)
+            assert spec["better"] in ("higher", "lower", "same"), (nb, name, spec)
+
+
+def test_compare_to_baselines_catches_regressions():
+    base = {"psnr": {"value": 20.0, "tol": 0.5, "better": "higher"},
+            "err": {"value": 1.0, "tol": 0.1, "better": "lower"},
+            "n": {"value": 64, "tol": 0, "better": "same"}}
+    assert compare_to_baselines({"psnr": 19.6, "err": 1.05, "n": 64}, base) == []
+    assert compare_to_baselines({"psnr": 25.0, "err": 0.2, "n": 64}, base) == []  # better is fine
+    problems = compare_to_baselines({"psnr": 19.4, "err": 1.2, "n": 63}, base)
+    assert [p.split(":")[0] for p in problems] == ["err", "n", "psnr"]
+    assert compare_to_baselines({"err": 1.0, "n": 64, "psnr": None}, base) == ["psnr: missing or not a number (None)"]
+
+
+def test_run_notebook_reports_a_failing_cell(tmp_path):
+    """A broken notebook comes back as one "failed" row naming the cell, not as a crash."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = new_notebook(cells=[new_code_cell("smoke = False", metadata={"tags": ["parameters"]}),
+                             new_code_cell("raise ValueError('broken on purpose')"), new_code_cell("x = 1")])
+    nbformat.write(nb, folder / "00_broken.ipynb")
+    (r,) = run_notebooks(list_notebooks(folder), tmp_path / "runs", {"smoke": True}, workers=1)
+    assert r["status"] == "failed" and "ValueError: broken on purpose" in r["error"]
+    assert "00_broken" in format_table([r]) and "failed" in format_table([r])
+
+
+def test_list_notebooks_rejects_a_missing_folder(tmp_path):
+    with pytest.raises(ColorlabError, match="no such notebook folder"):
+        list_notebooks(tmp_path / "nope")
+
+
+@pytest.mark.slow
+def test_nbval_checks_the_marked_outputs():
+    """nbval --nbval-lax runs notebook 01 and compares the one output marked # NBVAL_CHECK_OUTPUT."""
+    nb = next(p for p in NOTEBOOKS if p.name.startswith("01_"))
+    assert "NBVAL_CHECK_OUTPUT" in nb.read_text()
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                           "--nbval-kernel-name", "colorlab", "--nbval-cell-timeout", "300", str(nb)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -1,0 +1,95 @@
+"""Per-group priors, per-group colorizers, routing, and the wrong-profile table."""
+import numpy as np
+import pytest
+import torch
+
+from colorlab.color import rgb_to_lab
+from colorlab.errors import ColorlabError
+from colorlab.models import create
+from colorlab.routing import (RoutedColorizer, cross_group_table, group_priors, prior_shift,
+                              train_per_group)
+from colorlab.stats import ab_prior
+
+
+@pytest.fixture(scope="module")
+def warm_groups(prepared_sample):
+    """Label 1 for the patches whose mean b (yellow-blue) is above the median: a skewed profile."""
+    rgb = torch.from_numpy(np.array(prepared_sample.images)).permute(0, 3, 1, 2)
+    mean_b = rgb_to_lab(rgb)[:, 2].mean((1, 2)).numpy()
+    return (mean_b > np.median(mean_b)).astype(np.int64)
+
+
+def test_group_priors_partition_the_global_counts_and_differ(prepared_sample, warm_groups):
+    glob = ab_prior(prepared_sample, device="cpu")
+    cold, warm = group_priors(prepared_sample, warm_groups, device="cpu")
+    assert torch.equal(cold.counts + warm.counts, glob.counts)
+    shift_warm, shift_cold = prior_shift(warm, glob), prior_shift(cold, glob)
+    assert shift_warm["mean_b"] > 2.0 and shift_cold["mean_b"] < -2.0
+    assert shift_warm["tv"] > 0.1
+    assert not torch.allclose(warm.weights(), glob.weights())  # its own rarity weights
+    assert prior_shift(glob, glob)["tv"] == pytest.approx(0.0)
+
+
+def test_group_priors_reject_empty_groups(prepared_sample):
+    labels = np.zeros(len(prepared_sample.images), dtype=np.int64)
+    labels[0] = 2  # group 1 is empty
+    with pytest.raises(ColorlabError, match="group 1 has no images"):
+        group_priors(prepared_sample, labels, device="cpu")
+
+
+def test_train_per_group_uses_each_groups_prior(prepared_sample, warm_groups, tmp_path):
+    out = train_per_group(prepared_sample.images[:32], warm_groups[:32], loss="rarity", grid="regular16", out_dir=tmp_path,
+                          model_kwargs={"base": 8, "depth": 2}, epochs=1, bs=16, device="cpu", progress=False)
+    assert len(out["models"]) == 2 and (tmp_path / "group_1" / "checkpoint.pt").exists()
+    own = out["priors"]
+    assert not torch.equal(own[0].counts, own[1].counts)
+    assert torch.equal(own[0].counts + own[1].counts, out["global_prior"].counts)
+
+
+def test_train_per_group_with_one_global_prior(prepared_sample, warm_groups, monkeypatch):
+    import colorlab.train
+    seen = []
+
+    def fake_train(images, valid, prior=None, **kw):  # records what each group's training gets
+        seen.append((len(images), prior))
+        return type("R", (), {"model": create("unet", base=4, depth=2)})()
+
+    monkeypatch.setattr(colorlab.train, "train_colorizer", fake_train)
+    shared = train_per_group(prepared_sample, warm_groups, loss="rarity", grid="regular16", per_group_prior=False,
+                             progress=False)
+    assert [n for n, _ in seen] == np.bincount(warm_groups).tolist()
+    assert seen[0][1] is seen[1][1] is shared["global_prior"]
+
+
+def test_routed_colorizer_sends_each_photo_to_its_groups_model():
+    torch.manual_seed(0)
+    a, b = create("unet", base=4, depth=2).eval(), create("unet", base=4, depth=2).eval()
+    L = torch.rand(5, 1, 8, 8) * 2 - 1
+    routed = RoutedColorizer([a, b])
+    routed.route = torch.tensor([0, 1, 1, 0, 1])
+    with torch.no_grad():
+        out = routed(L)
+        assert torch.allclose(out[[0, 3]], a(L[[0, 3]])) and torch.allclose(out[[1, 2, 4]], b(L[[1, 2, 4]]))
+
+    class Router(torch.nn.Module):  # predicts group 1 for bright photos
+        def forward(self, L):
+            return torch.stack([-L.mean((1, 2, 3)), L.mean((1, 2, 3))], 1)
+
+    routed = RoutedColorizer([a, b], router=Router())
+    with torch.no_grad():
+        routed(L)
+    assert torch.equal(routed.last_route, (L.mean((1, 2, 3)) > 0).long())
+    with pytest.raises(ColorlabError, match="no router"):
+        RoutedColorizer([a, b])(L)
+
+
+def test_cross_group_table_has_the_oracle_on_its_diagonal(prepared_sample_val):
+    torch.manual_seed(0)
+    models = [create("unet", base=4, depth=2).eval() for _ in range(2)]
+    labels = np.arange(len(prepared_sample_val.images)) % 2
+    table = cross_group_table(models, prepared_sample_val, labels, metric="PSNR (dB)", names=["x", "y"],
+                              device="cpu")
+    assert table.shape == (2, 2) and list(table.index) == ["photos x", "photos y"]
+    assert np.isfinite(table.to_numpy()).all()
+    with pytest.raises(ColorlabError, match="unknown metric"):
+        cross_group_table(models, prepared_sample_val, labels, metric="accuracy")
