@@ -70,6 +70,7 @@ def test_run_notebook_reports_a_failing_cell(tmp_path):
     folder.mkdir()
     nb = new_notebook(cells=[new_code_cell("smoke = False", metadata={"tags": ["parameters"]}),
                              new_code_cell("raise ValueError('broken on purpose')"), new_code_cell("x = 1")])
+    nb.metadata.kernelspec = {"name": "colorlab", "display_name": "colorlab", "language": "python"}
     nbformat.write(nb, folder / "00_broken.ipynb")
     (r,) = run_notebooks(list_notebooks(folder), tmp_path / "runs", {"smoke": True}, workers=1)
     assert r["status"] == "failed" and "ValueError: broken on purpose" in r["error"]

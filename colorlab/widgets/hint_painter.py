@@ -265,7 +265,7 @@ class HintPainter:
         from ..data import sample_photos
 
         px = f"{self.photo_size}px"
-        photo = W.Image(format="png", width=px, height=px, layout=W.Layout(cursor="crosshair"))
+        photo = W.Image(format="png", width=px, height=px)
         photo.add_class("colorlab-hint-photo")
         result = W.Image(format="png", width=px, height=px)
         result.add_class("colorlab-hint-result")
