@@ -54,7 +54,7 @@ def iter_batches(data, batch_size: int, device: torch.device, max_images: int | 
     for i in range(0, n, batch_size):
         chunk = images[i:min(i + batch_size, n)]
         if channels_last:
-            chunk = torch.from_numpy(np.ascontiguousarray(chunk)).permute(0, 3, 1, 2)
+            chunk = torch.from_numpy(np.array(chunk)).permute(0, 3, 1, 2)  # copy: memmaps are read-only
         yield chunk.to(device)
 
 

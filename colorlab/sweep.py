@@ -354,7 +354,7 @@ def _varied(runs: list[tuple[str, dict]]) -> list[str]:
         f = pd.json_normalize(_plain(s), sep=".").iloc[0].to_dict()
         flat.append({k: json.dumps(v, sort_keys=True, default=str) for k, v in f.items()})
     keys = sorted(set().union(*flat)) if flat else []
-    return [k for k in keys if len({f.get(k) for f in flat}) > 1 and k != "gallery"]
+    return [k for k in keys if len({f.get(k) for f in flat}) > 1 and k not in ("gallery", "snapshots")]
 
 
 def _table(results: list[dict], runs: list[tuple[str, dict]]) -> pd.DataFrame:
@@ -367,7 +367,7 @@ def _table(results: list[dict], runs: list[tuple[str, dict]]) -> pd.DataFrame:
             if row_name in (GRAY, MEAN_AB):
                 baselines.setdefault((r["data"], row_name), metrics)
                 continue
-            row = {"run": row_name, **{p: _short(flat.get(p)) for p in params}}
+            row = {"run": row_name, **{p: "" if flat.get(p) is None else _short(flat[p]) for p in params}}
             row.update({c: metrics.get(c) for c in COLUMNS})
             if row_name == r["name"]:
                 row["best valid loss"] = r["best_valid_loss"]

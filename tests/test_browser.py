@@ -57,11 +57,12 @@ def _start_lab(folder: Path, port: int, token: str, home: Path) -> subprocess.Po
     env = dict(os.environ, COLORLAB_HOME=str(home / "colorlab"), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), IPYTHONDIR=str(home / "ipython"))
-    # no "would you like news?" pop-up over the notebook
-    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True, exist_ok=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
-                                                                           "checkForUpdates": False}))
+    # no "would you like news?" pop-up, and no "select kernel" dialog: start the notebook's own kernel
+    lab = home / "settings" / "@jupyterlab"
+    for ext, name, value in (("apputils-extension", "notification", {"fetchNews": "false", "checkForUpdates": False}),
+                             ("notebook-extension", "tracker", {"autoStartDefaultKernel": True})):
+        (lab / ext).mkdir(parents=True, exist_ok=True)
+        (lab / ext / f"{name}.jupyterlab-settings").write_text(json.dumps(value))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
            "--allow-root", "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
@@ -118,6 +119,12 @@ def test_hint_painter_in_a_real_browser(tmp_path):
                 page.set_default_timeout(30_000)
                 page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK.name}?token={token}")
                 page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=40_000)
+                dialog = page.locator(".jp-Dialog .jp-mod-accept")
+                try:  # should not appear (autoStartDefaultKernel), but never let a dialog block the run
+                    dialog.wait_for(state="visible", timeout=3_000)
+                    dialog.click()
+                except Exception:  # noqa: BLE001 - no dialog: fine
+                    pass
                 page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=40_000)
                 page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
                 page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()

@@ -95,32 +95,40 @@ def test_sync_exercises_writes_then_reports_in_sync(tmp_path):
 
 
 def _quiz_notebook(solution_path: Path):
-    """The exercise notebook cut after its last check, then every exercise again with a wrong answer + its check."""
+    """The exercise notebook cut after its last check, then every exercise again with a wrong answer + its check.
+
+    Returns the notebook and cell ids: the stub part, the (exercise, check) pairs, the re-run checks.
+    """
     exercise = nbformat.read(ROOT / "exercises" / solution_path.name, as_version=4)
     solution = nbformat.read(solution_path, as_version=4)
     pairs = _exercises(solution)
     quiz = copy.deepcopy(exercise)
     quiz.cells = quiz.cells[:pairs[-1][1] + 1]
+    stub_part = [c.id for c in quiz.cells]
     wrong_checks = []
-    for ex, check in pairs:
-        wrong = new_code_cell(_with_answer(solution.cells[ex].source, solution.cells[ex].metadata["colorlab"]["wrong_answer"]))
-        quiz.cells += [wrong, copy.deepcopy(solution.cells[check])]
-        wrong_checks.append(len(quiz.cells) - 1)
-    return quiz, pairs, wrong_checks
+    for n, (ex, check) in enumerate(pairs):
+        answer = solution.cells[ex].metadata["colorlab"]["wrong_answer"]
+        quiz.cells.append(new_code_cell(_with_answer(solution.cells[ex].source, answer), id=f"wrong{n}"))
+        quiz.cells.append(new_code_cell(solution.cells[check].source, id=f"wrongcheck{n}"))
+        wrong_checks.append(f"wrongcheck{n}")
+    pair_ids = [(exercise.cells[ex].id, exercise.cells[check].id) for ex, check in pairs]
+    return quiz, stub_part, pair_ids, wrong_checks
 
 
-def _run_quiz(path: Path):
-    quiz, pairs, wrong_checks = _quiz_notebook(path)
-    done = execute_cells(quiz, SMOKE | {"out_dir": "/tmp/colorlab-exercise-" + path.stem}, cwd=path.parent, threads=1,
+def _run_quiz(path: Path, out_root: Path):
+    quiz, stub_part, pairs, wrong_checks = _quiz_notebook(path)
+    done = execute_cells(quiz, SMOKE | {"out_dir": str(out_root / path.stem)}, cwd=path.parent, threads=1,
                          timeout=300, start_timeout=180)
-    return done, pairs, wrong_checks
+    return {c.id: c for c in done.cells}, stub_part, pairs, wrong_checks
 
 
 @pytest.fixture(scope="session")
-def quiz_runs():
+def quiz_runs(tmp_path_factory):
+    """Every exercise notebook up to its last check, plus the wrong answers: two kernels at a time."""
     paths = [p for p in NOTEBOOKS if _exercises(nbformat.read(p, as_version=4))]
+    out = tmp_path_factory.mktemp("exercise_runs")
     with ProcessPoolExecutor(max_workers=2) as pool:
-        return dict(zip([p.stem for p in paths], pool.map(_run_quiz, paths)))
+        return dict(zip([p.stem for p in paths], pool.map(_run_quiz, paths, [out] * len(paths))))
 
 
 def _errors(cell) -> list[str]:
@@ -130,12 +138,14 @@ def _errors(cell) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "01" <= p.name[:2] <= "10"], ids=lambda p: p.stem)
 def test_stubs_fail_only_with_not_implemented_and_checks_reject_wrong_answers(quiz_runs, path):
-    nb, pairs, wrong_checks = quiz_runs[path.stem]
-    n_stub_cells = pairs[-1][1] + 1
-    for i, cell in enumerate(nb.cells[:n_stub_cells]):
-        assert set(_errors(cell)) <= {"NotImplementedError"}, f"{path.name} cell {i}: {_errors(cell)}\n{cell.source}"
+    assert path.stem in quiz_runs, f"{path.name} has no exercise (### BEGIN SOLUTION block)"
+    cells, stub_part, pairs, wrong_checks = quiz_runs[path.stem]
+    for cid in stub_part:
+        errs = _errors(cells[cid])
+        assert set(errs) <= {"NotImplementedError"}, f"{path.name} cell {cid}: {errs}\n{cells[cid].source}"
     for ex, check in pairs:
-        assert _errors(nb.cells[check]) == ["NotImplementedError"], f"{path.name}: the check of cell {ex} never hit the stub"
-    for i in range(n_stub_cells, len(nb.cells)):
-        expected = ["AssertionError"] if i in wrong_checks else []
-        assert _errors(nb.cells[i]) == expected, f"{path.name}: a wrong answer gave {_errors(nb.cells[i])} in\n{nb.cells[i].source}"
+        assert _errors(cells[check]) == ["NotImplementedError"], f"{path.name}: the check of cell {ex} never hit the stub"
+    for n, cid in enumerate(wrong_checks):
+        assert _errors(cells[f"wrong{n}"]) == [], f"{path.name}: the wrong answer {n} does not even run"
+        assert _errors(cells[cid]) == ["AssertionError"], \
+            f"{path.name}: the check accepted a wrong answer (errors: {_errors(cells[cid])})\n{cells[f'wrong{n}'].source}"

@@ -158,3 +158,35 @@ def test_train_hint_model_through_the_fastai_path(prepared_sample, tmp_path):
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
     with pytest.raises(ColorlabError, match="gallery"):
         train_hint_model(prepared_sample, epochs=1, gallery_every=1)
+
+
+# ------------------------------------------------------------------ palette suggestions and post-processing
+def test_palette_finds_the_five_colours_of_a_block_image():
+    from colorlab.palette import suggest_palette
+    colours = np.array([[200, 30, 30], [30, 160, 40], [20, 40, 200], [240, 220, 40], [250, 250, 250]], np.uint8)
+    widths = [40, 25, 15, 12, 8]  # columns of each colour → its share of the image
+    img = np.concatenate([np.broadcast_to(c, (20, w, 3)) for c, w in zip(colours, widths)], 1)
+    pal = suggest_palette(img, n_colors=5)
+    assert pal.rgb.shape == (5, 3) and pal.hex[0].startswith("#")
+    assert np.allclose(pal.fractions, np.array(widths) / 100, atol=1e-6)
+    assert np.abs(pal.rgb.astype(int) - colours.astype(int)).max() <= 2  # sorted by share, colours recovered
+    with pytest.raises(ColorlabError, match="RGB"):
+        suggest_palette(np.zeros((4, 4), np.uint8))
+
+
+def test_gamma_lut_and_boosts():
+    from colorlab.postprocess import apply_gamma, boost, enhance, gamma_lut
+    lut = gamma_lut(2.0)
+    assert lut.dtype == torch.uint8 and lut[0] == 0 and lut[255] == 255
+    assert lut[64] == round(255 * (64 / 255) ** 0.5) and torch.all(lut[1:] >= lut[:-1])
+    img = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    assert np.array_equal(apply_gamma(img, 2.0), lut.numpy()[img])
+    assert np.array_equal(boost(img), img) and np.array_equal(enhance(img), img)
+    chroma = lambda x: np.ptp(x.astype(int), axis=2).mean()  # noqa: E731 - spread of R, G, B
+    assert chroma(boost(img, saturation=1.5)) > chroma(img) + 3
+    assert boost(img, lightness=1.2).astype(int).sum() > img.astype(int).sum()
+    t = torch.from_numpy(img).permute(2, 0, 1)
+    assert torch.equal(boost(t, lightness=1.2), torch.from_numpy(boost(img, lightness=1.2)).permute(2, 0, 1))
+    for bad in (lambda: gamma_lut(0), lambda: boost(img, saturation=-1), lambda: apply_gamma(img.astype(float), 2)):
+        with pytest.raises(ColorlabError):
+            bad()

@@ -29,6 +29,7 @@ def painter(hint_model, small_photos):
 
 
 def test_click_adds_a_hint_and_changes_the_colorization(painter):
+    threads = torch.get_num_threads()
     view = painter.widget
     before, before_png, n = painter.result.copy(), painter._view["result"].value, painter.updates
     painter.set_color("#20c040")
@@ -39,6 +40,7 @@ def test_click_adds_a_hint_and_changes_the_colorization(painter):
     assert painter.updates == n + 1 and not np.array_equal(painter.result, before)
     assert painter._view["result"].value != before_png
     assert "1 hint" in painter._view["status"].value and view is painter.widget
+    assert torch.get_num_threads() == threads  # the one-thread update leaves torch's setting alone
 
 
 def test_click_on_a_hint_removes_it_then_undo_and_clear(painter):
@@ -119,10 +121,10 @@ def prior(prepared_sample):
 def test_rarity_explorer_lambda_and_scheme(prior, prepared_sample):
     photo = np.asarray(prepared_sample.images[0])
     ex = RarityExplorer(prior, photo)
-    ex.widget
     assert ex.pixel_weights.shape == photo.shape[:2]
     ex.set("zhang", 1.0)
     assert torch.allclose(ex.weights, torch.ones_like(ex.weights)) and math.isclose(ex.loss["ratio"], 1.0, rel_tol=1e-5)
+    ex.widget
     before = ex._view["image"].value
     ex._view["lam"].value = 0.1  # the slider drives the same state
     assert ex.lam == pytest.approx(0.1) and ex.weights.max() > 3 and ex._view["image"].value != before

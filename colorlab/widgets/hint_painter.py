@@ -83,6 +83,9 @@ class HintPainter:
         color: the first hint colour; patch_size: hint side in photo pixels.
         enhance: optional ``dict(gamma=, saturation=, lightness=)`` for :func:`colorlab.postprocess.enhance`.
         device: where the model runs (``"auto"``).
+        threads: CPU threads for one update (default 1: a single small image is latency-bound, and on
+            a busy machine 2 OpenMP threads waiting for each other were 3-7× slower here; None keeps
+            torch's setting).
 
     State you can read: ``hints`` (list of :class:`~colorlab.hints.Hint`), ``result`` (uint8
     ``(H, W, 3)`` colorization), ``palette`` (suggested colours), ``updates`` (count),
@@ -91,7 +94,8 @@ class HintPainter:
     """
 
     def __init__(self, model, image=None, photo_size: int = 256, work_size: int | None = None,
-                 color="#e03c31", patch_size: int = 7, enhance: dict | None = None, device="auto"):
+                 color="#e03c31", patch_size: int = 7, enhance: dict | None = None, device="auto",
+                 threads: int | None = 1):
         from ..colorize import load_colorizer
 
         net, _ = load_colorizer(model, device)
@@ -104,6 +108,7 @@ class HintPainter:
         stride = int(getattr(net, "stride", 8))
         self.work_size = max(stride, int(work_size or min(photo_size, 128)) // stride * stride)
         self.enhance = enhance
+        self.threads = threads
         self.hints: list[Hint] = []
         self._history: list[list[Hint]] = []
         self.updates = 0
@@ -213,12 +218,18 @@ class HintPainter:
         from ..device import autocast_dtype
 
         t0 = time.perf_counter()
-        x = torch.cat([self._L_in, self.hint_channels()[None]], 1).contiguous(memory_format=torch.channels_last)
-        dtype = autocast_dtype(self.device)
-        with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            ab = self.model(x).float()
-        rgb = join_l_ab(self._L_full, ab * AB_SCALE)[0]
-        out = (rgb.clamp(0, 1) * 255).round().to(torch.uint8)
+        saved = torch.get_num_threads()
+        if self.threads and self.device.type == "cpu":
+            torch.set_num_threads(self.threads)
+        try:
+            x = torch.cat([self._L_in, self.hint_channels()[None]], 1).contiguous(memory_format=torch.channels_last)
+            dtype = autocast_dtype(self.device)
+            with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                ab = self.model(x).float()
+            rgb = join_l_ab(self._L_full, ab * AB_SCALE)[0]
+            out = (rgb.clamp(0, 1) * 255).round().to(torch.uint8)
+        finally:
+            torch.set_num_threads(saved)
         if self.enhance:
             from ..postprocess import enhance
             out = enhance(out, **self.enhance)
