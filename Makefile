@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.colorlab-installed
 
-.PHONY: help venv demo test lab notebooks bench clean
+.PHONY: help venv browser demo test lab notebooks bench clean
 
 help:
 	@echo "make demo   create .venv if needed, install the kit, run the demo on the embedded sample set"
@@ -22,10 +22,18 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+# The real-browser test drives Debian's chromium with Playwright (Playwright's own browser
+# download cannot work offline, and is never run). Installed once; needs root or sudo.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 demo: $(STAMP)
 	$(BIN)/colorlab demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)

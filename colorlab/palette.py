@@ -49,9 +49,15 @@ def suggest_palette(image, n_colors: int = 5, max_side: int = 128, seed: int = 0
         max_side: the image is area-downsampled to at most this side first (the palette
             does not need every pixel; keeps it fast for big photos).
     """
-    t = image if isinstance(image, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+    if isinstance(image, torch.Tensor):
+        t = image
+    else:
+        arr = np.asarray(image)
+        if arr.ndim != 3 or arr.shape[2] != 3:
+            raise ColorlabError(f"palette needs one RGB image (H, W, 3), got shape {arr.shape}")
+        t = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)
     if t.dim() != 3 or t.shape[0] != 3:
-        raise ColorlabError(f"palette needs one RGB image (H, W, 3), got shape {tuple(np.shape(image))}")
+        raise ColorlabError(f"palette needs one RGB image (3, H, W), got shape {tuple(t.shape)}")
     x = t.to(device).float()[None] / (255.0 if t.dtype == torch.uint8 else 1.0)
     h, w = x.shape[-2:]
     if max(h, w) > max_side:

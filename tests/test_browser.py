@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "09_user_hints.ipynb"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-QUICK = {"size": 32, "n_train": 64, "n_val": 8, "epochs": 1, "photo_size": 256}
 
 
 def _chromium() -> str:
@@ -43,11 +42,15 @@ def _free_port() -> int:
 
 
 def _quick_copy(folder: Path) -> Path:
-    """The notebook with its parameters cell replaced by small values (outputs none, like the committed one)."""
+    """The notebook with the smoke-run values appended to its parameters cell (as papermill would inject them)."""
+    from colorlab.notebooks import SMOKE
+
+    quick = {**SMOKE, "out_dir": str(folder / "run"), "photo_size": 256}
     nb = json.loads(NOTEBOOK.read_text())
     for cell in nb["cells"]:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["source"] = "".join(f"{k} = {v!r}\n" for k, v in QUICK.items()) + 'photo = "chelsea"\nseed = 0\n'
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = src + "\n# smoke run (test_browser)\n" + "".join(f"{k} = {v!r}\n" for k, v in quick.items())
     out = folder / NOTEBOOK.name
     out.write_text(json.dumps(nb))
     return out
