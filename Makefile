@@ -10,6 +10,7 @@ help:
 	@echo "make demo   create .venv if needed, install the kit, run the demo on the embedded sample set"
 	@echo "make test   same environment, run the whole test suite"
 	@echo "make lab    JupyterLab on notebooks/"
+	@echo "make notebooks  run every notebook (smoke parameters) into runs/notebooks/, with a table"
 	@echo "make bench  benchmarks (JSON under bench/results/)"
 
 # The environment: created once, re-installed when the dependency files change.
@@ -38,6 +39,9 @@ test: $(STAMP) browser
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
+
+notebooks: $(STAMP)
+	$(BIN)/colorlab run-notebooks --baselines tests/notebooks/baselines.json
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -17,12 +17,15 @@ def matmul_peak(device: torch.device, dtype=torch.bfloat16, n: int = 2048, reps:
     b = torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(3):
         a @ b
-    sync(device)
-    t = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    sync(device)
-    return 2 * n**3 * reps / (time.perf_counter() - t)
+    best = 0.0
+    for _ in range(3):  # best of three: the ceiling, not an average disturbed by other work
+        sync(device)
+        t = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        sync(device)
+        best = max(best, 2 * n**3 * reps / (time.perf_counter() - t))
+    return best
 
 
 def sync(device: torch.device) -> None:

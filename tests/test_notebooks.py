@@ -92,3 +92,24 @@ def test_nbval_checks_the_marked_outputs():
                            "--nbval-kernel-name", "colorlab", "--nbval-cell-timeout", "300", str(nb)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def test_write_metrics_makes_plain_json(tmp_path):
+    import numpy as np
+    import torch
+
+    from colorlab.notebooks import read_metrics, write_metrics
+    write_metrics(tmp_path, {"psnr": torch.tensor(21.5), "n": np.int64(3), "nan": float("nan"), "name": "x"})
+    assert read_metrics(tmp_path) == {"psnr": 21.5, "n": 3, "nan": None, "name": "x"}
+    with pytest.raises(ColorlabError, match="non-empty dict"):
+        write_metrics(tmp_path, {})
+    with pytest.raises(ColorlabError, match="no metrics.json"):
+        read_metrics(tmp_path / "nothing")
+
+
+def test_parse_parameters():
+    from colorlab.notebooks import parse_parameters
+    assert parse_parameters(["epochs=3", "dataset=flowers102", "smoke=false", "lr=1e-3", "x=True"]) == \
+        {"epochs": 3, "dataset": "flowers102", "smoke": False, "lr": 1e-3, "x": True}
+    with pytest.raises(ColorlabError, match="NAME=VALUE"):
+        parse_parameters(["epochs"])
