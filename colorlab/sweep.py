@@ -436,7 +436,8 @@ def run_sweep(config, out_dir: str | Path | None = None, size: str | None = None
         the table (one row per run and snapshot, then the gray / mean-ab baselines; parameter
         columns for the settings that vary, then the metrics of :func:`colorlab.evaluate.evaluate`,
         best validation loss and training seconds). ``table.attrs`` holds ``out_dir``, ``csv``,
-        ``markdown`` and ``plot`` paths.
+        ``markdown`` and ``plot`` paths, and ``runs``: each run's folder by run name (its
+        ``checkpoint.pt`` loads back with :func:`colorlab.checkpoint.load_checkpoint`).
     """
     cfg = load_config(config)
     runs = expand_runs(cfg, size)
@@ -470,7 +471,8 @@ def run_sweep(config, out_dir: str | Path | None = None, size: str | None = None
     out.mkdir(parents=True, exist_ok=True)
     csv = atomic_write(out / "results.csv", lambda tmp: table.to_csv(tmp))
     md = atomic_write(out / "results.md", lambda tmp: Path(tmp).write_text(markdown_table(table)))
-    table.attrs.update(out_dir=str(out), csv=str(csv), markdown=str(md), plot=None)
+    run_dirs = {name: str(out / "runs" / _slug(name)) for name, _ in runs}
+    table.attrs.update(out_dir=str(out), csv=str(csv), markdown=str(md), plot=None, runs=run_dirs)
     if plot:
         plot_sweep(table, cfg.get("metrics") or DEFAULT_METRICS, out / "sweep.png", title=cfg.get("name"))
         table.attrs["plot"] = str(out / "sweep.png")
