@@ -79,7 +79,7 @@ def test_two_run_sweep_tabulates_then_skips_then_resumes(prepared_sample, prepar
         assert (tmp_path / "runs" / run / "gallery.png").exists() and (tmp_path / "runs" / run / "checkpoint.pt").exists()
     assert (tmp_path / "runs" / "skips_all" / "progression.png").exists()
     assert "| skips none | none |" in (tmp_path / "results.md").read_text()
-    assert {name: (folder / "checkpoint.pt").exists() for name, folder in table.attrs["runs"].items()} == \
+    assert {name: (Path(folder) / "checkpoint.pt").exists() for name, folder in table.attrs["runs"].items()} == \
         {"skips all": True, "skips none": True}
     ckpt = tmp_path / "runs" / "skips_none" / "checkpoint.pt"
     stamp = ckpt.stat().st_mtime_ns
