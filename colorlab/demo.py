@@ -71,7 +71,9 @@ def _img_tag(path: Path) -> str:
 
 
 def _report(out: Path, table, info: dict, figures: list[Path]) -> Path:
-    rows = table.to_html(float_format=lambda v: f"{v:.4g}", border=0, classes="metrics")
+    rows = table.to_html(float_format=lambda v: f"{v:.4g}", border=0, classes="metrics", na_rep="unavailable")
+    rows += "<ul>" + "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>"
+                             for k, v in table.attrs.get("notes", {}).items()) + "</ul>"
     figs = "\n".join(f"<h3>{html.escape(p.stem)}</h3>{_img_tag(p)}" for p in figures if p.exists())
     meta = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in info.items())
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>colorlab demo report</title>
@@ -102,7 +104,7 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dev = get_device(device)
-    epochs = epochs or (1 if quick else 12)
+    epochs = epochs or (1 if quick else 6)
     n_train = n_train or (64 if quick else 1024)
     _say(f"colorlab demo on the embedded sample set — device: {describe_device(dev)}")
 
@@ -121,7 +123,7 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
         _say(f"[{3 + i}/5] training {name} for {epochs} epochs")
         res = train_colorizer(train, valid, model="unet", loss=loss, prior=prior if loss != "mse" else None,
                               epochs=epochs, bs=32, lr=3e-3, device=dev, out_dir=out / loss, seed=seed,
-                              progress=False)
+                              progress=True)
         models[name] = res.model.eval()
         histories[name] = res.history
 
@@ -130,7 +132,8 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
     figs.insert(0, _gallery(out, models, valid, dev))
     info = {"device": describe_device(dev), "epochs": epochs, "train patches": len(train),
             "held-out patches": len(valid), "size": size, "seconds": round(time.time() - t0, 1)}
-    metrics = {"models": json.loads(table.to_json(orient="index")), "history": histories, **info}
+    metrics = {"models": json.loads(table.to_json(orient="index")), "notes": table.attrs.get("notes", {}),
+               "history": histories, **info}
     atomic_write(out / "metrics.json", lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2)))
     _report(out, table, info, figs)
     default = default_checkpoint()
@@ -140,6 +143,9 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
 
     _say("")
     _say(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    for name, why in table.attrs.get("notes", {}).items():
+        if name in ("LPIPS", "FID", "colourfulness", "mean ab"):
+            _say(f"  {name}: {why}")
     _say("")
     _say(f"wrote {out}/: gallery.png, channels.png, patches.png, metrics.json, report.html "
          f"({time.time() - t0:.0f} s); `colorlab colorize` now uses {default}")
