@@ -101,8 +101,8 @@ class GalleryEvery(Callback):
 
     order = 65
 
-    def __init__(self, folder: str | Path, every: int = 1, n: int = 6):
-        self.folder, self.every, self.n = Path(folder), max(1, int(every)), n
+    def __init__(self, folder: str | Path, every: int = 1, n: int = 6, colorspace: str = "lab"):
+        self.folder, self.every, self.n, self.colorspace = Path(folder), max(1, int(every)), n, colorspace
 
     def after_epoch(self):
         done = self.epoch + 1
@@ -110,6 +110,7 @@ class GalleryEvery(Callback):
             return
         if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
             return
+        from .colorspace import get_colorspace
         from .models import predict_ab
         from .viz.lab import save_gallery
 
@@ -117,4 +118,5 @@ class GalleryEvery(Callback):
         xb, yb = xb[: self.n], yb[: self.n]
         model = getattr(self.model, "module", self.model)
         pred = predict_ab(model, xb)
-        save_gallery(self.folder / f"gallery_epoch{done:03d}.png", xb, pred, yb, title=f"epoch {done}")
+        save_gallery(self.folder / f"gallery_epoch{done:03d}.png", xb, pred, yb, title=f"epoch {done}",
+                     join=get_colorspace(self.colorspace).join)

@@ -156,7 +156,7 @@ def _train(train, valid, model, model_kwargs, loss, loss_kwargs, prior, epochs, 
         ckpt = out_dir / "checkpoint.pt"
         cbs.append(CheckpointEvery(ckpt, config, every=checkpoint_every))
         if gallery_every:
-            cbs.append(GalleryEvery(out_dir, every=gallery_every))
+            cbs.append(GalleryEvery(out_dir, every=gallery_every, colorspace=colorspace))
     learn = make_learner(dls, net, loss_func, mixed_precision=mixed_precision, channels_last=channels_last,
                          cbs=cbs, lr=lr, path=out_dir or ".")
     if not progress:

@@ -136,3 +136,16 @@ def test_classification_model_needs_ce_loss():
     with pytest.raises(ColorlabError, match="loss='ce'"):
         train_colorizer(_blocks(16), model="unet", model_kwargs={**TINY, "head": "classification"}, loss="mse",
                         epochs=1, device="cpu", progress=False)
+
+
+def test_gallery_shows_each_colour_space_in_its_own_colours(tmp_path):
+    """The epoch gallery decodes a YCbCr model's output as YCbCr, not as Lab."""
+    from PIL import Image
+    for cs in ("lab", "ycbcr"):
+        out = tmp_path / cs
+        train_colorizer(_blocks(16), model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, device="cpu",
+                        progress=False, out_dir=out, gallery_every=1, colorspace=cs)
+        img = np.asarray(Image.open(out / "gallery_epoch001.png").convert("RGB")).astype(int)
+        # the "truth" row holds the red/blue blocks: both colour spaces must show saturated red somewhere
+        red = (img[..., 0] > 150) & (img[..., 1] < 90) & (img[..., 2] < 90)
+        assert red.sum() > 50, f"{cs}: the truth row lost its colours"

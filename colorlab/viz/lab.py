@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import atomic_write
-from ..color import denormalize_ab, denormalize_l, lab_to_rgb, rgb_to_lab
+from ..color import lab_to_rgb, rgb_to_lab
 
 __all__ = ["ab_channel_rgb", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
 
@@ -79,14 +79,21 @@ def patch_grid(images: np.ndarray, cols: int = 8, title: str | None = None):
 
 
 def gallery_figure(L_norm: torch.Tensor, pred_ab: torch.Tensor, true_ab: torch.Tensor | None = None,
-                   title: str | None = None, labels=("gray input", "predicted", "truth")):
-    """Columns gray / predicted / truth for a batch. Inputs normalised: L (N,1,H,W), ab (N,2,H,W)."""
+                   title: str | None = None, labels=("gray input", "predicted", "truth"), join=None):
+    """Columns gray / predicted / truth for a batch. Inputs normalised: L (N,1,H,W), ab (N,2,H,W).
+
+    ``join(gray, chroma) -> RGB`` turns the normalised pair back into RGB (default Lab; pass
+    ``colorlab.colorspace.get_colorspace("ycbcr").join`` for a YCbCr model).
+    """
+    from ..colorspace import get_colorspace
+
     plt = _plt()
-    L = denormalize_l(L_norm.detach().float().cpu())
-    pred = lab_to_rgb(torch.cat([L, denormalize_ab(pred_ab.detach().float().cpu())], 1))
-    cols = [L.repeat(1, 3, 1, 1) / 100, pred]
+    join = join or get_colorspace("lab").join
+    L = L_norm.detach().float().cpu()
+    pred = pred_ab.detach().float().cpu()
+    cols = [join(L, torch.zeros_like(pred)), join(L, pred)]
     if true_ab is not None:
-        cols.append(lab_to_rgb(torch.cat([L, denormalize_ab(true_ab.detach().float().cpu())], 1)))
+        cols.append(join(L, true_ab.detach().float().cpu()))
     n = L.shape[0]
     fig, axes = plt.subplots(len(cols), n, figsize=(1.6 * n, 1.7 * len(cols)), squeeze=False)
     for r, col in enumerate(cols):
@@ -110,5 +117,5 @@ def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
     return path
 
 
-def save_gallery(path, L_norm, pred_ab, true_ab=None, title=None) -> Path:
-    return save_figure(gallery_figure(L_norm, pred_ab, true_ab, title=title), path)
+def save_gallery(path, L_norm, pred_ab, true_ab=None, title=None, join=None) -> Path:
+    return save_figure(gallery_figure(L_norm, pred_ab, true_ab, title=title, join=join), path)
