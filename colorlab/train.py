@@ -6,6 +6,7 @@ checkpoints, gallery) and runs ``fit_one_cycle``. Killed runs continue with ``re
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -55,6 +56,15 @@ def make_learner(dls, model: torch.nn.Module, loss_func, mixed_precision: bool =
     learn = Learner(dls, model, loss_func=loss_func, lr=lr, metrics=metrics or [], path=path,
                     cbs=training_callbacks(mixed_precision, channels_last) + list(cbs or []))
     return learn
+
+
+def _describe_augment(augment) -> dict | str | None:
+    """What the checkpoint records of the augmentation: its settings when it is a dataclass, else its name."""
+    if augment is None:
+        return None
+    if dataclasses.is_dataclass(augment):
+        return dataclasses.asdict(augment)
+    return getattr(augment, "__name__", type(augment).__name__)
 
 
 def _history(learn: Learner) -> list[dict]:
@@ -142,6 +152,7 @@ def _train(train, valid, model, model_kwargs, loss, loss_kwargs, prior, epochs, 
                                              "path": str(getattr(prior, "path", "") or "")},
         "epochs": epochs, "lr": lr, "bs": bs, "seed": seed, "colorspace": colorspace,
         "data": getattr(train, "meta", {}).get("dataset") if hasattr(train, "meta") else None,
+        "augment": _describe_augment(augment),
     }
     if compile:
         net.compile()  # in place: parameter names (and so checkpoints) stay the same

@@ -45,6 +45,15 @@ def test_a_few_epochs_lower_the_loss(tmp_path):
     losses = [h["train_loss"] for h in res.history]
     assert len(losses) == 4 and losses[-1] < 0.7 * losses[0], losses
     assert (tmp_path / "checkpoint.pt").exists() and (tmp_path / "history.json").exists()
+    assert read_checkpoint(tmp_path / "checkpoint.pt")["config"]["augment"] is None
+
+
+def test_checkpoint_records_the_augmentation(tmp_path):
+    from colorlab.augment import Augment
+    train_colorizer(_blocks(16), model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, device="cpu",
+                    progress=False, out_dir=tmp_path, augment=Augment(flip=True, rotation=10.0))
+    recorded = read_checkpoint(tmp_path / "checkpoint.pt")["config"]["augment"]
+    assert recorded["flip"] is True and recorded["rotation"] == 10.0
 
 
 def test_seeded_runs_are_repeatable():
