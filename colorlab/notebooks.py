@@ -25,11 +25,13 @@ from .errors import ColorlabError
 __all__ = [
     "BEGIN", "END", "SMOKE", "KERNEL", "list_notebooks", "start", "write_metrics", "read_metrics",
     "make_exercise", "sync_exercises", "run_notebook", "run_notebooks", "format_table",
-    "compare_to_baselines", "make_baselines", "strip_outputs",
+    "compare_to_baselines", "make_baselines", "strip_outputs", "with_expected_outputs",
 ]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-#: Cells whose (text) output nbval --nbval-lax compares; they keep it when outputs are stripped.
+#: Cells whose (text) output nbval --nbval-lax compares. Their expected output is kept outside the
+#: notebook (tests/notebooks/nbval_expected.json), so committed notebooks hold no outputs at all;
+#: :func:`with_expected_outputs` puts it back for the nbval run.
 NBVAL_MARK = "# NBVAL_CHECK_OUTPUT"
 #: The kernel ``make`` registers (``python -m ipykernel install --sys-prefix --name colorlab``).
 KERNEL = "colorlab"
@@ -142,7 +144,7 @@ def make_exercise(nb, name: str = "notebook"):
     ex = copy.deepcopy(nb)
     for i, cell in enumerate(ex.cells):
         cell.metadata.pop("colorlab", None)
-        if cell.cell_type == "code" and NBVAL_MARK not in cell.source:  # nbval's reference outputs stay
+        if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if any(l.strip() in (BEGIN, END) for l in cell.source.splitlines()):
                 cell.source = _stub_source(cell.source, f"{name} cell {i}")
@@ -179,10 +181,26 @@ def sync_exercises(src: str | Path = "notebooks", dst: str | Path = "exercises",
     return sorted(changed + stale)
 
 
+def with_expected_outputs(nb, texts: list[str]):
+    """A copy of ``nb`` whose ``# NBVAL_CHECK_OUTPUT`` cells carry ``texts`` (in order) as stdout, for nbval."""
+    import copy
+
+    import nbformat
+
+    out = copy.deepcopy(nb)
+    marked = [c for c in out.cells if c.cell_type == "code" and NBVAL_MARK in c.source]
+    if len(marked) != len(texts):
+        raise ColorlabError(f"{len(marked)} cells are marked {NBVAL_MARK!r} but {len(texts)} expected outputs were given")
+    for cell, text in zip(marked, texts):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        cell.execution_count = 1  # nbval ignores outputs of cells that never ran
+    return out
+
+
 def strip_outputs(nb):
     """Clear outputs, execution counts and widget state in place (what a committed notebook holds)."""
     for cell in nb.cells:
-        if cell.cell_type == "code" and NBVAL_MARK not in cell.source:  # nbval's reference outputs stay
+        if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
