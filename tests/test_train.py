@@ -93,6 +93,7 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # the hand-made evil file uses protocol 4
 def test_checkpoints_never_run_code(tmp_path):
     class Evil:
         def __reduce__(self):
