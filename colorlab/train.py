@@ -67,6 +67,25 @@ def _describe_augment(augment) -> dict | str | None:
     return getattr(augment, "__name__", type(augment).__name__)
 
 
+def _restore(learn: Learner, net: torch.nn.Module, ckpt: Path | None, distributed: bool) -> int:
+    """Load weights and optimizer state from ``ckpt`` into ``learn``; return the epoch to continue from (0: none)."""
+    if distributed:
+        from .distributed import barrier
+        barrier()  # every rank reads the checkpoint rank 0 finished writing
+    if ckpt is None or not ckpt.exists():
+        warnings.warn(f"resume asked for but no checkpoint at {ckpt}; starting from scratch")
+        return 0
+    blob = read_checkpoint(ckpt)
+    if blob["config"]["model"] != net.config:
+        raise ColorlabError(f"{ckpt} holds a different model ({blob['config']['model']['name']}); "
+                            "use another out_dir or resume=False")
+    net.load_state_dict(blob["model"])
+    learn.create_opt()
+    if "opt" in blob:
+        learn.opt.load_state_dict({"state": blob["opt"]["state"], "hypers": L(blob["opt"]["hypers"])})
+    return int(blob["epoch"])
+
+
 def _history(learn: Learner) -> list[dict]:
     names = [n for n in learn.recorder.metric_names[1:-1]]
     out = []
@@ -114,93 +133,71 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
         dev, rank, world = info.device, info.rank, info.world_size
     else:
         dev, rank, world = get_device(device), 0, 1
+    progress = progress and rank == 0  # only rank 0 draws progress bars
     try:
-        return _train(train, valid, model, model_kwargs, loss, loss_kwargs, prior, epochs, lr, bs, dev, rank, world,
-                      mixed_precision, channels_last, out_dir, checkpoint_every, resume, gallery_every, seed,
-                      progress and rank == 0, extra_cbs, augment, num_workers, colorspace, distributed, sync_bn,
-                      compile)
+        from .losses import make_loss
+        from .models import create
+
+        dls = make_dataloaders(train, valid, bs=bs, target="ab", device=dev, seed=seed, augment=augment,
+                               num_workers=num_workers, colorspace=colorspace, rank=rank, world_size=world)
+        if isinstance(model, str):
+            net = create(model, **(model_kwargs or {}))
+        else:
+            net = model
+        if not hasattr(net, "config"):
+            raise ColorlabError("model must come from colorlab.models.create (it needs a .config to be checkpointed)")
+        head = getattr(net, "head", "regression")
+        if head == "classification" and loss != "ce":
+            raise ColorlabError(f"a classification-head model needs loss='ce', got {loss!r}")
+        loss_func = make_loss(loss, prior=prior, **(loss_kwargs or {}))
+        if hasattr(loss_func, "to"):
+            loss_func = loss_func.to(dev)
+        size = int(dls.train.images.shape[1])
+        config = {
+            "model": net.config, "size": size, "loss": loss, "loss_kwargs": loss_kwargs or {},
+            "prior": None if prior is None else {"grid": getattr(prior, "grid", None),
+                                                 "path": str(getattr(prior, "path", "") or "")},
+            "epochs": epochs, "lr": lr, "bs": bs, "seed": seed, "colorspace": colorspace,
+            "data": getattr(train, "meta", {}).get("dataset") if hasattr(train, "meta") else None,
+            "augment": _describe_augment(augment),
+        }
+        if compile:
+            net.compile()  # in place: parameter names (and so checkpoints) stay the same
+        cbs = list(extra_cbs or [])
+        if distributed:
+            from .distributed import DistributedDDP
+            cbs.append(DistributedDDP(sync_bn=sync_bn))
+        ckpt = None
+        start = 0
+        if out_dir is not None:
+            out_dir = Path(out_dir)
+            ckpt = out_dir / "checkpoint.pt"
+            cbs.append(CheckpointEvery(ckpt, config, every=checkpoint_every))
+            if gallery_every:
+                cbs.append(GalleryEvery(out_dir, every=gallery_every, colorspace=colorspace))
+        learn = make_learner(dls, net, loss_func, mixed_precision=mixed_precision, channels_last=channels_last,
+                             cbs=cbs, lr=lr, path=out_dir or ".")
+        if not progress:
+            learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == "ProgressCallback"])
+            learn.logger = lambda *a, **k: None
+        if resume:
+            start = _restore(learn, net, ckpt, distributed)
+            if start >= epochs:
+                return TrainResult(learn, ckpt, [], start)
+            learn.add_cb(ResumeAt(start))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*upsample_bilinear2d_backward_out_cpu.*")
+            learn.fit_one_cycle(epochs, lr, reset_opt=not resume)
+        if resume:
+            learn.remove_cbs([c for c in learn.cbs if isinstance(c, ResumeAt)])
+        if distributed:
+            from .distributed import barrier
+            barrier()  # nobody leaves before rank 0's last checkpoint is on disk
+        history = [h for h in _history(learn) if h["epoch"] > start] if learn.recorder.values else []
+        if out_dir is not None and rank == 0:
+            (out_dir / "history.json").write_text(json.dumps(history, indent=2))
+        return TrainResult(learn, ckpt, history, start)
     finally:
         if owns_group:
             from .distributed import teardown_distributed
             teardown_distributed()
-
-
-def _train(train, valid, model, model_kwargs, loss, loss_kwargs, prior, epochs, lr, bs, dev, rank, world,
-           mixed_precision, channels_last, out_dir, checkpoint_every, resume, gallery_every, seed, progress,
-           extra_cbs, augment, num_workers, colorspace, distributed, sync_bn, compile) -> TrainResult:
-    from .losses import make_loss
-    from .models import create
-
-    dls = make_dataloaders(train, valid, bs=bs, target="ab", device=dev, seed=seed, augment=augment,
-                           num_workers=num_workers, colorspace=colorspace, rank=rank, world_size=world)
-    if isinstance(model, str):
-        net = create(model, **(model_kwargs or {}))
-    else:
-        net = model
-    if not hasattr(net, "config"):
-        raise ColorlabError("model must come from colorlab.models.create (it needs a .config to be checkpointed)")
-    head = getattr(net, "head", "regression")
-    if head == "classification" and loss != "ce":
-        raise ColorlabError(f"a classification-head model needs loss='ce', got {loss!r}")
-    loss_func = make_loss(loss, prior=prior, **(loss_kwargs or {}))
-    if hasattr(loss_func, "to"):
-        loss_func = loss_func.to(dev)
-    size = int(dls.train.images.shape[1])
-    config = {
-        "model": net.config, "size": size, "loss": loss, "loss_kwargs": loss_kwargs or {},
-        "prior": None if prior is None else {"grid": getattr(prior, "grid", None),
-                                             "path": str(getattr(prior, "path", "") or "")},
-        "epochs": epochs, "lr": lr, "bs": bs, "seed": seed, "colorspace": colorspace,
-        "data": getattr(train, "meta", {}).get("dataset") if hasattr(train, "meta") else None,
-        "augment": _describe_augment(augment),
-    }
-    if compile:
-        net.compile()  # in place: parameter names (and so checkpoints) stay the same
-    cbs = list(extra_cbs or [])
-    if distributed:
-        from .distributed import DistributedDDP
-        cbs.append(DistributedDDP(sync_bn=sync_bn))
-    ckpt = None
-    start = 0
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        ckpt = out_dir / "checkpoint.pt"
-        cbs.append(CheckpointEvery(ckpt, config, every=checkpoint_every))
-        if gallery_every:
-            cbs.append(GalleryEvery(out_dir, every=gallery_every, colorspace=colorspace))
-    learn = make_learner(dls, net, loss_func, mixed_precision=mixed_precision, channels_last=channels_last,
-                         cbs=cbs, lr=lr, path=out_dir or ".")
-    if not progress:
-        learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == "ProgressCallback"])
-        learn.logger = lambda *a, **k: None
-    if resume:
-        if distributed:
-            from .distributed import barrier
-            barrier()  # every rank reads the checkpoint rank 0 finished writing
-        if ckpt is None or not ckpt.exists():
-            warnings.warn(f"resume asked for but no checkpoint at {ckpt}; starting from scratch")
-        else:
-            blob = read_checkpoint(ckpt)
-            if blob["config"]["model"] != net.config:
-                raise ColorlabError(f"{ckpt} holds a different model ({blob['config']['model']['name']}); "
-                                    "use another out_dir or resume=False")
-            net.load_state_dict(blob["model"])
-            learn.create_opt()
-            if "opt" in blob:
-                learn.opt.load_state_dict({"state": blob["opt"]["state"], "hypers": L(blob["opt"]["hypers"])})
-            start = int(blob["epoch"])
-            if start >= epochs:
-                return TrainResult(learn, ckpt, [], start)
-            learn.add_cb(ResumeAt(start))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*upsample_bilinear2d_backward_out_cpu.*")
-        learn.fit_one_cycle(epochs, lr, reset_opt=not resume)
-    if resume:
-        learn.remove_cbs([c for c in learn.cbs if isinstance(c, ResumeAt)])
-    if distributed:
-        from .distributed import barrier
-        barrier()  # nobody leaves before rank 0's last checkpoint is on disk
-    history = [h for h in _history(learn) if h["epoch"] > start] if learn.recorder.values else []
-    if out_dir is not None and rank == 0:
-        (out_dir / "history.json").write_text(json.dumps(history, indent=2))
-    return TrainResult(learn, ckpt, history, start)
