@@ -154,7 +154,7 @@ def _model_input(model: nn.Module, L_norm: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, device: str | torch.device = "auto",
              batch_size: int = 32, T: float = 0.38, bin_centers: torch.Tensor | None = None,
-             max_images: int | None = None, progress: bool = True, groups: dict | None = None) -> pd.DataFrame:
+             max_images: int | None = None, progress: bool = True, groups: dict | str | None = "auto") -> pd.DataFrame:
     """Evaluate ``models`` on ``dataset`` next to the gray and mean-ab baselines.
 
     Args:
@@ -168,8 +168,8 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         T, bin_centers: decoding of classification heads (see :func:`colorlab.models.predict_ab`).
         max_images: evaluate on the first ``max_images`` only.
         groups: break the table down by per-pixel masks: ``{name: class ids | fn | bool array}``
-            (see :func:`_group_masks`; :func:`colorlab.data.scenes.scene_groups` gives the ``scenes``
-            ones). Adds the columns ``"<metric> [<name>]"`` for each of :data:`GROUP_METRICS`, pooled
+            (see :func:`_group_masks`); ``"auto"`` (default): the ``scenes`` groups
+            (:func:`colorlab.data.scenes.scene_groups`) when the dataset has a class map, else none. Adds the columns ``"<metric> [<name>]"`` for each of :data:`GROUP_METRICS`, pooled
             over every pixel of the group in the set: PSNR of the shown RGB, AuC, *chroma ratio*
             (mean predicted chroma ``|ab|`` / mean true chroma: 1 = as vivid as the truth, 0 = gray)
             and *recall@20* (share of pixels whose ab error is ≤ 20).
@@ -193,6 +193,11 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
 
     rows = list(models) + [GRAY, MEAN_AB]
     sums: dict[str, dict[str, float]] = {r: defaultdict(float) for r in rows}
+    if isinstance(groups, str):
+        if groups != "auto":
+            raise ColorlabError(f"groups must be a dict, None or 'auto', got {groups!r}")
+        from .data.scenes import scene_groups
+        groups = scene_groups() if getattr(dataset, "class_map", None) is not None else None
     group_masks = _group_masks(groups, dataset) if groups else None
     gsums: dict[str, dict[tuple, float]] = {r: defaultdict(float) for r in rows}
     fid_feats: dict[str, list[torch.Tensor]] = defaultdict(list)

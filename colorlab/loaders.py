@@ -19,7 +19,7 @@ from .color import lab_to_rgb, normalize_ab, normalize_l
 from .device import get_device
 from .errors import ColorlabError
 
-__all__ = ["LabBatch", "CacheLoader", "make_dataloaders", "uint8_to_rgb"]
+__all__ = ["LabBatch", "CacheLoader", "make_dataloaders", "uint8_to_rgb", "lab_batch"]
 
 
 def uint8_to_rgb(x: torch.Tensor) -> torch.Tensor:
@@ -192,3 +192,15 @@ def make_dataloaders(train, valid=None, bs: int = 64, target: str = "ab", device
                            device=dev, num_workers=num_workers, after_batch=LabBatch(target, colorspace=colorspace),
                            pin_memory=pin)
     return DataLoaders(train_dl, valid_dl, device=dev)
+
+
+def lab_batch(data, indices, device="auto", colorspace: str = "lab") -> tuple[torch.Tensor, torch.Tensor]:
+    """Items ``indices`` of ``data`` as the network sees them: ``(L/50-1 (B,1,H,W), ab/110 (B,2,H,W))``.
+
+    Reads the exact float Lab of a dataset that has it (``scenes``), else converts its uint8 RGB —
+    the same split the training batches go through (:class:`LabBatch`).
+    """
+    x, _ = _arrays(data)
+    idx = np.asarray(list(indices) if not isinstance(indices, (np.ndarray, slice)) else indices)
+    batch = torch.from_numpy(np.ascontiguousarray(x[idx])).to(get_device(device))
+    return LabBatch("ab", colorspace=colorspace).encodes((batch, None))

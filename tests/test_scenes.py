@@ -13,9 +13,18 @@ from colorlab.data import scenes as S
 from colorlab.errors import ColorlabError
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small convolutions: one thread is fastest, and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def drawn():
-    ds = S.ScenesDataset(split="train", size=48, n=600, seed=0)
+    ds = S.ScenesDataset(split="train", size=48, n=400, seed=0)
     return [ds.scene(i) for i in range(len(ds))]
 
 
@@ -87,20 +96,22 @@ def _crops(drawn, where, half=6):
     return x, torch.tensor(ys)
 
 
-def _fit_small_cnn(x, y, classes, epochs=40, seed=0):
+def _fit_small_cnn(x, y, classes, epochs=12, seed=0):
     """A small CNN on L patches; returns its accuracy on a held-out third."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     perm = torch.randperm(len(x), generator=g)
     cut = len(x) * 2 // 3
     tr, te = perm[:cut], perm[cut:]
-    net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
-                        nn.MaxPool2d(2), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+    net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1),
                         nn.Flatten(), nn.Linear(32, classes))
     opt = torch.optim.Adam(net.parameters(), 3e-3)
     for _ in range(epochs):
-        for i in range(0, cut, 64):
-            b = tr[i:i + 64]
+        order = tr[torch.randperm(cut, generator=g)]
+        for i in range(0, cut, 32):
+            b = order[i:i + 32]
             opt.zero_grad()
             nn.functional.cross_entropy(net(x[b]), y[b]).backward()
             opt.step()
@@ -114,19 +125,23 @@ def test_fruit_colour_cannot_be_told_from_L_but_the_fruit_can(drawn):
     x, y = _crops(drawn, lambda s: [((s.classes == S.FRUIT) & (s.modes == m), m - 1) for m in (1, 2)])
     assert len(x) > 600 and 0.4 < y.float().mean() < 0.6
     acc_mode = _fit_small_cnn(x, y, 2)
+    print(f"fruit colour from L: {acc_mode:.3f}")
     assert acc_mode <= 0.55, f"fruit colour is predictable from L ({acc_mode:.2f}): the dataset leaks"
     xo, yo = _crops(drawn, lambda s: [(s.classes == S.FRUIT, 0), (s.classes == S.CAR, 1), (s.classes == S.BARK, 2)])
     acc_class = _fit_small_cnn(xo, yo, 3)
+    print(f"object class from L: {acc_class:.3f}")
     assert acc_class >= 0.9, f"objects not recognisable from L ({acc_class:.2f})"
 
 
 def test_profile_is_inferable_from_the_whole_scene():
     """A small CNN on L alone finds the scene's profile from its global cue."""
-    ds = S.ScenesDataset(split="train", size=32, n=800, seed=3)
+    ds = S.ScenesDataset(split="train", size=32, n=600, seed=3)
     scenes = [ds.scene(i) for i in range(len(ds))]
     x = torch.from_numpy(np.stack([s.lab[..., 0] for s in scenes])).float()[:, None] / 50 - 1
     y = torch.tensor([s.profile for s in scenes])
-    assert _fit_small_cnn(x, y, len(S.PROFILES), epochs=25) >= 0.85
+    acc = _fit_small_cnn(x, y, len(S.PROFILES), epochs=15)
+    print(f"profile from L: {acc:.3f}")
+    assert acc >= 0.85
 
 
 def test_prepare_keeps_exact_lab_and_labels_and_keys_the_generator(monkeypatch, tmp_path):
