@@ -28,7 +28,7 @@ def _check_items(ds, size=32):
 
 
 def test_registry_names_and_errors():
-    assert list(DATASETS) == ["sample", "tiny-imagenet", "flowers102", "tf-flowers", "places365", "folder"]
+    assert list(DATASETS) == ["sample", "tiny-imagenet", "flowers102", "tf-flowers", "places365", "folder", "scenes"]
     with pytest.raises(ColorlabError, match="unknown dataset 'imagenet'.*tiny-imagenet"):
         get_dataset("imagenet")
     with pytest.raises(ColorlabError, match="unknown option"):

@@ -130,9 +130,16 @@ def test_rebalanced_auc_with_the_kits_abprior(photos):
     probe = ABPrior.from_counts(torch.ones(313, dtype=torch.int64))
     prior = ABPrior.from_counts(torch.bincount(probe.bin_index(ab).flatten(), minlength=313))
     df = evaluate({}, Prepared(photos), prior=prior, device="cpu", progress=False)
-    w = rarity_weights(prior)[prior.bin_index(ab)]
+    # Zhang et al.'s rebalanced AuC: each pixel weighs 1 / p̃ of its true bin (λ = 0), not the training weights
+    w = (1.0 / prior.p)[prior.bin_index(ab)]
     expected = metrics.auc_ab(torch.zeros_like(ab), ab, pixel_weights=w).mean()
     assert df.loc[GRAY, "AuC rebalanced"] == pytest.approx(float(expected), abs=1e-5)
+    training_weights = rarity_weights(prior)[prior.bin_index(ab)]
+    other = metrics.auc_ab(torch.zeros_like(ab), ab, pixel_weights=training_weights).mean()
+    assert abs(float(other) - float(expected)) > 1e-4  # the λ = 0.5 weights would give another number
+    with pytest.raises(ColorlabError, match="313"):
+        evaluate({}, Prepared(photos), prior=ABPrior.from_counts(torch.ones(256, dtype=torch.int64), grid="regular16"),
+                 device="cpu", progress=False)
     # rare colours are the saturated ones, which gray gets most wrong → rebalancing lowers its AuC
     assert df.loc[GRAY, "AuC rebalanced"] < df.loc[GRAY, "AuC"]
 
