@@ -23,6 +23,18 @@ def find_images(inputs) -> list[Path]:
     return out
 
 
+def describe_training(checkpoint) -> str:
+    """One line: which model a checkpoint holds and what it was trained on (from its config)."""
+    from .checkpoint import read_checkpoint
+    cfg = read_checkpoint(checkpoint)["config"]
+    model = cfg.get("model", {})
+    what = [f"{cfg['train_images']} images" if cfg.get("train_images") else None,
+            f"{cfg['epochs']} epochs" if cfg.get("epochs") else None,
+            f"{cfg['size']} px" if cfg.get("size") else None, f"loss {cfg['loss']}" if cfg.get("loss") else None]
+    return (f"model: {model.get('name', '?')} from {checkpoint}, trained on {cfg.get('data') or 'unknown data'} "
+            f"({', '.join(w for w in what if w)})")
+
+
 def colorize_paths(inputs, out_dir, model=None, size=None, device="auto", log=print) -> int:
     """Colorize every input into ``out_dir`` (``<stem>_color.png``). Returns the exit status (1 if any failed)."""
     from .colorize import colorize, default_checkpoint, load_colorizer
@@ -35,6 +47,8 @@ def colorize_paths(inputs, out_dir, model=None, size=None, device="auto", log=pr
                                 "(or `colorlab demo`) first, or pass --model CHECKPOINT")
         log(f"using the demo model {model} (pass --model to choose another)")
     net, trained = load_colorizer(model, device)
+    if isinstance(model, (str, Path)):
+        log(describe_training(model))
     files = find_images(inputs)
     if not files:
         raise ColorlabError(f"no image files found in {', '.join(map(str, inputs))}")

@@ -357,6 +357,12 @@ def _varied(runs: list[tuple[str, dict]]) -> list[str]:
     return [k for k in keys if len({f.get(k) for f in flat}) > 1 and k not in ("gallery", "snapshots")]
 
 
+def _metric_columns(metrics: dict) -> list[str]:
+    """evaluate()'s columns, then any per-group ones it added (``"chroma ratio [multimodal]"`` ...)."""
+    from .evaluate import COLUMNS
+    return COLUMNS + [c for c in metrics if c not in COLUMNS]
+
+
 def _table(results: list[dict], runs: list[tuple[str, dict]]) -> pd.DataFrame:
     from .evaluate import COLUMNS, GRAY, MEAN_AB
     params = _varied(runs)
@@ -368,7 +374,7 @@ def _table(results: list[dict], runs: list[tuple[str, dict]]) -> pd.DataFrame:
                 baselines.setdefault((r["data"], row_name), metrics)
                 continue
             row = {"run": row_name, **{p: "" if flat.get(p) is None else _short(flat[p]) for p in params}}
-            row.update({c: metrics.get(c) for c in COLUMNS})
+            row.update({c: metrics.get(c) for c in _metric_columns(metrics)})
             if row_name == r["name"]:
                 row["best valid loss"] = r["best_valid_loss"]
                 row["train s"] = round(r["train_seconds"], 1)
@@ -376,7 +382,7 @@ def _table(results: list[dict], runs: list[tuple[str, dict]]) -> pd.DataFrame:
     multi = len({d for d, _ in baselines}) > 1
     for (data, row_name), metrics in baselines.items():
         label = f"{row_name} [{data}]" if multi else row_name
-        rows.append({"run": label, **{c: metrics.get(c) for c in COLUMNS}})
+        rows.append({"run": label, **{c: metrics.get(c) for c in _metric_columns(metrics)}})
     table = pd.DataFrame(rows).set_index("run")
     for c in table.columns.difference(params):
         table[c] = pd.to_numeric(table[c], errors="coerce")

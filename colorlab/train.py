@@ -159,6 +159,7 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
                                                  "path": str(getattr(prior, "path", "") or "")},
             "epochs": epochs, "lr": lr, "bs": bs, "seed": seed, "colorspace": colorspace,
             "data": getattr(train, "meta", {}).get("dataset") if hasattr(train, "meta") else None,
+            "train_images": int(dls.train.n) * world,  # what `colorlab colorize` reports the model was trained on
             "augment": _describe_augment(augment),
         }
         if compile:

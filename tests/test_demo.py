@@ -12,18 +12,23 @@ def test_quick_demo_writes_everything_and_sets_the_default_model(tmp_path, capsy
     out = tmp_path / "demo"
     res = run_demo(out_dir=out, quick=True, size=32)
     printed = capsys.readouterr().out
-    for name in ("gallery.png", "channels.png", "patches.png", "metrics.json", "report.html"):
+    for name in ("objects.png", "gallery.png", "scenes.png", "channels.png", "patches.png", "metrics.json",
+                 "report.html"):
         assert (out / name).stat().st_size > 0, name
-    assert list(res["table"].index) == ["U-Net MSE", "U-Net blend", "gray (ab=0)", "mean ab"]
-    assert "U-Net blend" in printed and "PSNR" in printed and str(out) in printed
+    assert list(res["table"].index) == ["U-Net MSE", "U-Net rarity", "gray (ab=0)", "mean ab"]
+    assert list(res["photos"].index) == ["U-Net blend (photos)", "gray (ab=0)", "mean ab"]
+    assert "chroma ratio [multimodal]" in printed and "recall@20 [rare]" in printed and str(out) in printed
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["models"]) == {"U-Net MSE", "U-Net blend", "gray (ab=0)", "mean ab"}
-    assert all(np.isfinite(metrics["models"][m]["PSNR (dB)"]) for m in metrics["models"])
-    assert "LPIPS" in metrics["notes"]
+    assert set(metrics["scenes"]) == {"U-Net MSE", "U-Net rarity", "gray (ab=0)", "mean ab"}
+    assert all(np.isfinite(metrics["scenes"][m]["chroma ratio [multimodal]"]) for m in metrics["scenes"])
+    assert all(np.isfinite(metrics["photos"][m]["PSNR (dB)"]) for m in metrics["photos"])
+    assert "LPIPS" in metrics["photo_notes"]
     assert "<table" in (out / "report.html").read_text()
 
     photo = tmp_path / "photo.png"
     Image.fromarray(np.full((20, 30, 3), 128, np.uint8)).save(photo)
     assert main(["colorize", str(photo), "--out", str(tmp_path / "colored"), "--device", "cpu"]) == 0
-    assert "using the demo model" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "using the demo model" in said
+    assert "model: unet" in said and "trained on sample (" in said and "epochs" in said  # what it learned from
     assert Image.open(tmp_path / "colored" / "photo_color.png").size == (30, 20)

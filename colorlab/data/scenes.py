@@ -53,7 +53,7 @@ __all__ = ["ScenesDataset", "render_scene", "Scene", "CLASSES", "PROFILES", "GEN
            "UNIMODAL", "MULTIMODAL", "RARE", "PROFILE_DEPENDENT", "lab_to_rgb_uint8"]
 
 #: Bumped whenever the drawing changes: it is part of the cache key, so stale caches are never reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 CLASSES: tuple[str, ...] = ("sky", "grass", "water", "bark", "fruit", "car", "flower", "sun")
 PROFILES: tuple[str, ...] = ("daylight", "sunset", "overcast", "dusk")
@@ -75,7 +75,7 @@ _CAST = {"daylight": (1.0, 0.0, 0.0), "sunset": (1.0, 10.0, 12.0), "overcast": (
          "dusk": (1.0, 6.0, -10.0)}
 _GRASS_AB, _WATER_AB, _BARK_AB = (-26.0, 24.0), (-12.0, -16.0), (10.0, 16.0)
 #: The fruit's two modes: roughly complementary, so their average is near gray.
-FRUIT_MODES = ((42.0, 28.0), (-36.0, -22.0))
+FRUIT_MODES = ((50.0, 34.0), (-42.0, -26.0))
 #: The car: usually gray, sometimes red (at the same L).
 CAR_MODES = ((0.0, 0.0), (46.0, 30.0))
 CAR_RED_P = 0.2
@@ -243,9 +243,9 @@ def render_scene(size: int, rng: np.random.Generator, flower: bool | None = None
         bark_L = 36 + 4 * grooves - 6 * ((x - cx) / w) ** 2
         ba, bb = _cast(_BARK_AB, prof)
         c.paint(c.alpha(sd), bark_L, (ba * ones, bb * ones), BARK)
-    if rng.random() < 0.7:
+    if rng.random() < 0.8:
         for _ in range(int(rng.integers(1, 3))):
-            cx, w, h = rng.uniform(0.1, 0.9), rng.uniform(0.26, 0.36), rng.uniform(0.11, 0.14)
+            cx, w, h = rng.uniform(0.1, 0.9), rng.uniform(0.3, 0.4), rng.uniform(0.12, 0.15)
             base = ground_y(0.35, 0.75)
             body = np.maximum(np.abs(x - cx) - w / 2, np.maximum(base - h - y, y - base + 0.25 * h))
             cabin = np.maximum(np.abs(x - cx) - w / 3.2, np.maximum(base - 1.75 * h - y, y - base + 0.9 * h))
@@ -260,7 +260,7 @@ def render_scene(size: int, rng: np.random.Generator, flower: bool | None = None
                 c.paint(c.alpha(d), 15 * ones, (0 * ones, 0 * ones), CAR, 0)
     n_fruit = int(rng.integers(1, 5))
     for _ in range(n_fruit):
-        cx, r = rng.uniform(0.1, 0.9), rng.uniform(0.08, 0.13)
+        cx, r = rng.uniform(0.1, 0.9), rng.uniform(0.09, 0.14)
         cy = ground_y(0.15, 0.85)
         mode = int(rng.integers(2))
         dx, dy = (x - cx) / r, (y - cy) / r
