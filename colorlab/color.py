@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "rgb_to_lab", "lab_to_rgb", "rgb_to_gray_l",
+    "rgb_to_lab", "lab_to_rgb", "rgb_to_gray_l", "gray_rgb",
     "normalize_l", "denormalize_l", "normalize_ab", "denormalize_ab",
     "split_lab", "join_l_ab", "AB_SCALE",
 ]
@@ -96,6 +96,15 @@ def lab_to_rgb(lab: torch.Tensor, clip: bool = True) -> torch.Tensor:
         if clip:
             rgb = rgb.clamp(0.0, 1.0)
     return rgb.to(out_dtype)
+
+
+def gray_rgb(L: torch.Tensor) -> torch.Tensor:
+    """How an L channel ``(..., 1, H, W)`` (0..100) looks as a gray photo: ``lab_to_rgb(L, 0, 0)``, ``(..., 3, H, W)``.
+
+    Use this to *show* L: L is perceptual, so L = 50 is mid-gray 0.47 in sRGB — neither ``L / 100`` nor a
+    1/2.2 power of it.
+    """
+    return lab_to_rgb(torch.cat([L, torch.zeros_like(L).expand(*L.shape[:-3], 2, *L.shape[-2:])], -3))
 
 
 def rgb_to_gray_l(rgb: torch.Tensor) -> torch.Tensor:

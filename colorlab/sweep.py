@@ -278,7 +278,7 @@ def _save_gallery(path: Path, model, valid, settings: dict, device, bin_centers)
 def _progression(run_dir: Path, snaps: list[tuple[int, torch.nn.Module]], valid, settings: dict, device,
                  bin_centers) -> None:
     """Seed 002's Fig. 6: one photo coloured by the weights of increasing epochs, then the truth."""
-    from .color import denormalize_ab, denormalize_l, lab_to_rgb
+    from .color import denormalize_ab, denormalize_l, gray_rgb, lab_to_rgb
     from .models import predict_ab
     from .viz.lab import _plt, save_figure, to_hwc
     L, ab = _lab_batch(_valid_images(valid, 1), device)
@@ -287,7 +287,7 @@ def _progression(run_dir: Path, snaps: list[tuple[int, torch.nn.Module]], valid,
     cols.append(("truth", ab.cpu()))
     plt = _plt()
     fig, axes = plt.subplots(1, len(cols) + 1, figsize=(1.8 * (len(cols) + 1), 2.1), squeeze=False)
-    axes[0, 0].imshow(to_hwc(Ld.repeat(1, 3, 1, 1)[0] / 100))
+    axes[0, 0].imshow(to_hwc(gray_rgb(Ld)[0]))
     axes[0, 0].set_title("gray", fontsize=9)
     for ax, (title, pred) in zip(axes[0, 1:], cols):
         ax.imshow(to_hwc(lab_to_rgb(torch.cat([Ld, denormalize_ab(pred)], 1))[0]))

@@ -118,3 +118,12 @@ def test_join_l_ab_keeps_full_resolution_detail():
     assert (join_l_ab(lab[0, :1], lab[0, 1:]) - rgb[0]).abs().max() < 1e-4
     with pytest.raises(ValueError):
         join_l_ab(lab[:, :2], ab_small)
+
+
+def test_gray_is_shown_as_lab_gray_not_linear_L():
+    from colorlab.color import gray_rgb
+    L = torch.full((1, 1, 2, 2), 50.0)
+    g = gray_rgb(L)
+    assert g.shape == (1, 3, 2, 2)
+    assert torch.allclose(g, torch.full_like(g, 0.4663), atol=2e-3)  # sRGB of L = 50, not 0.5 or 0.73
+    assert torch.allclose(rgb_to_lab(g)[:, :1], L, atol=1e-2)

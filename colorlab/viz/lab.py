@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import atomic_write
-from ..color import lab_to_rgb, rgb_to_lab
+from ..color import gray_rgb, lab_to_rgb, rgb_to_lab
 
 __all__ = ["ab_channel_rgb", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
 
@@ -46,13 +46,10 @@ def channels_figure(images: np.ndarray, names=None):
     fig, axes = plt.subplots(n, 4, figsize=(10, 2.6 * n), squeeze=False)
     titles = ["colour", "L (lightness, the input)", "a (green ↔ red)", "b (blue ↔ yellow)"]
     for i in range(n):
-        panels = [x[i].float() / 255, lab[i, 0] / 100, ab_channel_rgb(lab[i], 1), ab_channel_rgb(lab[i], 2)]
+        panels = [x[i].float() / 255, gray_rgb(lab[i, :1]), ab_channel_rgb(lab[i], 1), ab_channel_rgb(lab[i], 2)]
         for j, p in enumerate(panels):
             ax = axes[i, j]
-            if j == 1:
-                ax.imshow(p.numpy(), cmap="gray", vmin=0, vmax=1)
-            else:
-                ax.imshow(to_hwc(p))
+            ax.imshow(to_hwc(p))
             ax.set_xticks([]), ax.set_yticks([])
             if i == 0:
                 ax.set_title(titles[j], fontsize=9)
