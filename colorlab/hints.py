@@ -35,7 +35,7 @@ from .errors import ColorlabError
 
 __all__ = [
     "HINT_CHANNELS", "Hint", "paint_patches", "encode_hints", "HintSampler", "HintCallback", "random_hints",
-    "train_hint_model", "hints_vs_psnr", "plot_hints_vs_psnr", "HINT_COUNTS",
+    "train_hint_model", "hints_vs_psnr", "plot_hints_vs_psnr", "hint_gallery", "HINT_COUNTS",
 ]
 
 #: Extra input channels of a hint model: ab (2) + mask (1).
@@ -205,13 +205,22 @@ class HintSampler:
         return n.clamp(0, self.max_hints)
 
     @torch.no_grad()
-    def __call__(self, ab: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(self, ab: torch.Tensor, generator: torch.Generator | None = None, n: int | None = None) -> torch.Tensor:
+        """Hint channels ``(B, 3, H, W)`` for normalised true ab ``(B, 2, H, W)``.
+
+        ``n``: give every image exactly ``n`` hints (sizes, places and colours as in training, no
+        whole-image reveal) instead of a geometric number — how the evaluation asks for "10 hints".
+        """
         if ab.dim() != 4 or ab.shape[1] != 2:
             raise ColorlabError(f"hints are sampled from normalised ab (B, 2, H, W), got {tuple(ab.shape)}")
         B, _, H, W = ab.shape
         dev = ab.device
         ab = ab.float()
-        n = self.sample_counts(B, generator, dev)
+        fixed = n is not None
+        if n is None:
+            n = self.sample_counts(B, generator, dev)
+        else:
+            n = torch.full((B,), int(n), dtype=torch.long, device=dev)
         K = int(n.max()) if B else 0
         valid = torch.arange(K, device=dev).view(1, K) < n.view(B, 1)
         max_size = min(self.max_size, H, W)
@@ -225,7 +234,7 @@ class HintSampler:
         left = torch.minimum(left.round().clamp_min(0), span_x - 1).long()
         colours = _patch_colours(ab, top, left, size, self.colour, self.sigma)
         out = paint_patches(top, left, size, colours, valid, H, W)
-        if self.reveal_p > 0:
+        if self.reveal_p > 0 and fixed is False:
             reveal = torch.rand(B, generator=generator, device=dev) < self.reveal_p
             if reveal.any():
                 out[reveal] = torch.cat([ab[reveal], torch.ones_like(ab[reveal, :1])], 1)
@@ -298,47 +307,82 @@ def train_hint_model(train, valid=None, sampler: HintSampler | None = None, mode
 # --------------------------------------------------------------------------- evaluation
 @torch.no_grad()
 def hints_vs_psnr(model, data, counts=HINT_COUNTS, size: int = 1, seed: int = 0, batch_size: int = 64,
-                  device="auto", progress: bool = True):
-    """Mean PSNR (RGB, dB) of the hint model's colorizations against the number of random true-colour hints.
+                  device="auto", progress: bool = True, sampler: HintSampler | None = None,
+                  groups: dict | str | None = "auto"):
+    """Mean PSNR (RGB, dB) of the hint model's colorizations against the number of true-colour hints.
 
     Args:
         model: a hint model (``in_channels = 4``).
         data: held-out photos: a prepared cache or uint8 array ``(N, H, W, 3)`` (H, W multiples of
-            the model's stride).
+            the model's stride). A cache with exact float Lab (``scenes``) is read as that Lab.
         counts: numbers of hints to reveal per image.
-        size: hint patch side in pixels.
+        size: hint patch side in pixels (for the default random point hints).
         seed: the same hint places for every model evaluated with the same seed.
+        sampler: draw the hints with this :class:`HintSampler` (``sampler(ab, n=count)``: its patch
+            sizes, places and colours) instead of :func:`random_hints` (uniform places, ``size``).
+        groups: per-pixel groups as in :func:`colorlab.evaluate.evaluate` (``"auto"``: the ``scenes``
+            groups when ``data`` has a class map); adds a column ``"psnr [<group>]"`` per group, the
+            PSNR pooled over every pixel of the group (e.g. ``"psnr [multimodal]"``: the fruit).
     Returns:
-        a pandas DataFrame with columns ``hints``, ``psnr`` (mean over photos), ``psnr_std``, ``n``.
+        a pandas DataFrame with columns ``hints``, ``psnr`` (mean over photos), ``psnr_std``, ``n``
+        and the group columns.
     """
     import pandas as pd
     from fastprogress.fastprogress import progress_bar
 
+    from .evaluate import _group_masks, batch_lab, iter_batches
     from .metrics import psnr
     from .models import predict_ab
-    from .stats import iter_rgb_batches
 
     if getattr(model, "in_channels", 1 + HINT_CHANNELS) != 1 + HINT_CHANNELS:
         raise ColorlabError(f"hints_vs_psnr needs a hint model (in_channels=4), got in_channels={model.in_channels}")
     dev = get_device(device)
     model = model.to(dev).eval()
     counts = [int(c) for c in counts]
+    if isinstance(groups, str):
+        if groups != "auto":
+            raise ColorlabError(f"groups must be a dict, None or 'auto', got {groups!r}")
+        from .data.scenes import scene_groups
+        groups = scene_groups() if getattr(data, "class_map", None) is not None else None
+    group_masks = _group_masks(groups, data) if groups else None
     scores: dict[int, list[torch.Tensor]] = {c: [] for c in counts}
+    gsq = {(c, g): [0.0, 0] for c in counts for g in (groups or {})}
     gen = torch.Generator(device=dev).manual_seed(int(seed))
-    batches = list(iter_rgb_batches(data, batch_size, dev))
-    for rgb in progress_bar(batches, display=progress, leave=False):
-        rgb = rgb.float() / 255.0 if rgb.dtype == torch.uint8 else rgb.float()
-        lab = rgb_to_lab(rgb)
+    exact = getattr(data, "lab", None) is not None  # scenes: the exact float Lab, no 8-bit round trip
+    if exact:
+        batches = iter_batches(data, batch_size, dev)
+    else:
+        from .stats import iter_rgb_batches
+        batches = iter_rgb_batches(data, batch_size, dev)
+    start = 0
+    for batch in progress_bar(list(batches), display=progress, leave=False):
+        if exact:
+            rgb, lab = batch_lab(batch)
+        else:
+            rgb = batch.float() / 255.0 if batch.dtype == torch.uint8 else batch.float()
+            lab = rgb_to_lab(rgb)
         L, ab = lab[:, :1], lab[:, 1:] / AB_SCALE
+        gm = group_masks(start, start + len(batch), dev) if group_masks is not None else {}
+        start += len(batch)
         for c in counts:
-            hints = random_hints(ab, c, size=size, generator=gen)
+            hints = sampler(ab, generator=gen, n=c) if sampler is not None else random_hints(ab, c, size=size,
+                                                                                           generator=gen)
             pred = predict_ab(model, torch.cat([normalize_l(L), hints], 1)).float() * AB_SCALE
-            scores[c].append(psnr(join_l_ab(L, pred).clamp(0, 1), rgb))
+            shown = join_l_ab(L, pred).clamp(0, 1)
+            scores[c].append(psnr(shown, rgb))
+            if gm:
+                sq = (shown - rgb).pow(2).mean(1)
+                for g, m in gm.items():
+                    gsq[c, g][0] += sq[m].double().sum().item()
+                    gsq[c, g][1] += int(m.sum())
     rows = []
     for c in counts:
         v = torch.cat(scores[c]).cpu()
-        rows.append({"hints": c, "psnr": float(v.mean()), "psnr_std": float(v.std()) if len(v) > 1 else 0.0,
-                     "n": len(v)})
+        row = {"hints": c, "psnr": float(v.mean()), "psnr_std": float(v.std()) if len(v) > 1 else 0.0, "n": len(v)}
+        for g in (groups or {}):
+            total, npix = gsq[c, g]
+            row[f"psnr [{g}]"] = 10 * np.log10(npix / total) if npix and total > 0 else float("nan")
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -360,3 +404,38 @@ def plot_hints_vs_psnr(table, ax=None, label: str | None = None):
     if label:
         ax.legend()
     return fig
+
+
+@torch.no_grad()
+def hint_gallery(model, data, counts=(0, 10), classes=None, n: int = 8, sampler: HintSampler | None = None,
+                 seed: int = 0, device="cpu", title: str | None = None):
+    """The ambiguous objects up close with more and more hints: rows gray / one per hint count / truth.
+
+    Windows around ``classes`` (default: the ``scenes`` multimodal class, the fruit) of a prepared
+    ``scenes`` cache, as :func:`colorlab.viz.scenes.object_gallery`; the model sees the whole
+    scene with hints drawn by ``sampler`` (default :class:`HintSampler`; ``sampler(ab, n=count)``),
+    the same hints at every count for a given ``seed`` up to the count's own extra hints.
+    """
+    from .loaders import lab_batch
+    from .models import predict_ab
+    from .viz.scenes import compare_figure, object_crops
+
+    if classes is None:
+        from .data.scenes import MULTIMODAL
+        classes = MULTIMODAL
+    sampler = sampler or HintSampler()
+    idx, corners = object_crops(data, classes, n=n)
+    if len(idx) == 0:
+        raise ColorlabError(f"no objects of classes {tuple(classes)} in this data")
+    dev = get_device(device) if isinstance(device, str) else device
+    L, ab = lab_batch(data, idx, dev)
+    half = max(8, L.shape[-1] // 4)
+
+    def crop(x):
+        return torch.stack([x[k, :, y:y + 2 * half, xx:xx + 2 * half] for k, (y, xx) in enumerate(corners)])
+    model = model.to(dev).eval()
+    preds = {}
+    for c in counts:
+        hints = sampler(ab.float(), generator=torch.Generator(device=dev).manual_seed(int(seed)), n=int(c))
+        preds[f"{c} hint{'s' if c != 1 else ''}"] = crop(predict_ab(model, torch.cat([L, hints.to(L.dtype)], 1)).float())
+    return compare_figure(crop(L), preds, crop(ab), title=title)

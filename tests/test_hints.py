@@ -190,3 +190,23 @@ def test_gamma_lut_and_boosts():
     for bad in (lambda: gamma_lut(0), lambda: boost(img, saturation=-1), lambda: apply_gamma(img.astype(float), 2)):
         with pytest.raises(ColorlabError):
             bad()
+
+
+def test_sampler_with_a_fixed_count_gives_exactly_that_many_hints():
+    ab = torch.rand(5, 2, 32, 32) * 0.4 - 0.2
+    sampler = HintSampler(min_size=1, max_size=1, reveal_p=1.0)
+    hints = sampler(ab, generator=torch.Generator().manual_seed(0), n=7)
+    per_image = hints[:, 2].flatten(1).sum(1)
+    assert (per_image <= 7).all() and (per_image >= 4).all()   # 7 single pixels (a few may coincide), never revealed
+    assert sampler(ab, n=0)[:, 2].sum() == 0
+
+
+def test_hints_vs_psnr_groups_on_scenes(tmp_path):
+    from colorlab.data import prepare
+
+    data = prepare("scenes", split="val", size=32, n=8, seed=0, cache_dir=tmp_path, progress=False)
+    table = hints_vs_psnr(_OracleHintModel(), data, counts=(0, 50), sampler=HintSampler(), device="cpu",
+                          progress=False)
+    assert {"psnr [multimodal]", "psnr [unimodal]", "psnr [rare]", "psnr [profile]"} <= set(table.columns)
+    fruit = table.set_index("hints")["psnr [multimodal]"]
+    assert fruit[50] > fruit[0]

@@ -3,16 +3,20 @@
 Four parts:
 
 * encoder: 8 3×3 conv + ReLU, stride 2 at layers 1, 3 and 5 → ``(N, encoder_out, H/8, W/8)``;
-* global features: a FROZEN classifier (Inception-ResNet-v2 in the paper; here any
-  torchvision classifier, or the kit's own trained classifier passed as ``backbone=``) sees
-  the gray photo stacked to 3 channels and resized to its input size; its output vector
-  (the 1000 class scores "just before the softmax") is the embedding;
+* global features: a classifier (Inception-ResNet-v2 in the paper; here any torchvision
+  classifier, or the kit's own trained classifier passed as ``backbone=``) sees the gray photo
+  stacked to 3 channels and resized to its input size; its output vector (the 1000 class
+  scores "just before the softmax") is the embedding. The paper keeps it FROZEN (pretrained
+  ImageNet features, the default here); without pretrained weights on disk a frozen branch is a
+  fixed random projection, so ``freeze_backbone=False`` trains it with the rest, from scratch;
 * fusion: the embedding is repeated over the H/8 × W/8 grid, concatenated to the encoder
   output, and a 1×1 conv + ReLU maps it to 256 channels;
 * decoder: conv 128, up, conv 64, conv 64, up, conv 32, conv 2 + tanh, up → ``(N, 2, H, W)``.
 
 The issue asks for a 512-channel encoder output; the paper's own table ends at 256
 (its fusion volume has 256 + 1001 = 1257 channels): ``encoder_out=256`` reproduces it.
+``width`` scales every encoder and decoder layer (64: the paper's widths; 16 trains a 64×64
+model on a laptop CPU in about a minute).
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from ..errors import ColorlabError
 from .backbones import backbone_input_size, build_backbone, gray_to_imagenet
 from .base import Colorizer, output_head
 
-__all__ = ["FusionColorizer", "FrozenFeatureExtractor"]
+__all__ = ["FusionColorizer", "FrozenFeatureExtractor", "receptive_field"]
 
 
 def _conv(in_ch: int, out_ch: int, stride: int = 1, kernel_size: int = 3) -> nn.Sequential:
@@ -32,15 +36,18 @@ def _conv(in_ch: int, out_ch: int, stride: int = 1, kernel_size: int = 3) -> nn.
 
 
 class FrozenFeatureExtractor(nn.Module):
-    """A classifier used as a fixed global-feature function: normalised L → ``(N, D)`` embedding.
+    """A classifier used as the global-feature function: normalised L → ``(N, D)`` embedding.
 
-    Its parameters never receive gradients and it always runs in eval mode (BatchNorm
-    statistics and dropout stay as trained), whatever mode the parent model is in.
+    Frozen (default): its parameters never receive gradients and it always runs in eval mode
+    (BatchNorm statistics and dropout stay as trained), whatever mode the parent model is in.
+    With ``frozen=False`` it is an ordinary trainable sub-network (for a backbone without
+    pretrained weights, which would otherwise stay a fixed random projection).
     """
 
-    def __init__(self, backbone: nn.Module, input_size: int):
+    def __init__(self, backbone: nn.Module, input_size: int, frozen: bool = True):
         super().__init__()
-        self.backbone = backbone.eval().requires_grad_(False)
+        self.frozen = bool(frozen)
+        self.backbone = backbone.eval().requires_grad_(not self.frozen)
         self.input_size = int(input_size)
         with torch.no_grad():
             dummy = torch.zeros(1, 1, self.input_size, self.input_size)
@@ -48,11 +55,11 @@ class FrozenFeatureExtractor(nn.Module):
 
     def train(self, mode: bool = True) -> "FrozenFeatureExtractor":
         self.training = mode
-        self.backbone.eval()
+        self.backbone.train(mode and not self.frozen)
         return self
 
     def forward(self, L_norm: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             out = self.backbone(gray_to_imagenet(L_norm, self.input_size))
         if isinstance(out, (tuple, list)):  # e.g. Inception's (logits, aux) namedtuple
             out = out[0]
@@ -73,12 +80,16 @@ class FusionColorizer(Colorizer):
             224 for a module; smaller is faster and fine for tests).
         encoder_out: channels of the encoder output (512 per the issue, 256 per the paper).
         fusion_channels: channels after the 1×1 fusion conv (256).
+        freeze_backbone: keep the global branch fixed (the paper, with pretrained weights); False
+            trains it with the rest (from scratch when there are no weights on disk).
+        width: width of the first encoder layer; every layer scales with it (64: the paper).
         head, n_bins: output head (see :class:`~colorlab.models.base.Colorizer`).
     """
 
     def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "inception_v3", pretrained: bool = True,
                  weights_path: str | None = None, backbone_size: int | None = None, encoder_out: int = 512,
-                 fusion_channels: int = 256, head: str = "regression", n_bins: int = 313):
+                 fusion_channels: int = 256, head: str = "regression", n_bins: int = 313,
+                 freeze_backbone: bool = True, width: int = 64):
         if isinstance(backbone, nn.Module):
             backbone_name = f"<module {type(backbone).__name__}>"
             size = backbone_size or 224
@@ -93,20 +104,22 @@ class FusionColorizer(Colorizer):
         super().__init__(dict(name="fusion", in_channels=in_channels, backbone=backbone_name, pretrained=pretrained,
                               weights_path=None if weights_path is None else str(weights_path),
                               backbone_size=size, encoder_out=encoder_out, fusion_channels=fusion_channels,
-                              head=head, n_bins=n_bins), stride=8)
-        widths = (64, 128, 128, 256, 256, 512, 512, encoder_out)
+                              head=head, n_bins=n_bins, freeze_backbone=bool(freeze_backbone), width=int(width)),
+                         stride=8)
+        w = int(width)
+        widths = (w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w, 8 * w, encoder_out)
         strides = (2, 1, 2, 1, 2, 1, 1, 1)
         layers, ch = [], in_channels
         for w, s in zip(widths, strides):
             layers.append(_conv(ch, w, s))
             ch = w
         self.encoder = nn.Sequential(*layers)
-        self.global_features = FrozenFeatureExtractor(backbone, size)
+        self.global_features = FrozenFeatureExtractor(backbone, size, frozen=freeze_backbone)
         self.fusion = _conv(encoder_out + self.global_features.dim, fusion_channels, kernel_size=1)
         self.decoder = nn.Sequential(
-            _conv(fusion_channels, 128), nn.Upsample(scale_factor=2),
-            _conv(128, 64), _conv(64, 64), nn.Upsample(scale_factor=2),
-            _conv(64, 32), output_head(32, self.head, self.n_bins), nn.Upsample(scale_factor=2),
+            _conv(fusion_channels, 2 * w), nn.Upsample(scale_factor=2),
+            _conv(2 * w, w), _conv(w, w), nn.Upsample(scale_factor=2),
+            _conv(w, w // 2), output_head(w // 2, self.head, self.n_bins), nn.Upsample(scale_factor=2),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,3 +129,30 @@ class FusionColorizer(Colorizer):
         embed = self.global_features(x[:, :1]).to(local.dtype)
         grid = embed[:, :, None, None].expand(-1, -1, *local.shape[-2:])
         return self.decoder(self.fusion(torch.cat([local, grid], dim=1)))
+
+
+def receptive_field(model: nn.Module, size: int, in_channels: int | None = None) -> int:
+    """How many pixels across the input that the centre output pixel of ``model`` depends on, measured.
+
+    The gradient of the centre pixel's output with respect to a ``size × size`` input: the side of
+    the smallest square around the centre holding every input pixel with a non-zero gradient
+    (so at most ``size``: a model that sees the whole image returns ``size``). Works for any
+    colorizer (BatchNorm in eval mode; the model's mode is restored).
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        c = in_channels or getattr(model, "in_channels", 1)
+        p = next(model.parameters())
+        x = torch.zeros(1, c, size, size, device=p.device, dtype=p.dtype).normal_(0, 0.5).requires_grad_(True)
+        out = model(x)
+        centre = size // 2
+        out[0, :, centre, centre].sum().backward()
+        hit = x.grad[0].abs().sum(0) > 0
+        ys, xs = torch.nonzero(hit, as_tuple=True)
+        if len(ys) == 0:
+            return 0
+        reach = int(max((ys - centre).abs().max(), (xs - centre).abs().max()))
+        return min(size, 2 * reach + 1)
+    finally:
+        model.train(was_training)
