@@ -13,6 +13,7 @@ image, run for a whole batch of images at once on the batch's device
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from .stats import iter_rgb_batches
 __all__ = [
     "KMeansResult", "batched_kmeans", "DominantColors", "dominant_colors_batch", "ImageDescriptors",
     "describe_images", "descriptor_features", "Groups", "group_palettes", "group_examples",
-    "ColorProfiles", "build_profiles", "category_groups", "FEATURES",
+    "ColorProfiles", "build_profiles", "category_groups", "name_groups", "FEATURES",
 ]
 
 #: Descriptor blocks the profile K-means can use.
@@ -433,8 +434,12 @@ def build_profiles(data, k: int = 4, features=FEATURES, n_colors: int = 5, iters
                    descriptors: ImageDescriptors | None = None) -> ColorProfiles:
     """K colour profiles of a dataset: describe every image, then scikit-learn K-means.
 
-    Each descriptor block (``features``: ``"dcd"`` and/or ``"hist"``) is standardised per
-    column and scaled by 1/sqrt(its width), so blocks count equally whatever their length.
+    Each descriptor block (``features``: ``"dcd"`` and/or ``"hist"``) is scaled to a total
+    variance of 1, so blocks count equally whatever their length. The ``"dcd"`` block mixes
+    units, so each of its columns is standardised (and scaled by 1/sqrt(its width)); the
+    ``"hist"`` block is one distribution, so it is scaled as a whole: standardising each bin
+    would blow a rare colour's bin (a flower in a few images) up to the weight of the sky's,
+    and K-means would then split photos by their rare objects instead of by their palette.
 
     Args:
         data: a prepared cache, an array ``(N, H, W, 3)`` or an iterable of batches.
@@ -450,10 +455,14 @@ def build_profiles(data, k: int = 4, features=FEATURES, n_colors: int = 5, iters
         raise ColorlabError(f"cannot make {k} profiles from {n} images")
     blocks = descriptor_features(desc, features)
     x = torch.from_numpy(_stack_features(blocks))
-    mean, std = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-6)
-    widths = torch.cat([torch.full((blocks[b].shape[1],), 1.0 / math.sqrt(blocks[b].shape[1]))
-                        for b in sorted(blocks)]).double()
-    scale = widths / std
+    mean, scale = x.mean(0), []
+    for b in sorted(blocks):
+        std = blocks[b].double().std(0, unbiased=False)
+        if b == "hist":   # one scale for the whole block: keeps the Hellinger geometry
+            scale.append(torch.full_like(std, 1.0 / float(std.square().sum().sqrt().clamp_min(1e-6))))
+        else:
+            scale.append(1.0 / (std.clamp_min(1e-6) * math.sqrt(std.numel())))
+    scale = torch.cat(scale)
     z = ((x - mean) * scale).numpy()
     km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(z)
     # Number profiles by size (largest first) so names are stable across runs.
@@ -494,3 +503,27 @@ def category_groups(data, classes=None, descriptors: ImageDescriptors | None = N
     pal, wts = group_palettes(descriptors.dcd, labels, n_groups, n_swatches, seed)
     feats = _stack_features(descriptor_features(descriptors))
     return Groups("category", names, labels, pal, wts, group_examples(feats, labels, n_groups, n_examples))
+
+
+def name_groups(groups: Groups, true_labels, true_names) -> Groups:
+    """Name each group after the true class most of its images have, one name per class.
+
+    K-means numbers its profiles arbitrarily; on a dataset whose true profiles are known (the
+    ``scenes``' profiles) the one-to-one matching that agrees with most images (the Hungarian
+    algorithm on the contingency table) names them, e.g. ``"profile 2 ≈ sunset"``. Returns a
+    new :class:`Groups` (same labels, new names); the grouping itself never sees the truth.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    y = np.asarray(true_labels, dtype=np.int64)
+    if y.shape != groups.labels.shape:
+        raise ColorlabError(f"{len(y)} true labels for {len(groups.labels)} grouped images")
+    table = np.zeros((groups.n_groups, max(len(true_names), int(y.max()) + 1)), dtype=np.int64)
+    np.add.at(table, (groups.labels, y), 1)
+    rows, cols = linear_sum_assignment(-table)
+    names = list(groups.names)
+    for g, c in zip(rows, cols):
+        if table[g, c]:
+            names[g] = f"{groups.names[g]} ≈ {true_names[c]}"
+    return dataclasses.replace(groups, names=names)
+
