@@ -153,3 +153,20 @@ def test_viz_figures_draw(tmp_path):
     assert (tmp_path / "l.png").stat().st_size > 1000
     for f in (fig, fig2, fig3):
         matplotlib.pyplot.close(f)
+
+
+@pytest.mark.parametrize("grid", ["zhang313", "regular16"])
+def test_soft_encode_lattice_search_matches_the_exhaustive_one(grid):
+    """The 5 x 5-cell candidate search finds the same nearest bins as comparing with every bin,
+    also for pixels far outside the bins (which fall back to the full search)."""
+    from colorlab.stats import grid_bins, soft_encode_sparse
+    centers = grid_bins(grid)
+    g = torch.Generator().manual_seed(0)
+    ab = torch.cat([torch.rand(4, 2, 16, 16, generator=g) * 220 - 110, torch.full((1, 2, 16, 16), 400.0)])
+    idx, w = soft_encode_sparse(ab, centers, k=5)
+    pts = ab.permute(0, 2, 3, 1).reshape(-1, 2)
+    d2 = torch.cdist(pts, centers).square()
+    best = d2.topk(5, dim=1, largest=False).values
+    got = d2.gather(1, idx.permute(0, 2, 3, 1).reshape(-1, 5))
+    torch.testing.assert_close(got, best, atol=1e-2, rtol=1e-4)
+    torch.testing.assert_close(w.sum(1), torch.ones(5, 16, 16))
