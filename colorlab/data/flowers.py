@@ -16,8 +16,8 @@ class Flowers102(PhotoDataset):
     """Oxford Flowers 102 in its original layout, with the official ``train``/``val``/``test``
     splits (1020 / 1020 / 6149 photos). Labels 0..101 (``imagelabels.mat`` is 1-based).
 
-    ``download=True`` delegates to :class:`torchvision.datasets.Flowers102`, which puts the
-    files in ``<root's parent>/flowers-102``.
+    ``download=True`` fetches the published files into ``flowers-102/``
+    (:func:`colorlab.data.remote.download_dataset`).
     """
 
     name = "flowers102"
@@ -32,13 +32,6 @@ class Flowers102(PhotoDataset):
     @classmethod
     def is_present(cls, root: Path) -> bool:
         return all((root / f).exists() for f in ("jpg", "imagelabels.mat", "setid.mat"))
-
-    def _download(self) -> None:
-        from torchvision.datasets import Flowers102 as TVFlowers102
-        if self.root.name != self.folder:
-            raise ColorlabError(f"{self.title}: download=True needs a root named {self.folder!r} "
-                                f"(or its parent folder), got {self.root}")
-        TVFlowers102(root=str(self.root.parent), split=self.split, download=True)
 
     def _scan(self):
         from scipy.io import loadmat
@@ -82,10 +75,6 @@ class TFFlowers(PhotoDataset):
     @classmethod
     def is_present(cls, root: Path) -> bool:
         return root.is_dir() and any(p.is_dir() and not p.name.startswith(".") for p in root.iterdir())
-
-    def _download(self) -> None:
-        from torchvision.datasets.utils import download_and_extract_archive
-        download_and_extract_archive(self.URL, download_root=str(self.root.parent))
 
     def _scan(self):
         self._require(self.root)

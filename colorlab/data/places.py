@@ -13,8 +13,8 @@ class Places365(PhotoDataset):
     """Places365-Standard (small images) in its original layout; splits ``train`` and ``val``.
 
     Train images live in ``data_256/`` (the official archive) or ``data_256_standard/`` (the
-    name torchvision extracts to); both are accepted. ``download=True`` delegates to
-    :class:`torchvision.datasets.Places365` (``small=True``) — the train archive is 24 GB.
+    name torchvision extracts to); both are accepted. ``download=True`` fetches the file lists and this split's archive
+    (:func:`colorlab.data.remote.download_dataset`) — the train archive is 26 GB.
     """
 
     name = "places365"
@@ -44,10 +44,8 @@ class Places365(PhotoDataset):
         return (images is not None and images.is_dir() and (self.root / self._LISTS[self.split]).is_file()
                 and (self.root / "categories_places365.txt").is_file())
 
-    def _download(self) -> None:
-        from torchvision.datasets import Places365 as TVPlaces365
-        split = "train-standard" if self.split == "train" else "val"
-        TVPlaces365(root=str(self.root), split=split, small=True, download=True)
+    def _download_split(self) -> str:
+        return self.split  # only this split's archive: the train one is 26 GB
 
     def _scan(self):
         categories = self.root / "categories_places365.txt"

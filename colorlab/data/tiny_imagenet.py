@@ -35,10 +35,6 @@ class TinyImageNet(PhotoDataset):
     def is_present(cls, root: Path) -> bool:
         return (root / "wnids.txt").is_file() and (root / "train").is_dir()
 
-    def _download(self) -> None:
-        from torchvision.datasets.utils import download_and_extract_archive
-        download_and_extract_archive(URL, download_root=str(self.root.parent), md5=MD5)
-
     def _scan(self):
         wnids_file, words_file = self.root / "wnids.txt", self.root / "words.txt"
         self._require(wnids_file, words_file)
