@@ -45,7 +45,15 @@ USER_AGENT = "colorlab (+https://github.com/colorlab)"
 
 
 class DownloadError(ColorlabError):
-    """A download failed; the message names the URL and what to do."""
+    """A download failed; the message names the URL and what to do.
+
+    ``kind``: ``network`` (unreachable, cut, timeout), ``http``, ``html``, ``checksum``,
+    ``corrupt``, ``disk``, ``offline`` or ``missing`` (not in a local mirror folder).
+    """
+
+    def __init__(self, message: str, kind: str = "network"):
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,7 @@ def check_free_space(folder: Path, needed: int, what: str) -> None:
     if free < needed:
         raise DownloadError(f"not enough disk space for {what}: needs {human_size(needed)}, "
                             f"{human_size(free)} free in {probe}; free some space or set COLORLAB_HOME "
-                            f"(or pass root=) to a larger disk")
+                            f"(or pass root=) to a larger disk", kind="disk")
 
 
 def _hashes(path: Path) -> tuple[str, str]:
@@ -173,13 +181,13 @@ def fetch(remote: Remote, folder: str | os.PathLike, progress: bool = True, time
         if offline():
             raise DownloadError(f"not downloading {src}: COLORLAB_OFFLINE is set (nothing may use the network); "
                                 f"unset it, or set COLORLAB_MIRROR to a folder holding {remote.filename}, "
-                                f"or put the file at {final}")
+                                f"or put the file at {final}", kind="offline")
         _http_download(src, part, remote, progress, timeout, resume)
     bad = _verify(part, remote)
     if bad is not None:
         part.unlink(missing_ok=True)
         raise DownloadError(f"checksum mismatch for {src} ({bad}): the file is corrupt or not the published one; "
-                            f"it was deleted — download again, or fix the mirror's copy")
+                            f"it was deleted — download again, or fix the mirror's copy", kind="checksum")
     os.replace(part, final)
     return final
 
@@ -187,7 +195,7 @@ def fetch(remote: Remote, folder: str | os.PathLike, progress: bool = True, time
 def _copy_local(path: Path, part: Path, remote: Remote, progress: bool) -> None:
     if not path.is_file():
         raise DownloadError(f"{path} does not exist: the mirror folder COLORLAB_MIRROR={mirror()} must hold "
-                            f"{remote.filename} (published at {remote.url})")
+                            f"{remote.filename} (published at {remote.url})", kind="missing")
     size = path.stat().st_size
     check_free_space(part.parent, size, remote.filename)
     try:
@@ -199,8 +207,8 @@ def _copy_local(path: Path, part: Path, remote: Remote, progress: bool) -> None:
         part.unlink(missing_ok=True)
         if _disk_full(e):
             raise DownloadError(f"disk full while copying {path} into {part.parent}; free some space and "
-                                f"run it again") from None
-        raise DownloadError(f"cannot copy {path} ({e}); check the mirror folder") from None
+                                f"run it again", kind="disk") from None
+        raise DownloadError(f"cannot copy {path} ({e}); check the mirror folder", kind="missing") from None
 
 
 def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout: float, resume: bool) -> None:
@@ -220,7 +228,7 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
         if e.code == 416 and have:  # the partial file is already complete (or longer than the file)
             return
         raise DownloadError(f"HTTP error {e.code} ({e.reason}) for {url}; check the URL"
-                            f"{' and COLORLAB_MIRROR' if mirror() else ''}, or try again later") from None
+                            f"{' and COLORLAB_MIRROR' if mirror() else ''}, or try again later", kind="http") from None
     except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, HTTPException, OSError) as e:
         reason = getattr(e, "reason", e)
         raise DownloadError(f"cannot reach {url} ({reason}): no network? Check the connection or proxy, or set "
@@ -229,7 +237,7 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
         ctype = (response.headers.get("Content-Type") or "").lower()
         if "text/html" in ctype:
             raise DownloadError(f"{url} returned an HTML page, not {remote.filename} (a login, error or moved page); "
-                                f"open the URL in a browser, or get the file by hand into {part.parent}")
+                                f"open the URL in a browser, or get the file by hand into {part.parent}", kind="html")
         append = have and response.status == 206
         length = response.headers.get("Content-Length")
         expected = (int(length) + (have if append else 0)) if length is not None else remote.size
@@ -246,7 +254,7 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
                         break
                     if first and not append and _looks_like_html(block):
                         raise DownloadError(f"{url} returned an HTML page, not {remote.filename}; open the URL in a "
-                                            f"browser, or get the file by hand into {part.parent}")
+                                            f"browser, or get the file by hand into {part.parent}", kind="html")
                     first = False
                     out.write(block)
                     have += len(block)
@@ -258,7 +266,7 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
             if _disk_full(e):
                 part.unlink(missing_ok=True)
                 raise DownloadError(f"disk full while downloading {url} into {part.parent}; the partial file was "
-                                    f"deleted — free some space and run it again") from None
+                                    f"deleted — free some space and run it again", kind="disk") from None
             raise DownloadError(f"connection to {url} lost after {human_size(have)} ({e}); {retry_hint}") from None
         except (HTTPException, socket.timeout, TimeoutError) as e:
             raise DownloadError(f"connection to {url} lost after {human_size(have)} "
@@ -283,10 +291,10 @@ def extract(archive: Path, into: Path) -> None:
         extract_archive(str(archive), str(into))
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, ValueError) as e:
         raise DownloadError(f"{archive.name} is truncated or corrupt ({type(e).__name__}: {e}); delete {archive} "
-                            f"and download it again") from None
+                            f"and download it again", kind="corrupt") from None
     except OSError as e:
         if _disk_full(e):
             raise DownloadError(f"disk full while extracting {archive.name} into {into.parent}; free some space "
-                                f"and run it again") from None
+                                f"and run it again", kind="disk") from None
         raise DownloadError(f"{archive.name} is truncated or corrupt ({e}); delete {archive} and download "
-                            f"it again") from None
+                            f"it again", kind="corrupt") from None
