@@ -217,8 +217,12 @@ _NETS: dict[tuple[str, str], torch.nn.Module] = {}
 
 
 def _lpips_net() -> torch.nn.Module:
+    import warnings
+
     import lpips
-    net = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False)  # linear layers from the package, AlexNet random
+    with warnings.catch_warnings():  # lpips 0.1.4 still passes torchvision's deprecated `pretrained=`
+        warnings.simplefilter("ignore", UserWarning)
+        net = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False)  # linear layers from the package, AlexNet random
     state = torch.load(_hub_file(ALEXNET_URL.rsplit("/", 1)[-1]), map_location="cpu", weights_only=True)
     for part in net.net.children():  # slice1..5 hold AlexNet's `features` layers under their own indices
         for index, layer in part.named_children():
@@ -257,9 +261,17 @@ def _cached_net(kind: str, device: torch.device) -> torch.nn.Module:
 
 @torch.no_grad()
 def lpips_distance(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """LPIPS (AlexNet) per image, ``(N, 3, H, W)`` RGB in [0, 1] → ``(N,)``. Needs :func:`lpips_available`."""
+    """LPIPS (AlexNet) per image, ``(N, 3, H, W)`` RGB in [0, 1] → ``(N,)``. Needs :func:`lpips_available`.
+
+    Images smaller than 32×32 are upsampled (bilinear) to 32 first: AlexNet's pooling needs the room.
+    """
     _check_pair(pred, target, 3, "lpips_distance")
     net = _cached_net("lpips", pred.device)
+    if min(pred.shape[-2:]) < 32:
+        scale = 32 / min(pred.shape[-2:])
+        size = (round(pred.shape[-2] * scale), round(pred.shape[-1] * scale))
+        pred, target = (F.interpolate(t.float(), size=size, mode="bilinear", align_corners=False)
+                        for t in (pred, target))
     return net(pred.float() * 2 - 1, target.float() * 2 - 1).flatten()
 
 
