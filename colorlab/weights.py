@@ -77,15 +77,18 @@ def obtain_weights(url: str, mode: str, what: str, progress: bool = True) -> tup
     path = hub_checkpoints() / remote.filename
     if mode == "none":
         return None, "pretrained='none'"
+    note = ""
     if mode == "download" and not path.is_file():
         if offline() and "://" in source_of(remote):
-            return None, f"COLORLAB_OFFLINE is set, not downloading {source_of(remote)}, and {path} is not on disk"
-        try:
-            return fetch(remote, path.parent, progress=progress, timeout=CONNECT_TIMEOUT), "downloaded"
-        except DownloadError as e:
-            if e.kind in ("checksum", "disk", "corrupt"):
-                raise
-            warnings.warn(f"{what}: download failed ({e}); using what is on disk", stacklevel=3)
+            note = " (COLORLAB_OFFLINE is set: nothing was downloaded)"
+        else:
+            try:
+                return fetch(remote, path.parent, progress=progress, timeout=CONNECT_TIMEOUT), "downloaded"
+            except DownloadError as e:
+                if e.kind in ("checksum", "disk", "corrupt"):
+                    raise
+                warnings.warn(f"{what}: download failed ({e}); using what is on disk", stacklevel=3)
+                note = " (the download failed)"
     if path.is_file():
         return path, "on disk"
-    return None, f"not found at {path}"
+    return None, f"not found at {path}{note}"

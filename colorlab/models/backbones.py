@@ -59,7 +59,8 @@ def backbone_input_size(name: str) -> int:
     return int(crop[0] if isinstance(crop, (list, tuple)) else crop)
 
 
-def _announce(line: str) -> None:
+def announce(line: str) -> None:
+    """Print ``line`` (to stderr) the first time only."""
     if line not in _ANNOUNCED:
         _ANNOUNCED.add(line)
         print(line, file=sys.stderr, flush=True)
@@ -89,16 +90,14 @@ def load_backbone(name: str, pretrained="download", weights_path: str | Path | N
         if not path.is_file():
             raise ColorlabError(f"backbone weights file {path} does not exist")
     elif mode == "none":
-        _announce(f"backbone {name}: no ImageNet weights (pretrained='none'), random init")
+        announce(f"backbone {name}: no ImageNet weights (pretrained='none'), random init")
         return model, info
     else:
         path, why = obtain_weights(_default_weights(name).url, mode, f"backbone {name}", progress=progress)
         label = weights_name(name)
         if path is None:
-            why = "" if why.startswith("not found") else f" ({why})"
             hint = "" if mode == "download" else " (pretrained='download' fetches them)"
-            warnings.warn(f"pretrained weights for {name} not found at {pretrained_weights_file(name)}{why}{hint}; "
-                          f"using random init", stacklevel=3)
+            warnings.warn(f"pretrained weights for {name} {why}{hint}; using random init", stacklevel=3)
             return model, info
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -108,7 +107,7 @@ def load_backbone(name: str, pretrained="download", weights_path: str | Path | N
     if hasattr(model, "transform_input"):  # Inception v3 / GoogLeNet: as torchvision does with weights
         model.transform_input = True
     info.update(pretrained_loaded=True, weights=label)
-    _announce(f"backbone {name}: ImageNet weights {label} loaded from {path}")
+    announce(f"backbone {name}: ImageNet weights {label} loaded from {path}")
     return model, info
 
 

@@ -23,7 +23,8 @@ import torch.nn as nn
 
 from ..errors import ColorlabError
 from ..weights import pretrained_mode
-from .backbones import backbone_input_size, gray_to_imagenet, load_backbone, recorded_weights, resolve_freeze
+from .backbones import (announce, backbone_input_size, gray_to_imagenet, load_backbone, recorded_weights,
+                        resolve_freeze)
 from .base import Colorizer, output_head
 
 __all__ = ["FusionColorizer", "FrozenFeatureExtractor"]
@@ -107,6 +108,9 @@ class FusionColorizer(Colorizer):
         if loaded and hasattr(backbone, "transform_input"):
             backbone.transform_input = True  # Inception/GoogLeNet ImageNet weights expect their own scaling
         frozen = resolve_freeze(freeze_backbone, loaded)
+        announce(f"fusion: global branch ({backbone_name}) {'frozen' if frozen else 'trained'}, "
+                 f"{'with ImageNet weights' if loaded else 'without pretrained weights'} "
+                 f"(freeze_backbone={freeze_backbone!r})")
         super().__init__(dict(name="fusion", in_channels=in_channels, backbone=backbone_name, pretrained=pretrained,
                               weights_path=None if weights_path is None else str(weights_path),
                               backbone_size=size, encoder_out=encoder_out, fusion_channels=fusion_channels,
