@@ -25,7 +25,8 @@ class Flowers102(PhotoDataset):
     folder = "flowers-102"
     splits = ("train", "val", "test")
     layout = "flowers-102/{jpg/image_00001.jpg ..., imagelabels.mat, setid.mat}"
-    how_to_get = ("get_dataset('flowers102', download=True) or download 102flowers.tgz, imagelabels.mat "
+    how_to_get = ("colorlab download flowers102 (or get_dataset('flowers102', download=True)) or download "
+                  "102flowers.tgz, imagelabels.mat "
                   "and setid.mat from https://www.robots.ox.ac.uk/~vgg/data/flowers/102/")
     _SET_KEYS = {"train": "trnid", "val": "valid", "test": "tstid"}
 
@@ -65,7 +66,8 @@ class TFFlowers(PhotoDataset):
     splits = ("train", "val", "all")
     URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
     layout = "flower_photos/<class>/*.jpg (daisy, dandelion, roses, sunflowers, tulips) + LICENSE.txt"
-    how_to_get = f"get_dataset('tf-flowers', download=True) or extract {URL} into the data folder"
+    how_to_get = (f"colorlab download tf-flowers (or get_dataset('tf-flowers', download=True)) or extract {URL} "
+                  f"into the data folder")
 
     def __init__(self, root=None, split="train", size=64, download=False, transform=None,
                  val_fraction: float = 0.1, split_seed: int = 0):

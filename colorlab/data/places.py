@@ -23,7 +23,8 @@ class Places365(PhotoDataset):
     splits = ("train", "val")
     layout = ("places365/{categories_places365.txt, places365_train_standard.txt, places365_val.txt, "
               "data_256/ (or data_256_standard/) <letter>/<category>/*.jpg, val_256/*.jpg}")
-    how_to_get = ("get_dataset('places365', download=True) or download filelist_places365-standard.tar, "
+    how_to_get = ("colorlab download places365 (or get_dataset('places365', download=True)) or download "
+                  "filelist_places365-standard.tar, "
                   "train_256_places365standard.tar and val_256.tar from http://data.csail.mit.edu/places/places365/")
     _LISTS = {"train": "places365_train_standard.txt", "val": "places365_val.txt"}
 

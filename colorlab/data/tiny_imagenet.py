@@ -29,7 +29,8 @@ class TinyImageNet(PhotoDataset):
     splits = ("train", "val", "test")
     layout = ("tiny-imagenet-200/{wnids.txt, words.txt, train/<wnid>/images/*.JPEG, "
               "val/images/*.JPEG, val/val_annotations.txt}")
-    how_to_get = f"get_dataset('tiny-imagenet', download=True) or unzip {URL} into the data folder"
+    how_to_get = (f"colorlab download tiny-imagenet (or get_dataset('tiny-imagenet', download=True)) or unzip {URL} "
+                  f"into the data folder")
 
     @classmethod
     def is_present(cls, root: Path) -> bool:
