@@ -279,8 +279,9 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
 def extract(archive: Path, into: Path) -> None:
     """Unpack a zip / tar / tgz archive into ``into`` (torchvision's ``extract_archive``).
 
-    A truncated or corrupt archive raises one :class:`DownloadError`; the caller extracts into a
-    temporary folder and removes it on failure, so nothing half-extracted is left behind.
+    A truncated or corrupt archive is deleted and raises one :class:`DownloadError`; the caller
+    extracts into a temporary folder and removes it on failure, so nothing half-extracted is left
+    behind.
     """
     import tarfile
     import zipfile
@@ -290,11 +291,13 @@ def extract(archive: Path, into: Path) -> None:
     try:
         extract_archive(str(archive), str(into))
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, ValueError) as e:
-        raise DownloadError(f"{archive.name} is truncated or corrupt ({type(e).__name__}: {e}); delete {archive} "
-                            f"and download it again", kind="corrupt") from None
+        archive.unlink(missing_ok=True)
+        raise DownloadError(f"{archive.name} is truncated or corrupt ({type(e).__name__}: {e}); it was deleted — "
+                            f"download it again", kind="corrupt") from None
     except OSError as e:
         if _disk_full(e):
             raise DownloadError(f"disk full while extracting {archive.name} into {into.parent}; free some space "
                                 f"and run it again", kind="disk") from None
-        raise DownloadError(f"{archive.name} is truncated or corrupt ({e}); delete {archive} and download "
-                            f"it again", kind="corrupt") from None
+        archive.unlink(missing_ok=True)
+        raise DownloadError(f"{archive.name} is truncated or corrupt ({e}); it was deleted — download it again",
+                            kind="corrupt") from None

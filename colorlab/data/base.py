@@ -123,9 +123,14 @@ class PhotoDataset(Dataset):
         """Cheap check that the data is there (used by ``download`` and :func:`dataset_status`)."""
         return root.is_dir()
 
+    @classmethod
+    def split_present(cls, root: Path, split: str) -> bool:
+        """Whether ``split``'s files are under ``root`` (``"all"``: every split's)."""
+        return cls.is_present(root)
+
     def _split_present(self) -> bool:
         """Whether this split's files are there (``download=True`` fetches only when not)."""
-        return self.is_present(self.root)
+        return self.split_present(self.root, self.split)
 
     def _scan(self) -> tuple[list[tuple[Path, int]], list[str]]:
         raise NotImplementedError

@@ -40,10 +40,13 @@ class Places365(PhotoDataset):
                 return root / name
         return None
 
-    def _split_present(self) -> bool:
-        images = self._train_dir(self.root) if self.split == "train" else self.root / "val_256"
-        return (images is not None and images.is_dir() and (self.root / self._LISTS[self.split]).is_file()
-                and (self.root / "categories_places365.txt").is_file())
+    @classmethod
+    def split_present(cls, root: Path, split: str) -> bool:
+        if split not in cls._LISTS:  # "all"
+            return all(cls.split_present(root, s) for s in cls._LISTS)
+        images = cls._train_dir(root) if split == "train" else root / "val_256"
+        return (images is not None and images.is_dir() and (root / cls._LISTS[split]).is_file()
+                and (root / "categories_places365.txt").is_file())
 
     def _download_split(self) -> str:
         return self.split  # only this split's archive: the train one is 26 GB

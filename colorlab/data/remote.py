@@ -121,6 +121,10 @@ def download_dataset(name: str, root: str | os.PathLike | None = None, split: st
     key, recipe, cls = _recipe(name)
     files, total, line = download_plan(key, split)
     dest = target_folder(cls, root)
+    if cls.split_present(dest, split or "all"):
+        if verbose:
+            print(f"{cls.title}: already in {dest} (nothing to download)", flush=True)
+        return dest
     if verbose:
         print(line, flush=True)
     parent = dest.parent
