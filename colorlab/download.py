@@ -237,7 +237,8 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
         ctype = (response.headers.get("Content-Type") or "").lower()
         if "text/html" in ctype:
             raise DownloadError(f"{url} returned an HTML page, not {remote.filename} (a login, error or moved page); "
-                                f"open the URL in a browser, or get the file by hand into {part.parent}", kind="html")
+                                f"open the URL in a browser, or download the file by hand into a folder and set "
+                                f"COLORLAB_MIRROR to that folder", kind="html")
         append = have and response.status == 206
         length = response.headers.get("Content-Length")
         expected = (int(length) + (have if append else 0)) if length is not None else remote.size
@@ -254,7 +255,8 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
                         break
                     if first and not append and _looks_like_html(block):
                         raise DownloadError(f"{url} returned an HTML page, not {remote.filename}; open the URL in a "
-                                            f"browser, or get the file by hand into {part.parent}", kind="html")
+                                            f"browser, or download the file by hand into a folder and set "
+                                            f"COLORLAB_MIRROR to that folder", kind="html")
                     first = False
                     out.write(block)
                     have += len(block)

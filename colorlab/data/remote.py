@@ -134,7 +134,11 @@ def download_dataset(name: str, root: str | os.PathLike | None = None, split: st
     need = sum((f.size or 0) for f in files if f.filename not in already) + int(total * recipe.extracted_factor)
     check_free_space(parent, need, f"{cls.title} (download and extraction)")
 
-    archives = [fetch(f, store, progress=progress) for f in files]
+    try:
+        archives = [fetch(f, store, progress=progress) for f in files]
+    except DownloadError:
+        _remove_if_empty(store)
+        raise
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=parent))
     try:
         content = staging / "content"
@@ -153,16 +157,21 @@ def download_dataset(name: str, root: str | os.PathLike | None = None, split: st
         _install(ready, dest, cls, split)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        _remove_if_empty(store)
     if not keep_archives:
         for path in archives:
             path.unlink(missing_ok=True)
-        try:
-            store.rmdir()
-        except OSError:
-            pass
+        _remove_if_empty(store)
     if verbose:
         print(f"{cls.title}: ready in {dest}", flush=True)
     return dest
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (a partial file to resume, archives kept) or already gone
+        pass
 
 
 def _install(ready: Path, dest: Path, cls: type, split: str) -> None:
