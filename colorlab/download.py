@@ -220,8 +220,10 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
     headers = {"User-Agent": USER_AGENT}
     if have:
         headers["Range"] = f"bytes={have}-"
-    retry_hint = (f"run the same command again to resume ({human_size(have)} kept in {part})" if resume
-                  else "run it again")
+
+    def retry_hint() -> str:
+        return f"run the same command again to resume ({human_size(have)} kept in {part})" if resume else "run it again"
+
     try:
         response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
     except urllib.error.HTTPError as e:
@@ -269,10 +271,10 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
                 part.unlink(missing_ok=True)
                 raise DownloadError(f"disk full while downloading {url} into {part.parent}; the partial file was "
                                     f"deleted — free some space and run it again", kind="disk") from None
-            raise DownloadError(f"connection to {url} lost after {human_size(have)} ({e}); {retry_hint}") from None
+            raise DownloadError(f"connection to {url} lost after {human_size(have)} ({e}); {retry_hint()}") from None
         except (HTTPException, socket.timeout, TimeoutError) as e:
             raise DownloadError(f"connection to {url} lost after {human_size(have)} "
-                                f"({type(e).__name__}); {retry_hint}") from None
+                                f"({type(e).__name__}); {retry_hint()}") from None
     if expected is not None and have < expected:
         raise DownloadError(f"download of {url} cut short: {human_size(have)} of {human_size(expected)}; "
                             f"run the same command again to resume ({part})")
