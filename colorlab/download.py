@@ -250,7 +250,8 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
             check_free_space(part.parent, max(expected - have, 0), remote.filename)
         first = True
         try:
-            with open(part, "ab" if append else "wb") as out, _progress(expected, have, remote.filename, progress) as bar:
+            bar = _progress(expected, have, remote.filename, progress)
+            with open(part, "ab" if append else "wb") as out, bar:
                 while True:
                     block = response.read(CHUNK)
                     if not block:

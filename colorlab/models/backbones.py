@@ -26,8 +26,8 @@ import torchvision
 from ..errors import ColorlabError
 from ..weights import obtain_weights, pretrained_mode
 
-__all__ = ["build_backbone", "load_backbone", "recorded_weights", "resolve_freeze", "pretrained_weights_file", "backbone_input_size", "gray_to_imagenet",
-           "weights_name", "IMAGENET_MEAN", "IMAGENET_STD"]
+__all__ = ["build_backbone", "load_backbone", "recorded_weights", "resolve_freeze", "pretrained_weights_file",
+           "backbone_input_size", "gray_to_imagenet", "weights_name", "announce", "IMAGENET_MEAN", "IMAGENET_STD"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -118,7 +118,8 @@ def build_backbone(name: str, pretrained="download", weights_path: str | Path | 
     return model
 
 
-def recorded_weights(info: dict, pretrained_loaded: bool | None, pretrained_weights: str | None) -> tuple[bool, str | None]:
+def recorded_weights(info: dict, pretrained_loaded: bool | None,
+                     pretrained_weights: str | None) -> tuple[bool, str | None]:
     """Whether the backbone's parameters are ImageNet weights, and their name.
 
     Loaded now (``info``) or recorded in the config the model is rebuilt from (a checkpoint's
