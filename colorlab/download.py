@@ -27,6 +27,7 @@ import os
 import shutil
 import socket
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -166,9 +167,21 @@ def fetch(remote: Remote, folder: str | os.PathLike, progress: bool = True, time
         timeout: seconds to wait for the server to answer / send (a short one makes
             ``pretrained="download"`` fall back quickly).
     """
+    from filelock import FileLock
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / remote.filename
+    # Several processes (torchrun ranks, parallel notebooks) may want the same file: one fetches
+    # it, the others wait and then find it there.
+    locks = Path(tempfile.gettempdir()) / "colorlab-locks"  # not in the data folder: nothing left there
+    locks.mkdir(exist_ok=True)
+    key = hashlib.sha256(str(final.resolve()).encode()).hexdigest()[:24]
+    with FileLock(str(locks / f"{key}.lock")):
+        return _fetch_locked(remote, final, progress, timeout, resume)
+
+
+def _fetch_locked(remote: Remote, final: Path, progress: bool, timeout: float, resume: bool) -> Path:
     src = source_of(remote)
     if final.is_file():
         if _verify(final, remote) is None:

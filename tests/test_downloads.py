@@ -226,3 +226,27 @@ def test_places365_says_its_size_before_starting(monkeypatch):
         "filelist_places365-standard.tar", "val_256.tar"]
     with pytest.raises(ColorlabError, match="cannot be downloaded"):
         remote.download_plan("folder")
+
+
+def test_concurrent_fetches_of_one_file_download_it_once(served, tmp_path):
+    """torchrun ranks or parallel notebooks asking for the same weights: one download, the rest wait."""
+    import threading
+    blob = bytes(range(256)) * 4000
+    served.files["w-0123abcd.pth"] = blob
+    remote_file = Remote("https://example.org/w-0123abcd.pth", len(blob), sha256=hashlib.sha256(blob).hexdigest())
+    results, errors = [], []
+
+    def get():
+        try:
+            results.append(fetch(remote_file, tmp_path, progress=False))
+        except Exception as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=get) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 4 and results[0].read_bytes() == blob
+    assert [p for p, _ in served.requests] == ["/w-0123abcd.pth"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w-0123abcd.pth"]
