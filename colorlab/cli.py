@@ -85,6 +85,10 @@ def _cmd_evaluate(args) -> int:
     train = prepare(args.dataset, root=args.root, split="train", size=size)
     table = evaluate(models, valid, prior=prior_for(train), train=train, device=args.device)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    notes = table.attrs.get("notes", {})
+    for col in table.columns:  # an empty column says why (e.g. LPIPS/FID weights not on this machine)
+        if table[col].isna().all() and col in notes:
+            print(f"{col}: {notes[col]}")
     return 0
 
 
