@@ -41,6 +41,13 @@ def _random_state(name: str, seed: int = 1) -> dict:
         return torchvision.models.get_model(name, weights=None).state_dict()
 
 
+@pytest.fixture(autouse=True)
+def _own_torch_hub(tmp_path, monkeypatch):
+    """Each test gets its own torch hub cache: the fake weights must not outlive it (other tests
+    would then find "LPIPS/FID weights on this machine")."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+
+
 @pytest.fixture(scope="module")
 def inception_state():
     return _random_state("inception_v3")
