@@ -15,7 +15,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import data_root
 from ..download import DownloadError, Remote, check_free_space, extract, fetch, human_size, mirror
 from ..errors import ColorlabError
 
