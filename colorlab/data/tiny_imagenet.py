@@ -12,8 +12,7 @@ from .base import PhotoDataset
 
 __all__ = ["TinyImageNet"]
 
-URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
-MD5 = "90528d7ca1a48142e341f4ef8d21d0de"
+URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"  # size and md5: colorlab.data.remote.RECIPES
 
 
 class TinyImageNet(PhotoDataset):
