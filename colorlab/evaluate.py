@@ -23,7 +23,7 @@ from .device import get_device
 from .errors import ColorlabError
 from .models.heads import predict_ab
 
-__all__ = ["evaluate", "mean_ab", "iter_batches", "COLUMNS", "GRAY", "MEAN_AB"]
+__all__ = ["evaluate", "mean_ab", "iter_batches", "batch_lab", "GROUP_METRICS", "COLUMNS", "GRAY", "MEAN_AB"]
 
 GRAY, MEAN_AB = "gray (ab=0)", "mean ab"
 COLUMNS = ["PSNR (dB)", "SSIM", "colourfulness", "colourfulness gap", "AuC", "AuC rebalanced",
@@ -31,7 +31,13 @@ COLUMNS = ["PSNR (dB)", "SSIM", "colourfulness", "colourfulness gap", "AuC", "Au
 
 
 def _images(data):
-    """The uint8 image array/tensor behind ``data`` and whether it is channels-last ``(N, H, W, 3)``."""
+    """The image array/tensor behind ``data`` and whether it is channels-last ``(N, H, W, 3)``.
+
+    uint8 RGB, or float32 Lab when the data carries its exact Lab (``.lab``, the ``scenes`` cache).
+    """
+    lab = getattr(data, "lab", None)
+    if lab is not None:
+        return lab, True
     images = getattr(data, "images", data)
     if isinstance(images, torch.Tensor):
         if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
@@ -46,7 +52,7 @@ def _images(data):
 
 
 def iter_batches(data, batch_size: int, device: torch.device, max_images: int | None = None):
-    """Yield uint8 ``(B, 3, H, W)`` batches on ``device`` from a Prepared-like object, array or tensor."""
+    """Yield ``(B, 3, H, W)`` batches on ``device``: uint8 RGB, or float Lab when ``data`` has ``.lab``."""
     images, channels_last = _images(data)
     n = len(images) if max_images is None else min(len(images), max_images)
     if n == 0:
@@ -58,6 +64,15 @@ def iter_batches(data, batch_size: int, device: torch.device, max_images: int | 
         yield chunk.to(device)
 
 
+def batch_lab(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch from :func:`iter_batches` → ``(rgb in [0, 1], Lab)``, both float ``(B, 3, H, W)``."""
+    if batch.is_floating_point():
+        lab = batch.float()
+        return lab_to_rgb(lab), lab
+    rgb = batch.float() / 255.0
+    return rgb, rgb_to_lab(rgb)
+
+
 @torch.no_grad()
 def mean_ab(data, batch_size: int = 64, device: str | torch.device = "auto",
             max_images: int | None = None) -> torch.Tensor:
@@ -65,28 +80,69 @@ def mean_ab(data, batch_size: int = 64, device: str | torch.device = "auto",
     dev = get_device(device)
     total, count = torch.zeros(2, dtype=torch.float64, device=dev), 0
     for batch in iter_batches(data, batch_size, dev, max_images):
-        ab = rgb_to_lab(batch)[:, 1:]
+        ab = batch_lab(batch)[1][:, 1:]
         total += ab.double().sum(dim=(0, 2, 3))
         count += ab.shape[0] * ab.shape[2] * ab.shape[3]
     return (total / count).float()
 
 
 def _rarity_lookup(prior):
-    """A function true ab ``(N, 2, H, W)`` → pixel weights ``(N, H, W)`` from the prior's rarity weights.
+    """A function true ab ``(N, 2, H, W)`` → pixel weights ``(N, H, W)`` for Zhang's rebalanced AuC.
 
-    ``prior.weights`` may be a tensor ``(Q,)`` or a method (``ABPrior.weights()``: Zhang's scheme).
+    Zhang et al. (2016) weigh each pixel by the inverse prior probability of its true colour:
+    ``1 / p̃(q)`` on the 313 bins, with λ = 0 (not the λ = 0.5 weights used for *training*).
+    ``prior`` is the training set's :class:`colorlab.stats.ABPrior` on the ``zhang313`` grid, so the
+    number means the same in every lab. Any other object with ``bin_index(ab)`` and ``weights``
+    (a tensor or a method) is used as it is.
     """
-    weights = getattr(prior, "weights", None)
-    if callable(weights):
-        weights = weights()
-    if weights is None:
-        from .losses import rarity_weights
-        weights = rarity_weights(prior)
+    p = getattr(prior, "p", None)
+    if isinstance(p, torch.Tensor):
+        if getattr(prior, "grid", "zhang313") != "zhang313":
+            raise ColorlabError(f"the rebalanced AuC is defined on Zhang's 313 bins; got a prior on grid "
+                                f"{prior.grid!r} (use colorlab.stats.prior_for(train) with the default grid)")
+        floor = p[p > 0].min() if (p > 0).any() else torch.tensor(1.0)
+        weights = 1.0 / p.clamp_min(float(floor))
+    else:
+        weights = getattr(prior, "weights", None)
+        if callable(weights):
+            weights = weights()
 
     def lookup(ab: torch.Tensor) -> torch.Tensor:
         idx = prior.bin_index(ab)
         return weights.to(ab.device)[idx].reshape(ab.shape[0], *ab.shape[-2:])
     return lookup
+
+
+#: Per-group metrics (columns ``"<metric> [<group>]"``), computed over every pixel of the group in the set.
+GROUP_METRICS = ("PSNR (dB)", "AuC", "chroma ratio", "recall@20")
+
+
+def _group_masks(groups, dataset):
+    """``groups`` → a function (start, stop, device) → {name: bool mask (B, H, W)}.
+
+    A group is a sequence of pixel-class ids (read from ``dataset.class_map``, e.g. the ``scenes``
+    classes), a function ``(class_map, mode_map) → bool mask`` on a batch, or a bool array ``(N, H, W)``.
+    """
+    class_map = getattr(dataset, "class_map", None)
+    mode_map = getattr(dataset, "mode_map", None)
+    for name, g in groups.items():
+        if not isinstance(g, np.ndarray) and class_map is None:
+            raise ColorlabError(f"group {name!r} needs per-pixel classes: evaluate on a dataset with a class map "
+                                "(e.g. colorlab.data.prepare('scenes', ...)) or pass a bool mask array (N, H, W)")
+
+    def masks(start: int, stop: int, device) -> dict[str, torch.Tensor]:
+        out = {}
+        cm = torch.from_numpy(np.array(class_map[start:stop])).to(device) if class_map is not None else None
+        mm = torch.from_numpy(np.array(mode_map[start:stop])).to(device) if mode_map is not None else None
+        for name, g in groups.items():
+            if isinstance(g, np.ndarray):
+                out[name] = torch.from_numpy(np.asarray(g[start:stop], dtype=bool)).to(device)
+            elif callable(g):
+                out[name] = g(cm, mm).bool()
+            else:
+                out[name] = torch.isin(cm, torch.as_tensor(list(g), device=device, dtype=cm.dtype))
+        return out
+    return masks
 
 
 def _model_input(model: nn.Module, L_norm: torch.Tensor) -> torch.Tensor:
@@ -98,7 +154,7 @@ def _model_input(model: nn.Module, L_norm: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, device: str | torch.device = "auto",
              batch_size: int = 32, T: float = 0.38, bin_centers: torch.Tensor | None = None,
-             max_images: int | None = None, progress: bool = True) -> pd.DataFrame:
+             max_images: int | None = None, progress: bool = True, groups: dict | None = None) -> pd.DataFrame:
     """Evaluate ``models`` on ``dataset`` next to the gray and mean-ab baselines.
 
     Args:
@@ -111,6 +167,12 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         train: data whose mean ab the "mean ab" baseline uses (default: the evaluation set's).
         T, bin_centers: decoding of classification heads (see :func:`colorlab.models.predict_ab`).
         max_images: evaluate on the first ``max_images`` only.
+        groups: break the table down by per-pixel masks: ``{name: class ids | fn | bool array}``
+            (see :func:`_group_masks`; :func:`colorlab.data.scenes.scene_groups` gives the ``scenes``
+            ones). Adds the columns ``"<metric> [<name>]"`` for each of :data:`GROUP_METRICS`, pooled
+            over every pixel of the group in the set: PSNR of the shown RGB, AuC, *chroma ratio*
+            (mean predicted chroma ``|ab|`` / mean true chroma: 1 = as vivid as the truth, 0 = gray)
+            and *recall@20* (share of pixels whose ab error is ≤ 20).
     Returns:
         DataFrame, index = model names + ``"gray (ab=0)"`` + ``"mean ab"``, columns :data:`COLUMNS`;
         ``df.attrs["notes"]`` explains baselines and unavailable metrics.
@@ -131,18 +193,20 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
 
     rows = list(models) + [GRAY, MEAN_AB]
     sums: dict[str, dict[str, float]] = {r: defaultdict(float) for r in rows}
+    group_masks = _group_masks(groups, dataset) if groups else None
+    gsums: dict[str, dict[tuple, float]] = {r: defaultdict(float) for r in rows}
     fid_feats: dict[str, list[torch.Tensor]] = defaultdict(list)
     n_images, cf_true_sum = 0, 0.0
     n_total = len(_images(dataset)[0]) if max_images is None else min(len(_images(dataset)[0]), max_images)
     for batch in tqdm(iter_batches(dataset, batch_size, dev, max_images), total=-(-n_total // batch_size),
                       desc="evaluate", disable=not progress):
-        rgb = batch.float() / 255.0
-        lab = rgb_to_lab(rgb)
+        rgb, lab = batch_lab(batch)
         L, ab_true = lab[:, :1], lab[:, 1:]
         L_norm = normalize_l(L)
         cf_true = metrics.colourfulness(rgb)
         cf_true_sum += cf_true.double().sum().item()
         w = weigh(ab_true) if weigh is not None else None
+        gm = group_masks(n_images, n_images + batch.shape[0], dev) if group_masks is not None else None
         preds = {name: denormalize_ab(predict_ab(m, _model_input(m, L_norm), T=T, bin_centers=bin_centers))
                  for name, m in models.items()}
         preds[GRAY] = torch.zeros_like(ab_true)
@@ -171,10 +235,29 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
                 fid_feats[name].append(metrics.fid_features(rgb_pred).cpu())
             for col, v in per_image.items():
                 sums[name][col] += v.double().sum().item()
+            if group_masks is not None:
+                err = torch.linalg.vector_norm(ab - ab_true, dim=1)
+                sq = (rgb_pred - rgb).pow(2).mean(1)
+                for g, m in gm.items():
+                    acc = gsums[name]
+                    acc[g, "n"] += m.sum().item()
+                    acc[g, "sq"] += sq[m].double().sum().item()
+                    acc[g, "auc"] += (1.0 - err[m] / 150.0).clamp_min(0).double().sum().item()
+                    acc[g, "chroma"] += torch.linalg.vector_norm(ab, dim=1)[m].double().sum().item()
+                    acc[g, "chroma_true"] += torch.linalg.vector_norm(ab_true, dim=1)[m].double().sum().item()
+                    acc[g, "hit"] += (err[m] <= 20.0).sum().item()
         n_images += batch.shape[0]
 
     table = pd.DataFrame({r: {c: sums[r][c] / n_images if c in sums[r] else np.nan for c in COLUMNS}
                           for r in rows}).T[COLUMNS]
+    for g in (groups or {}):
+        for r in rows:
+            a = gsums[r]
+            n = a[g, "n"]
+            table.loc[r, f"PSNR (dB) [{g}]"] = 10 * np.log10(n / a[g, "sq"]) if n and a[g, "sq"] > 0 else np.nan
+            table.loc[r, f"AuC [{g}]"] = a[g, "auc"] / n if n else np.nan
+            table.loc[r, f"chroma ratio [{g}]"] = a[g, "chroma"] / a[g, "chroma_true"] if a[g, "chroma_true"] else np.nan
+            table.loc[r, f"recall@20 [{g}]"] = a[g, "hit"] / n if n else np.nan
     if has_fid and n_images >= 2:
         real = torch.cat(fid_feats["__real__"])
         for r in rows:
@@ -186,7 +269,9 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         "colourfulness": "Hasler–Süsstrunk, signed rg/yb on 0..255; gap = prediction − ground truth "
                          f"(ground truth: {cf_true_sum / n_images:.2f})",
         "AuC": "area under the ab-error CDF for thresholds 0..150, normalised to 1",
-        "AuC rebalanced": "pixels weighted by the rarity of their true ab bin" if prior is not None
+        "groups": {g: int(gsums[rows[0]][g, "n"]) for g in (groups or {})},
+        "AuC rebalanced": "Zhang's: pixels weighted by 1/p̃ of their true colour's bin (313 bins, λ = 0)"
+        if prior is not None
         else "unavailable: pass prior= (an ab prior with bin_index and rarity weights)",
         "LPIPS": "AlexNet LPIPS" if has_lpips else lpips_why,
         "FID": "Inception pool-3 Fréchet distance over the whole set" if has_fid and n_images >= 2

@@ -15,6 +15,7 @@ from fastai.data import load as fastai_load
 from fastai.data.load import DataLoader
 from fastai.torch_core import to_device
 
+from .color import lab_to_rgb, normalize_ab, normalize_l
 from .device import get_device
 from .errors import ColorlabError
 
@@ -41,12 +42,19 @@ class LabBatch(ItemTransform):
         from .colorspace import get_colorspace
         if target not in ("ab", "label"):
             raise ColorlabError(f"target must be 'ab' or 'label', got {target!r}")
-        self.target, self.augment = target, augment
+        self.target, self.augment, self.colorspace = target, augment, colorspace
         self.split = get_colorspace(colorspace).split
 
     def encodes(self, b):
         x, y = b
-        rgb = uint8_to_rgb(x)
+        if x.is_floating_point():  # exact float Lab (N, H, W, 3), e.g. the scenes cache: no RGB round trip
+            lab = x.permute(0, 3, 1, 2).float()
+            if self.augment is None and self.colorspace == "lab":
+                L, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
+                return (L, ab) if self.target == "ab" else (L, y)
+            rgb = lab_to_rgb(lab)
+        else:
+            rgb = uint8_to_rgb(x)
         if self.augment is not None:
             rgb = self.augment(rgb)
         L, ab = self.split(rgb)
@@ -125,7 +133,12 @@ class CacheLoader(DataLoader):
 
 
 def _arrays(data) -> tuple[np.ndarray, np.ndarray | None]:
-    """Accept a Prepared cache, a uint8 array (N, H, W, 3), or a (images, labels) pair."""
+    """Accept a Prepared cache, a uint8 array (N, H, W, 3), or a (images, labels) pair.
+
+    A cache that carries exact float Lab (``.lab``, the ``scenes`` dataset) is read from that.
+    """
+    if getattr(data, "lab", None) is not None:
+        return data.lab, getattr(data, "labels", None)
     if hasattr(data, "images"):
         return data.images, getattr(data, "labels", None)
     if isinstance(data, tuple) and len(data) == 2:
@@ -156,8 +169,8 @@ def make_dataloaders(train, valid=None, bs: int = 64, target: str = "ab", device
     """
     dev = get_device(device)
     x_tr, y_tr = _arrays(train)
-    if x_tr.ndim != 4 or x_tr.shape[-1] != 3 or x_tr.dtype != np.uint8:
-        raise ColorlabError(f"training images must be uint8 (N, H, W, 3), got {x_tr.dtype} {x_tr.shape}")
+    if x_tr.ndim != 4 or x_tr.shape[-1] != 3 or x_tr.dtype not in (np.uint8, np.float32):
+        raise ColorlabError(f"training images must be uint8 RGB or float32 Lab (N, H, W, 3), got {x_tr.dtype} {x_tr.shape}")
     if valid is None:
         n_val = max(1, int(round(len(x_tr) * valid_pct)))
         if len(x_tr) - n_val < 1:

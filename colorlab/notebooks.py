@@ -25,7 +25,7 @@ from .errors import ColorlabError
 __all__ = [
     "BEGIN", "END", "SMOKE", "KERNEL", "list_notebooks", "start", "write_metrics", "read_metrics",
     "make_exercise", "sync_exercises", "run_notebook", "run_notebooks", "format_table",
-    "compare_to_baselines", "make_baselines", "strip_outputs", "with_expected_outputs",
+    "compare_to_baselines", "check_relation", "make_baselines", "strip_outputs", "with_expected_outputs",
 ]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -326,15 +326,63 @@ def format_table(results: list[dict], max_metrics: int = 4) -> str:
 
 # --- baselines ---------------------------------------------------------------------------------
 
+_OPS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+_RELATION = re.compile(r"^(.+?)\s*(>=|<=|>|<)\s*(.+)$")
+
+
+def _eval_side(expr: str, metrics: dict) -> float:
+    """Evaluate one side of a relation: numbers, metric names, ``+ - * /`` and parentheses only."""
+    import ast
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            got = metrics.get(node.id)
+            if not isinstance(got, (int, float)) or isinstance(got, bool) or not math.isfinite(got):
+                raise KeyError(node.id)
+            return float(got)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            a, b = ev(node.left), ev(node.right)
+            return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b, ast.Div: a / b if b else math.inf}[type(node.op)]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
+        raise ColorlabError(f"relation: unsupported expression {ast.dump(node)!r} in {expr!r}")
+    return ev(ast.parse(expr.strip(), mode="eval"))
+
+
+def check_relation(relation: str, metrics: dict) -> str | None:
+    """``"colourfulness_rarity > 1.15 * colourfulness_mse"`` against ``metrics``: None when it holds,
+    else the problem in words (with the numbers)."""
+    m = _RELATION.match(relation.strip())
+    if not m:
+        return f"{relation!r}: not a relation (want 'left OP right' with OP one of > >= < <=)"
+    left, op, right = m.groups()
+    try:
+        a, b = _eval_side(left, metrics), _eval_side(right, metrics)
+    except KeyError as e:
+        return f"{relation}: metric {e.args[0]} missing or not a number"
+    if _OPS[op](a, b):
+        return None
+    return f"{relation}: does not hold ({left.strip()} = {a:.4g}, {right.strip()} = {b:.4g})"
+
+
 def compare_to_baselines(metrics: dict, baseline: dict) -> list[str]:
     """Problems of ``metrics`` against one notebook's baseline (empty list = no regression).
 
     A baseline entry is ``{"value": v, "tol": t, "better": "higher" | "lower" | "same"}``:
     "higher" fails below ``v − t``, "lower" above ``v + t``, "same" outside ``v ± t``.
-    A missing or non-numeric metric is a problem too.
+    A missing or non-numeric metric is a problem too. The entry ``"relations"`` is a list of
+    relations between metrics that must hold whatever the values (the lab's *effect*, e.g.
+    ``"rare_recall_rarity > rare_recall_mse"``; see :func:`check_relation`).
     """
     problems = []
     for name, spec in sorted(baseline.items()):
+        if name == "relations":
+            problems += [p for p in (check_relation(r, metrics) for r in spec) if p]
+            continue
         v, tol, better = float(spec["value"]), float(spec["tol"]), spec.get("better", "same")
         got = metrics.get(name)
         if not isinstance(got, (int, float)) or isinstance(got, bool) or not math.isfinite(got):
@@ -402,7 +450,7 @@ def update_baselines(path: str | Path, results: list[dict]) -> dict:
     stored = json.loads(path.read_text()) if path.is_file() else {}
     for r in results:
         for name, spec in stored.get(r["notebook"], {}).items():
-            if name in r["metrics"]:
+            if name != "relations" and name in r["metrics"]:  # relations are the lab's claims: never rewritten
                 spec["value"] = r["metrics"][name]
     path.write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n")
     return stored

@@ -301,8 +301,12 @@ def ab_prior(data, grid: str = DEFAULT_GRID, sigma: float = 5.0, device="auto", 
     look = BinLookup(grid).to(dev)
     Q = len(_grid_layout(grid)[0])
     counts = torch.zeros(Q, dtype=torch.int64, device=dev)
-    for rgb in iter_rgb_batches(data, batch_size, dev, progress=progress, desc=f"ab prior ({grid})"):
-        ab = rgb_to_lab(rgb)[:, 1:]
+    lab = getattr(data, "lab", None)  # exact float Lab (the scenes cache): no RGB round trip
+    batches = (iter_rgb_batches(lab, batch_size, dev, progress=progress, desc=f"ab prior ({grid})") if lab is not None
+               else (rgb_to_lab(rgb) for rgb in iter_rgb_batches(data, batch_size, dev, progress=progress,
+                                                                 desc=f"ab prior ({grid})")))
+    for lab_batch in batches:
+        ab = lab_batch[:, 1:].float()
         counts += torch.bincount(look(ab).reshape(-1), minlength=Q)
     return ABPrior.from_counts(counts.cpu(), grid, sigma)
 

@@ -46,6 +46,9 @@ def test_baselines_cover_only_existing_notebooks():
     for nb, metrics in BASELINES.items():
         assert metrics, nb
         for name, spec in metrics.items():
+            if name == "relations":
+                assert isinstance(spec, list) and all(isinstance(r, str) for r in spec), (nb, spec)
+                continue
             assert isinstance(spec["value"], (int, float)) and spec["tol"] >= 0, (nb, name, spec)
             assert spec["better"] in ("higher", "lower", "same"), (nb, name, spec)
 
@@ -59,6 +62,20 @@ def test_compare_to_baselines_catches_regressions():
     problems = compare_to_baselines({"psnr": 19.4, "err": 1.2, "n": 63}, base)
     assert [p.split(":")[0] for p in problems] == ["err", "n", "psnr"]
     assert compare_to_baselines({"err": 1.0, "n": 64, "psnr": None}, base) == ["psnr: missing or not a number (None)"]
+
+
+def test_relations_between_metrics_fail_when_the_effect_disappears():
+    base = {"relations": ["rare_recall_rarity >= 2 * rare_recall_mse", "psnr > psnr_gray + 2",
+                          "cf_T01 > cf_T038", "cf_T038 > cf_T1"]}
+    good = {"rare_recall_rarity": 0.42, "rare_recall_mse": 0.1, "psnr": 23.0, "psnr_gray": 17.0,
+            "cf_T01": 70.0, "cf_T038": 60.0, "cf_T1": 50.0}
+    assert compare_to_baselines(good, base) == []
+    no_effect = {**good, "rare_recall_rarity": 0.11, "cf_T038": 45.0}
+    problems = compare_to_baselines(no_effect, base)
+    assert len(problems) == 2 and "does not hold" in problems[0] and "0.11" in problems[0]
+    assert "missing" in compare_to_baselines({k: v for k, v in good.items() if k != "psnr"}, base)[0]
+    with pytest.raises(ColorlabError):
+        compare_to_baselines(good, {"relations": ["__import__('os') > 1"]})
 
 
 def test_run_notebook_reports_a_failing_cell(tmp_path):

@@ -14,6 +14,8 @@ uint8 memory-mapped cache (:class:`Prepared`) that training reads from.
 ``tf-flowers``     TensorFlow ``flower_photos`` (5 classes, 3670 photos; 90/10 hash split).
 ``places365``      Places365-Standard small images (256x256, 365 scene categories).
 ``folder``         your own photos: any folder, searched recursively, sub-folders = classes.
+``scenes``         built in, offline: procedurally drawn scenes with per-pixel latent labels
+                   (class, colour mode, profile) — the kit's controlled experiment.
 =================  ===================================================================
 
 Each loader reads the dataset's real on-disk layout under ``root`` (default
@@ -35,15 +37,16 @@ from .gray import GRAY_AB_THRESHOLD, ab_spread, is_gray
 from .places import Places365
 from .prepare import Prepared, load_prepared, prepare
 from .remote import download_dataset
+from .scenes import ScenesDataset
 from .sample import SAMPLE_PHOTOS, SAMPLE_VAL_PHOTOS, SampleDataset, sample_photos
 from .status import dataset_status, format_status
 from .tiny_imagenet import TinyImageNet
 
 __all__ = [
-    "DATASETS", "get_dataset", "dataset_class", "download_dataset", "prepare", "load_prepared", "Prepared", "dataset_status",
-    "format_status", "sample_photos", "SAMPLE_PHOTOS", "SAMPLE_VAL_PHOTOS", "ab_spread", "is_gray",
+    "DATASETS", "get_dataset", "dataset_class", "download_dataset", "prepare", "load_prepared", "Prepared",
+    "dataset_status", "format_status", "sample_photos", "SAMPLE_PHOTOS", "SAMPLE_VAL_PHOTOS", "ab_spread", "is_gray",
     "GRAY_AB_THRESHOLD", "PhotoDataset", "SampleDataset", "TinyImageNet", "Flowers102", "TFFlowers",
-    "Places365", "PhotoFolder",
+    "Places365", "PhotoFolder", "ScenesDataset",
 ]
 
 #: name → dataset class, in the order notebooks list them.
@@ -54,6 +57,7 @@ DATASETS: dict[str, type] = {
     "tf-flowers": TFFlowers,
     "places365": Places365,
     "folder": PhotoFolder,
+    "scenes": ScenesDataset,
 }
 
 

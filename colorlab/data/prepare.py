@@ -50,6 +50,9 @@ __all__ = ["prepare", "load_prepared", "Prepared", "FORMAT_VERSION"]
 FORMAT_VERSION = 1
 _IMAGES, _LABELS, _SOURCES, _INDEX = "images.u8", "labels.npy", "sources.txt", "index.json"
 _LABELS_RAW, _PROGRESS = "labels.i64", "progress.json"
+#: Optional per-pixel data beside the images: attribute → (file, dtype, channels or 0).
+_EXTRAS = {"lab": ("lab.f32", np.float32, 3), "class_map": ("classes.u8", np.uint8, 0),
+           "mode_map": ("modes.u8", np.uint8, 0)}
 #: With ``pool="auto"``, prepares of at least this many photos decode in worker processes.
 PROCESS_POOL_MIN = 5000
 
@@ -88,6 +91,16 @@ class Prepared(Dataset):
         self.images = np.memmap(images, dtype=np.uint8, mode="r", shape=shape)
         self.labels = np.load(self.path / _LABELS)
         self.classes = list(self.meta.get("classes", []))
+        # datasets with latent labels (``scenes``): exact float Lab and per-pixel maps beside the images
+        self.lab = self.class_map = self.mode_map = None
+        extras = self.meta.get("extras", {})
+        for attr, (fname, dtype, channels) in _EXTRAS.items():
+            if fname in extras:
+                f = self.path / fname
+                ext_shape = tuple(shape[:3]) + ((channels,) if channels else ())
+                if not f.is_file() or f.stat().st_size != int(np.prod(ext_shape)) * np.dtype(dtype).itemsize:
+                    raise ColorlabError(f"{f}: cache data is missing or has the wrong size; prepare again with force=True")
+                setattr(self, attr, np.memmap(f, dtype=dtype, mode="r", shape=ext_shape))
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -269,9 +282,15 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
         raise ColorlabError(f"prepare: n must be a positive integer or None, got {n!r}")
     cls = dataset_class(name)
     unbounded = cls.name == "sample"
+    generated = cls.name == "scenes"
     if unbounded:
         n = n or (64 if split == "val" else 512)
-    root_path = cls.locate(root) if not unbounded else None
+    if generated:
+        from .scenes import GENERATOR_VERSION
+        n = n or (2048 if split == "train" else 256)
+        kw["generator"] = GENERATOR_VERSION  # an edited generator never reuses a stale cache
+        drop_gray = False                    # overcast scenes are dull on purpose
+    root_path = cls.locate(root) if not (unbounded or generated) else None
 
     key = {"format": FORMAT_VERSION, "dataset": cls.name, "root": str(root_path.resolve()) if root_path else None,
            "split": split, "size": int(size), "n": n, "seed": int(seed), "drop_gray": bool(drop_gray),
@@ -283,6 +302,23 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
     if not force and _is_complete(final):
         return load_prepared(final)
 
+    if generated:
+        from .scenes import write_scenes
+        with _locked(final):
+            if not force and _is_complete(final):
+                return load_prepared(final)
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(cache_dir, folder)
+            tmp = cache_dir / f".{folder}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            try:
+                meta = write_scenes(tmp, key, split=split, size=size, n=n, seed=seed, progress=progress)
+                _move_into_place(tmp, final)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        prepared = load_prepared(final)
+        if progress:
+            print(f"prepared {len(prepared)} scenes/{split} at {size}px in {meta['seconds']} s -> {final}")
+        return prepared
     if unbounded:
         ds = get_dataset(cls.name, split=split, size=size, n=n, seed=seed, **kw)
     else:

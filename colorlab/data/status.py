@@ -24,6 +24,9 @@ def dataset_status() -> list[dict]:
                          "how": f"built in: {len(found)}/{len(SAMPLE_PHOTOS)} photos shipped with "
                                 "scikit-image, scikit-learn and matplotlib"})
             continue
+        if name == "scenes":
+            rows.append({"name": name, "path": "(generated on demand)", "present": True, "how": cls.how_to_get})
+            continue
         root = cls.default_root()
         rows.append({"name": name, "path": str(root), "present": bool(cls.is_present(root)), "how": cls.how_to_get})
     return rows

@@ -1,0 +1,411 @@
+"""``scenes``: a controlled, procedurally drawn dataset where every colorization effect is measurable.
+
+Real photos mix every difficulty at once, and the photos the kit can ship offline are too few
+to learn from. ``scenes`` is the kit's *controlled experiment*: seeded, deterministic, photo-like
+landscapes drawn directly in CIE Lab, with every pixel's latent labels kept beside it.
+
+What each scene holds (see ``datasets/scenes/README.md`` for a figure):
+
+=========  ===========================================================  ====================
+class      what L shows (shape, texture)                                colour (ab)
+=========  ===========================================================  ====================
+sky        smooth vertical gradient                                     set by the profile
+grass      fine vertical streaks                                        green
+water      horizontal ripples                                           blue-teal
+bark       a trunk with vertical grooves                                brown
+fruit      shaded discs with a highlight                                red **or** teal, 50/50,
+                                                                        same L: *ambiguous*
+car        a box with windows and wheels                                gray 80 %, red 20 %
+flower     small star-shaped blossoms, few images, < 1 % of pixels     magenta: *rare*
+sun        sun, sunset disc, clouds or moon and stars (the profile cue) set by the profile
+=========  ===========================================================  ====================
+
+Every scene belongs to one of four **profiles** (``daylight``, ``sunset``, ``overcast``,
+``dusk``): the profile sets the sky's hue and casts every other colour (sunset: warmer,
+overcast: duller, dusk: cooler). It shows in L only through the global cue (a small high
+sun, a big sun on the horizon, soft clouds, a crescent moon with stars): the sky's own L
+gradient is drawn the same way for every profile, so a small window of L cannot tell the
+profile, while the whole scene can. The profile is the item's label.
+
+The two fruit modes are **isoluminant**: the same L texture is drawn whichever colour the
+fruit has, so nothing in L tells them apart and a regression model must predict their
+average (near gray). To keep it so, the dataset's cache stores the exact float Lab of every
+pixel (:attr:`ScenesDataset.lab`), never an 8-bit RGB round trip (its rounding would leave a
+colour-dependent trace in L that a network can learn); RGB uint8 images are kept beside it for
+display and for the parts of the kit that read photos. Every colour is projected into the sRGB
+gamut in ab only (chroma reduced at constant L), so the RGB shown is the truth.
+
+Splits come from disjoint random streams (``train``, ``val``, ``test``); every 8th image of
+``val``/``test`` is guaranteed to hold a flower so the rare class is always measurable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..errors import ColorlabError
+
+__all__ = ["ScenesDataset", "render_scene", "Scene", "CLASSES", "PROFILES", "GENERATOR_VERSION",
+           "UNIMODAL", "MULTIMODAL", "RARE", "PROFILE_DEPENDENT", "lab_to_rgb_uint8"]
+
+#: Bumped whenever the drawing changes: it is part of the cache key, so stale caches are never reused.
+GENERATOR_VERSION = 2
+
+CLASSES: tuple[str, ...] = ("sky", "grass", "water", "bark", "fruit", "car", "flower", "sun")
+PROFILES: tuple[str, ...] = ("daylight", "sunset", "overcast", "dusk")
+SKY, GRASS, WATER, BARK, FRUIT, CAR, FLOWER, SUN = range(len(CLASSES))
+#: Classes whose colour L determines (given the profile).
+UNIMODAL: tuple[int, ...] = (GRASS, WATER, BARK)
+#: Classes with two isoluminant colour modes (nothing in L tells them apart).
+MULTIMODAL: tuple[int, ...] = (FRUIT,)
+#: The rare, saturated class.
+RARE: tuple[int, ...] = (FLOWER,)
+#: Classes whose colour is set by the scene's profile (only the whole scene tells it).
+PROFILE_DEPENDENT: tuple[int, ...] = (SKY,)
+
+# Colours (a, b); every one is later projected into the sRGB gamut at its own L.
+_SKY_AB = {"daylight": (-5.0, -26.0), "sunset": (20.0, 26.0), "overcast": (0.0, -3.0), "dusk": (18.0, -22.0)}
+_SUN_AB = {"daylight": (-2.0, 16.0), "sunset": (16.0, 46.0), "overcast": (0.0, -2.0), "dusk": (0.0, 6.0)}
+#: How each profile casts the colours of objects: ab' = scale * ab + shift.
+_CAST = {"daylight": (1.0, 0.0, 0.0), "sunset": (1.0, 10.0, 12.0), "overcast": (0.6, 0.0, 0.0),
+         "dusk": (1.0, 6.0, -10.0)}
+_GRASS_AB, _WATER_AB, _BARK_AB = (-26.0, 24.0), (-12.0, -16.0), (10.0, 16.0)
+#: The fruit's two modes: roughly complementary, so their average is near gray.
+FRUIT_MODES = ((42.0, 28.0), (-36.0, -22.0))
+#: The car: usually gray, sometimes red (at the same L).
+CAR_MODES = ((0.0, 0.0), (46.0, 30.0))
+CAR_RED_P = 0.2
+_FLOWER_AB = (58.0, -36.0)
+#: Share of training scenes with flowers (val/test: at least every 8th image too).
+FLOWER_P = 0.06
+
+_XYZ_WHITE = np.array([0.95047, 1.0, 1.08883])
+_RGB_FROM_XYZ = np.array([[3.240479, -1.537150, -0.498535],
+                          [-0.969256, 1.875992, 0.041556],
+                          [0.055648, -0.204043, 1.057311]])
+
+
+def _lab_to_linear(L, a, b):
+    fy = (L + 16.0) / 116.0
+    fx, fz = fy + a / 500.0, fy - b / 200.0
+    def finv(f):
+        return np.where(f > 0.206893, f ** 3, (f - 16.0 / 116.0) / 7.787)
+    xyz = np.stack([finv(fx), finv(fy), finv(fz)], -1) * _XYZ_WHITE
+    return xyz @ _RGB_FROM_XYZ.T
+
+
+def _in_gamut(L, a, b, eps=1e-4):
+    lin = _lab_to_linear(L, a, b)
+    return (lin >= -eps).all(-1) & (lin <= 1 + eps).all(-1)
+
+
+def _into_gamut(L, a, b, steps: int = 14):
+    """Scale each pixel's chroma (at constant L) by the largest factor ≤ 1 that is in the sRGB gamut."""
+    inside = _in_gamut(L, a, b)
+    if inside.all():
+        return a, b
+    lo, hi = np.zeros_like(a), np.ones_like(a)
+    for _ in range(steps):  # bisection on the chroma factor, all pixels at once
+        mid = (lo + hi) / 2
+        ok = _in_gamut(L, a * mid, b * mid)
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    f = np.where(inside, 1.0, lo)
+    return a * f, b * f
+
+
+def lab_to_rgb_uint8(lab: np.ndarray) -> np.ndarray:
+    """Float Lab ``(..., 3)`` → sRGB uint8 ``(..., 3)`` (for display; clipped)."""
+    lin = np.clip(_lab_to_linear(lab[..., 0], lab[..., 1], lab[..., 2]), 0.0, 1.0)
+    srgb = np.where(lin > 0.0031308, 1.055 * lin ** (1 / 2.4) - 0.055, 12.92 * lin)
+    return np.clip(np.round(srgb * 255.0), 0, 255).astype(np.uint8)
+
+
+@dataclass
+class Scene:
+    """One drawn scene: exact Lab ``(H, W, 3)`` float32, class map and colour-mode map ``(H, W)`` uint8
+    (mode 0: the class's usual colour; fruit 1 = red, 2 = teal; car 1 = gray, 2 = red), and its profile."""
+    lab: np.ndarray
+    classes: np.ndarray
+    modes: np.ndarray
+    profile: int
+
+    @property
+    def rgb(self) -> np.ndarray:
+        return lab_to_rgb_uint8(self.lab)
+
+
+class _Canvas:
+    """Painter's algorithm in Lab with soft (anti-aliased) edges and per-pixel labels."""
+
+    def __init__(self, size: int, rng: np.random.Generator):
+        self.S, self.rng = size, rng
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+        self.y, self.x = (yy + 0.5) / size, (xx + 0.5) / size   # coordinates in [0, 1]
+        self.L = np.zeros((size, size))
+        self.a = np.zeros((size, size))
+        self.b = np.zeros((size, size))
+        self.cls = np.zeros((size, size), np.uint8)
+        self.mode = np.zeros((size, size), np.uint8)
+
+    def alpha(self, signed_distance: np.ndarray) -> np.ndarray:
+        """Coverage from a signed distance (in image units, < 0 inside): a one-pixel soft edge."""
+        return np.clip(0.5 - signed_distance * self.S, 0.0, 1.0)
+
+    def paint(self, alpha, L, ab, cls: int, mode: int = 0) -> None:
+        a_, b_ = ab
+        self.L = alpha * L + (1 - alpha) * self.L
+        self.a = alpha * a_ + (1 - alpha) * self.a
+        self.b = alpha * b_ + (1 - alpha) * self.b
+        inside = alpha >= 0.5
+        self.cls[inside] = cls
+        self.mode[inside] = mode
+
+    def noise(self, sy: float, sx: float) -> np.ndarray:
+        """Smooth random field with correlation lengths ``sy``, ``sx`` (image units), unit std."""
+        from scipy.ndimage import gaussian_filter
+        n = self.rng.standard_normal((self.S, self.S))
+        n = gaussian_filter(n, (max(sy * self.S, 1e-3), max(sx * self.S, 1e-3)), mode="wrap")
+        return n / (n.std() + 1e-8)
+
+
+def _cast(ab, profile: str, strength: float = 1.0):
+    s, da, db = _CAST[profile]
+    s = 1 + (s - 1) * strength
+    return ab[0] * s + da * strength, ab[1] * s + db * strength
+
+
+def render_scene(size: int, rng: np.random.Generator, flower: bool | None = None) -> Scene:
+    """Draw one scene at ``size x size`` from ``rng`` (``flower``: force the rare class in or out)."""
+    c = _Canvas(size, rng)
+    S, x, y = size, c.x, c.y
+    p = int(rng.integers(len(PROFILES)))
+    prof = PROFILES[p]
+    horizon = rng.uniform(0.38, 0.58)
+
+    # sky: a smooth gradient drawn the same way for every profile; only its hue depends on the profile
+    top, bottom = rng.uniform(50, 62), rng.uniform(68, 80)
+    sky_L = top + (bottom - top) * np.clip(y / horizon, 0, 1) + 1.2 * c.noise(0.25, 0.25)
+    ones = np.ones_like(x)
+    c.paint(ones, sky_L, (_SKY_AB[prof][0] * ones, _SKY_AB[prof][1] * ones), SKY)
+
+    # the profile's global cue
+    if prof == "daylight":   # a small, bright sun high in the sky
+        cx, cy, r = rng.uniform(0.15, 0.85), rng.uniform(0.06, horizon * 0.45), rng.uniform(0.05, 0.07)
+        d = np.hypot(x - cx, y - cy)
+        c.paint(c.alpha(d - r), 96 - 3 * d / r, _SUN_AB[prof], SUN)
+    elif prof == "sunset":   # a large sun sitting on the horizon, with a bright halo
+        cx, r = rng.uniform(0.2, 0.8), rng.uniform(0.12, 0.16)
+        d = np.hypot(x - cx, y - horizon)
+        halo = np.clip(1 - (d - r) / (2.5 * r), 0, 1) * (y < horizon)
+        c.L = c.L + 10 * halo ** 2
+        c.paint(c.alpha(d - r), 88 - 4 * d / r, _SUN_AB[prof], SUN)
+    elif prof == "overcast":  # soft, bright clouds
+        for _ in range(int(rng.integers(3, 6))):
+            cx, cy = rng.uniform(0, 1), rng.uniform(0.05, horizon * 0.8)
+            rx, ry = rng.uniform(0.12, 0.22), rng.uniform(0.04, 0.07)
+            d = np.hypot((x - cx) / rx, (y - cy) / ry) - 1
+            c.paint(c.alpha(d * ry), 86 + 2 * c.noise(0.05, 0.1), _SUN_AB[prof], SUN)
+    else:                     # dusk: a crescent moon and a few stars
+        cx, cy, r = rng.uniform(0.15, 0.85), rng.uniform(0.08, horizon * 0.5), rng.uniform(0.05, 0.07)
+        d1, d2 = np.hypot(x - cx, y - cy) - r, np.hypot(x - cx - 0.45 * r, y - cy + 0.2 * r) - r * 0.9
+        c.paint(c.alpha(np.maximum(d1, -d2)), 92 * ones, _SUN_AB[prof], SUN)
+        for _ in range(int(rng.integers(5, 9))):
+            sx, sy = rng.uniform(0, 1), rng.uniform(0, horizon * 0.85)
+            d = np.hypot(x - sx, y - sy) - 0.7 / S
+            c.paint(c.alpha(d), 95 * ones, _SUN_AB[prof], SUN)
+
+    # ground: grass, or water, or both (a lake in front of a meadow)
+    ground = y >= horizon
+    kind = rng.choice(["grass", "water", "both"], p=[0.45, 0.3, 0.25])
+    shore = horizon + rng.uniform(0.12, 0.3) if kind == "both" else (2.0 if kind == "grass" else horizon)
+    streaks = c.noise(0.06, 0.004)                      # fine vertical streaks
+    grass_L = 44 + 5 * (y - horizon) / (1 - horizon) + 5 * streaks
+    ga, gb = _cast(_GRASS_AB, prof)
+    c.paint(c.alpha(horizon - y), grass_L, (ga * ones, gb * ones), GRASS)
+    if kind != "grass":
+        ripples = np.sin(2 * np.pi * (y * S / rng.uniform(2.5, 4.0)) + 1.5 * c.noise(0.02, 0.2))
+        water_L = 52 + 5 * ripples + 1.5 * c.noise(0.005, 0.08)
+        wa, wb = _cast(_WATER_AB, prof)
+        sd = np.maximum(horizon - y, y - shore) if kind == "both" else horizon - y
+        c.paint(c.alpha(sd), water_L, (wa * ones, wb * ones), WATER)
+
+    # objects, back to front: trees (bark), cars, fruit, flowers
+    ground_y = lambda lo, hi: horizon + (1 - horizon) * rng.uniform(lo, hi)  # noqa: E731
+    for _ in range(int(rng.integers(0, 3))):
+        cx, w = rng.uniform(0.05, 0.95), rng.uniform(0.05, 0.09)
+        base, h = ground_y(0.1, 0.4), rng.uniform(0.35, 0.6)
+        sd = np.maximum(np.abs(x - cx) - w / 2, np.maximum(base - h - y, y - base))
+        grooves = c.noise(0.08, 0.006)
+        bark_L = 36 + 4 * grooves - 6 * ((x - cx) / w) ** 2
+        ba, bb = _cast(_BARK_AB, prof)
+        c.paint(c.alpha(sd), bark_L, (ba * ones, bb * ones), BARK)
+    if rng.random() < 0.7:
+        for _ in range(int(rng.integers(1, 3))):
+            cx, w, h = rng.uniform(0.1, 0.9), rng.uniform(0.26, 0.36), rng.uniform(0.11, 0.14)
+            base = ground_y(0.35, 0.75)
+            body = np.maximum(np.abs(x - cx) - w / 2, np.maximum(base - h - y, y - base + 0.25 * h))
+            cabin = np.maximum(np.abs(x - cx) - w / 3.2, np.maximum(base - 1.75 * h - y, y - base + 0.9 * h))
+            red = rng.random() < CAR_RED_P
+            car_L = 47 + 7 * (base - y) / h - 3 * ((x - cx) / w) ** 2 + 0.8 * c.noise(0.02, 0.05)
+            ab = _cast(CAR_MODES[int(red)], prof)
+            c.paint(c.alpha(np.minimum(body, cabin)), car_L, (ab[0] * ones, ab[1] * ones), CAR, 1 + int(red))
+            win = np.maximum(np.abs(x - cx) - w / 4.2, np.maximum(base - 1.6 * h - y, y - base + 1.05 * h))
+            c.paint(c.alpha(win), 24 + 2 * (y - base) / h, (0 * ones, 0 * ones), CAR, 0)
+            for wx in (cx - w / 3, cx + w / 3):
+                d = np.hypot(x - wx, y - base + 0.2 * h) - 0.32 * h
+                c.paint(c.alpha(d), 15 * ones, (0 * ones, 0 * ones), CAR, 0)
+    n_fruit = int(rng.integers(1, 5))
+    for _ in range(n_fruit):
+        cx, r = rng.uniform(0.1, 0.9), rng.uniform(0.08, 0.13)
+        cy = ground_y(0.15, 0.85)
+        mode = int(rng.integers(2))
+        dx, dy = (x - cx) / r, (y - cy) / r
+        d = np.hypot(dx, dy)
+        nz = np.sqrt(np.clip(1 - d ** 2, 0, 1))
+        shade = np.clip(-0.45 * dx - 0.55 * dy + 0.7 * nz, 0, 1)         # light from the upper left
+        spec = np.exp(-((dx + 0.35) ** 2 + (dy + 0.4) ** 2) / 0.03)     # highlight
+        fruit_L = 36 + 30 * shade + 14 * spec
+        ab = _cast(FRUIT_MODES[mode], prof)
+        keep = 1 - 0.85 * spec                                           # the highlight is nearly white
+        c.paint(c.alpha((d - 1) * r), fruit_L, (ab[0] * keep, ab[1] * keep), FRUIT, 1 + mode)
+    if flower if flower is not None else rng.random() < FLOWER_P:
+        for _ in range(int(rng.integers(1, 3))):
+            cx, cy, r = rng.uniform(0.1, 0.9), ground_y(0.3, 0.9), rng.uniform(0.06, 0.08)
+            ang = np.arctan2(y - cy, x - cx)
+            d = np.hypot(x - cx, y - cy)
+            petal_r = r * (0.55 + 0.45 * np.abs(np.cos(2.5 * ang)))     # a five-petalled star
+            flower_L = 62 - 14 * (d / r) + 3 * np.cos(5 * ang)
+            ab = _cast(_FLOWER_AB, prof)
+            c.paint(c.alpha(d - petal_r), flower_L, (ab[0] * ones, ab[1] * ones), FLOWER)
+            c.paint(c.alpha(d - 0.18 * r), 80 * ones, (2 * ones, 40 * ones), FLOWER)
+
+    # sensor noise on L, then every colour into the gamut (ab only: L stays exactly as drawn)
+    L = np.clip(c.L + 0.8 * rng.standard_normal(c.L.shape), 1.0, 99.0)
+    a, b = _into_gamut(L, c.a, c.b)
+    lab = np.stack([L, a, b], -1).astype(np.float32)
+    return Scene(lab, c.cls, c.mode, p)
+
+
+_SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
+
+
+class ScenesDataset(Dataset):
+    """The ``scenes`` dataset: ``n`` scenes of ``size x size``, drawn on demand, deterministic per
+    ``(split, seed, index)``. Items are ``(uint8 RGB tensor (3, size, size), profile index)``.
+
+    Args:
+        root, download: accepted for the common interface; nothing is read or fetched.
+        split: ``train``, ``val`` or ``test`` (disjoint random streams).
+        size: 32 to 256 pixels.
+        n: number of scenes (default: 2048 train, 256 val/test).
+        seed: the dataset seed (another seed gives other scenes).
+        transform: applied to each uint8 ``(3, H, W)`` tensor.
+    """
+
+    name = "scenes"
+    title = "scenes (procedural)"
+    folder = ""
+    splits = ("train", "val", "test")
+    layout = "generated on demand, nothing on disk"
+    how_to_get = "built in: colorlab.data.get_dataset('scenes')"
+
+    def __init__(self, root=None, split: str = "train", size: int | None = 64, download: bool = False,
+                 n: int | None = None, seed: int = 0, transform: Callable | None = None):
+        if split not in self.splits:
+            raise ColorlabError(f"scenes: unknown split {split!r}; choose one of {', '.join(self.splits)}")
+        size = 64 if size is None else size
+        if not isinstance(size, (int, np.integer)) or not 32 <= size <= 256:
+            raise ColorlabError(f"scenes: size must be an integer from 32 to 256, got {size!r}")
+        n = (2048 if split == "train" else 256) if n is None else n
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ColorlabError(f"scenes: n must be a positive integer, got {n!r}")
+        self.split, self.size, self.n, self.seed, self.transform = split, int(size), int(n), int(seed), transform
+        self.root = None
+        self.classes = list(PROFILES)   # the item label is the profile
+
+    @classmethod
+    def is_present(cls, root=None) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return self.n
+
+    def scene(self, index: int) -> Scene:
+        """Scene ``index`` with its latent labels (exact Lab, class map, mode map, profile)."""
+        if not 0 <= index < self.n:
+            raise IndexError(f"index {index} out of range for {self.n} scenes")
+        rng = np.random.default_rng([GENERATOR_VERSION, _SPLIT_STREAM[self.split], self.seed, index])
+        flower = True if self.split != "train" and index % 8 == 0 else None
+        return render_scene(self.size, rng, flower=flower)
+
+    def read(self, index: int) -> np.ndarray:
+        return self.scene(index).rgb
+
+    def label(self, index: int) -> int:
+        return self.scene(index).profile
+
+    def source(self, index: int) -> str:
+        return f"scenes/{self.split}/seed{self.seed}/{index}"
+
+    def __getitem__(self, index: int):
+        if not -self.n <= index < self.n:
+            raise IndexError(f"index {index} out of range for {self.n} scenes")
+        s = self.scene(index % self.n)
+        x = torch.from_numpy(s.rgb).permute(2, 0, 1).contiguous()
+        if self.transform is not None:
+            x = self.transform(x)
+        return x, s.profile
+
+    def __repr__(self) -> str:
+        return f"ScenesDataset(split={self.split!r}, size={self.size}, n={self.n}, seed={self.seed})"
+
+
+def write_scenes(folder, key: dict, split: str, size: int, n: int, seed: int, progress: bool = True) -> dict:
+    """Draw ``n`` scenes into a cache folder in :func:`colorlab.data.prepare`'s layout, plus the exact
+    float Lab (``lab.f32``), the class map (``classes.u8``) and the colour-mode map (``modes.u8``)."""
+    import json
+    import time
+    from pathlib import Path
+
+    from tqdm.auto import tqdm
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ds = ScenesDataset(split=split, size=size, n=n, seed=seed)
+    started = time.time()
+    shape = (n, size, size)
+    images = np.lib.format.open_memmap(folder / "_tmp_images.npy", "w+", np.uint8, shape + (3,))
+    labels = np.zeros(n, np.int64)
+    with open(folder / "lab.f32", "wb") as lab_f, open(folder / "classes.u8", "wb") as cls_f, \
+            open(folder / "modes.u8", "wb") as mode_f:
+        for i in tqdm(range(n), desc=f"draw scenes/{split} @{size}px", unit="img", leave=False, disable=not progress):
+            s = ds.scene(i)
+            images[i] = s.rgb
+            labels[i] = s.profile
+            lab_f.write(s.lab.tobytes())
+            cls_f.write(s.classes.tobytes())
+            mode_f.write(s.modes.tobytes())
+    images.flush()
+    np.asarray(images).tofile(folder / "images.u8")
+    del images
+    (folder / "_tmp_images.npy").unlink()
+    np.save(folder / "labels.npy", labels)
+    (folder / "sources.txt").write_text("".join(f"{ds.source(i)}\n" for i in range(n)), encoding="utf-8")
+    meta = {**key, "complete": True, "root": None, "classes": list(PROFILES), "pixel_classes": list(CLASSES),
+            "shape": [n, size, size, 3], "count": n, "tried": n, "skipped": 0, "skipped_files": [],
+            "gray_dropped": 0, "sources_file": "sources.txt", "generator": GENERATOR_VERSION,
+            "extras": ["lab.f32", "classes.u8", "modes.u8"], "seconds": round(time.time() - started, 2),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    (folder / "index.json").write_text(json.dumps(meta, indent=1))
+    return meta
+
+
+def scene_groups() -> dict[str, tuple[int, ...]]:
+    """The pixel groups the labs measure: ``{name: class ids}`` for :func:`colorlab.evaluate.evaluate`'s
+    ``groups``: ``unimodal`` (colour follows from L), ``multimodal`` (isoluminant modes), ``rare``
+    (the rare class), ``profile`` (colour set by the scene's profile)."""
+    return {"unimodal": UNIMODAL, "multimodal": MULTIMODAL, "rare": RARE, "profile": PROFILE_DEPENDENT}
