@@ -224,8 +224,9 @@ def test_places365_says_its_size_before_starting(monkeypatch):
     assert total > 26e9 and "26.1 GB" in line and "26.7 GB to download" in line
     assert [f.filename for f in remote.download_plan("places365", "val")[0]] == [
         "filelist_places365-standard.tar", "val_256.tar"]
-    with pytest.raises(ColorlabError, match="cannot be downloaded"):
-        remote.download_plan("folder")
+    for name in ("folder", "sample", "scenes"):
+        with pytest.raises(ColorlabError, match="cannot be downloaded"):
+            remote.download_plan(name)
 
 
 def test_concurrent_fetches_of_one_file_download_it_once(served, tmp_path):

@@ -69,10 +69,12 @@ RECIPES: dict[str, Recipe] = {
 def _recipe(name: str) -> tuple[str, Recipe, type]:
     from . import dataset_class
     cls = dataset_class(name)
-    if cls.name not in RECIPES:
-        raise ColorlabError(f"{cls.title} cannot be downloaded: {cls.how_to_get}; "
+    key = getattr(cls, "name", name)
+    if key not in RECIPES:
+        how = getattr(cls, "how_to_get", "") or "it is built in or made of your own files"
+        raise ColorlabError(f"{getattr(cls, 'title', key)} cannot be downloaded ({how}); "
                             f"downloadable: {', '.join(RECIPES)}")
-    return cls.name, RECIPES[cls.name], cls
+    return key, RECIPES[key], cls
 
 
 def _files(recipe: Recipe, split: str, title: str) -> tuple[Remote, ...]:
