@@ -196,3 +196,27 @@ def test_lpips_and_fid_with_served_weights_fill_the_evaluation_table(served, mon
     assert np.isfinite(df["LPIPS"]).all() and np.isfinite(df["FID"]).all()
     assert df.attrs["notes"]["LPIPS"] == "AlexNet LPIPS" and "Fréchet" in df.attrs["notes"]["FID"]
     assert len(served.requests) == 2  # fetched once, then read from the torch hub cache
+
+
+def test_offline_cluster_takes_weights_from_a_local_mirror_folder(tmp_path, monkeypatch):
+    """COLORLAB_OFFLINE=1 with COLORLAB_MIRROR=<folder>: copied (and checked) from the folder, no network."""
+    from colorlab.models.backbones import load_backbone
+    url = torchvision.models.get_model_weights("mobilenet_v3_small").DEFAULT.url
+    state = _random_state("mobilenet_v3_small", seed=3)
+    blob = _blob(state)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / url.rsplit("/", 1)[-1]).write_bytes(blob)
+    monkeypatch.setitem(weights.TRUSTED_SHA256, url.rsplit("/", 1)[-1], hashlib.sha256(blob).hexdigest())
+    monkeypatch.setenv("COLORLAB_MIRROR", str(mirror))
+    monkeypatch.setenv("COLORLAB_OFFLINE", "1")
+    model, info = load_backbone("mobilenet_v3_small", pretrained="download", progress=False)
+    assert info == {"pretrained": "download", "pretrained_loaded": True,
+                    "weights": "MobileNet_V3_Small_Weights.IMAGENET1K_V1"}
+    torch.testing.assert_close(model.state_dict()["features.0.0.weight"], state["features.0.0.weight"])
+    assert pretrained_weights_file("mobilenet_v3_small").is_file()
+    # "disk" never copies from the mirror: only what is in the torch hub cache counts
+    pretrained_weights_file("mobilenet_v3_small").unlink()
+    with pytest.warns(UserWarning, match="not found at"):
+        _, info = load_backbone("mobilenet_v3_small", pretrained="disk")
+    assert info["pretrained_loaded"] is False
