@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import tarfile
 import zipfile
 from pathlib import Path
@@ -110,6 +111,11 @@ def test_tf_flowers_tiny_imagenet_and_places365_layouts(served, monkeypatch, tmp
     assert len(get_dataset("places365", root=data, split="val", size=8, download=True)) == 4
     assert not (data / "places365" / "data_256").exists()
     assert len(get_dataset("places365", root=data, split="train", size=8, download=True)) == 9
+    n = len(served.requests)
+    shutil.rmtree(data / "places365" / "val_256")
+    remote.download_dataset("places365", root=data, progress=False)  # "all": only the missing split is fetched
+    assert sorted(p for p, _ in served.requests[n:]) == ["/filelist_places365-standard.tar", "/val_256.tar"]
+    assert len(get_dataset("places365", root=data, split="val", size=8)) == 4
     assert sorted(p.name for p in data.iterdir()) == ["flower_photos", "places365", "tiny-imagenet-200"]
 
 

@@ -126,6 +126,11 @@ def download_dataset(name: str, root: str | os.PathLike | None = None, split: st
         if verbose:
             print(f"{cls.title}: already in {dest} (nothing to download)", flush=True)
         return dest
+    per_split = [s for s in recipe.files if s != "all"]
+    if split in ("all", None) and per_split and any(cls.split_present(dest, s) for s in per_split):
+        for s in per_split:  # e.g. places365 with val already there: fetch only the missing train split
+            download_dataset(key, dest, s, progress, keep_archives, verbose)
+        return dest
     if verbose:
         print(line, flush=True)
     parent = dest.parent
