@@ -20,6 +20,13 @@ def _cmd_datasets(args) -> int:
     return 0
 
 
+def _cmd_download(args) -> int:
+    from .data import download_dataset
+    download_dataset(args.dataset, root=args.root, split=args.split, progress=not args.quiet,
+                     keep_archives=args.keep_archives)
+    return 0
+
+
 def _cmd_prepare(args) -> int:
     from .data import prepare
     prepare(args.dataset, root=args.root, split=args.split, size=args.size, n=args.n, seed=args.seed,
@@ -78,6 +85,10 @@ def _cmd_evaluate(args) -> int:
     train = prepare(args.dataset, root=args.root, split="train", size=size)
     table = evaluate(models, valid, prior=prior_for(train), train=train, device=args.device)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    notes = table.attrs.get("notes", {})
+    for col in table.columns:  # an empty column says why (e.g. LPIPS/FID weights not on this machine)
+        if table[col].isna().all() and col in notes:
+            print(f"{col}: {notes[col]}")
     return 0
 
 
@@ -107,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("datasets", help="list every dataset, where it looks for it, whether it is present")
     s.set_defaults(func=_cmd_datasets)
+
+    s = sub.add_parser("download", help="download a dataset (checked, resumable; COLORLAB_MIRROR for a course copy)")
+    s.add_argument("dataset", help="tiny-imagenet, flowers102, tf-flowers or places365")
+    s.add_argument("--root", default=None, help="dataset folder or its parent (default: $COLORLAB_HOME/data)")
+    s.add_argument("--split", default="all", help="places365 only: train or val (the train archive is 26 GB)")
+    s.add_argument("--keep-archives", action="store_true", help="keep the archives (in <parent>/.downloads)")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=_cmd_download)
 
     s = sub.add_parser("prepare", help="decode a dataset once into a uint8 training cache")
     s.add_argument("dataset")
