@@ -13,9 +13,16 @@ from PIL import Image
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_colorlab_home(tmp_path_factory):
-    """Nothing a test does may write to the user's real ~/.colorlab."""
-    saved = {k: os.environ.get(k) for k in ("COLORLAB_HOME", "COLORLAB_DATA", "COLORLAB_CACHE")}
+    """Nothing a test does may write to the user's real ~/.colorlab.
+
+    Training is pinned to fp32 without torch.compile, so that results do not depend on the machine
+    and no test pays for a speed probe (tests/test_speed.py exercises the measured choice).
+    """
+    saved = {k: os.environ.get(k) for k in ("COLORLAB_HOME", "COLORLAB_DATA", "COLORLAB_CACHE",
+                                            "COLORLAB_PRECISION", "COLORLAB_COMPILE")}
     os.environ["COLORLAB_HOME"] = str(tmp_path_factory.mktemp("colorlab_home"))
+    os.environ["COLORLAB_PRECISION"] = "fp32"
+    os.environ["COLORLAB_COMPILE"] = "off"
     os.environ.pop("COLORLAB_DATA", None)
     os.environ.pop("COLORLAB_CACHE", None)
     yield
