@@ -38,8 +38,8 @@ import torch
 from .device import get_device
 from .errors import ColorlabError
 
-__all__ = ["SpeedPlan", "speed_plan", "probe", "candidates", "compile_pays", "cache_key", "cpu_capability",
-           "PRECISIONS", "DTYPES"]
+__all__ = ["SpeedPlan", "speed_plan", "probe", "candidates", "compile_pays", "record_compile", "cache_key",
+           "cpu_capability", "PRECISIONS", "DTYPES"]
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -196,12 +196,13 @@ def probe(device, cands: list[tuple[str, bool]], bs: int = 16, size: int = 64, r
         if _step_seconds(model, xb, y, opt, precision, dev) <= warmup_limit_s:
             runs[name] = (model, xb, opt, precision)
     times = {name: [] for name in runs}
+    noisy = False
     for _ in range(rounds):
         for name, (model, xb, opt, precision) in list(runs.items()):
             times[name].append(_step_seconds(model, xb, y, opt, precision, dev))
             if times[name][-1] > limit_s:
                 del runs[name], times[name]
-    noisy = False
+                noisy = True  # fast enough to warm up, too slow to time: something else is using the machine
     for name, ts in times.items():
         ts.sort()
         out[name] = round(bs / ts[0], 1)
@@ -332,13 +333,16 @@ def speed_plan(device="auto", precision: str | None = None, channels_last: bool 
         else:
             t0 = time.perf_counter()
             timings = probe(dev, cands)
-            noisy = bool(timings.pop("noisy", 0))
-            p, cl = _pick(timings)
-            plain = timings.get("fp32", 0.0)
+            noisy = bool(timings.pop("noisy", 0)) or not any(timings.values())
             ranked = ", ".join(f"{n} {v:.0f}" for n, v in sorted(timings.items(), key=lambda kv: -kv[1]))
             reason = f"{rule}; probe ({time.perf_counter() - t0:.1f} s, img/s): {ranked}"
-            if plain:
-                reason += f"; {timings[_name(p, cl)] / plain:.2f}× fp32 NCHW"
+            if any(timings.values()):
+                p, cl = _pick(timings)
+                if timings.get("fp32"):
+                    reason += f"; {timings[_name(p, cl)] / timings['fp32']:.2f}× fp32 NCHW"
+            else:  # nothing could be timed within the limits: the kit's long-standing default, fp32 + channels_last
+                p, cl = "fp32", True
+                reason += "; no candidate finished within its time limit, fp32 + channels_last"
             if noisy:
                 reason += " (timings disturbed by other work: not cached, measured again next time)"
             source = "probe"

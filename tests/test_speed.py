@@ -179,3 +179,20 @@ def test_plan_autocast_is_a_no_op_for_fp32():
         assert not torch.is_autocast_enabled("cpu")
     with SpeedPlan("bf16").autocast("cpu"):
         assert torch.get_autocast_dtype("cpu") == torch.bfloat16
+
+
+@pytest.mark.parametrize("timings", [{"fp32": 0.0, "fp32+cl": 0.0, "bf16": 0.0, "bf16+cl": 0.0},
+                                     {"fp32": 50.0, "fp32+cl": 60.0, "bf16": 0.0, "bf16+cl": 90.0, "noisy": 1}])
+def test_a_disturbed_probe_is_not_cached(fresh_home, monkeypatch, timings):
+    calls = []
+    monkeypatch.setattr(speed, "cpu_capability", lambda: "AVX512")
+    monkeypatch.setattr(speed, "probe", lambda device, cands, **kw: calls.append(1) or dict(timings))
+    plan = speed_plan("cpu", compile="off", verbose=False)
+    assert plan.source == "probe" and "not cached" in plan.reason
+    if not any(v for k, v in timings.items() if k != "noisy"):
+        assert (plan.precision, plan.channels_last) == ("fp32", True)  # nothing measured: the safe default
+    else:
+        assert (plan.precision, plan.channels_last) == ("bf16", True)
+    assert not (fresh_home / "speed.json").exists()
+    speed_plan("cpu", compile="off", verbose=False)
+    assert len(calls) == 2  # measured again
