@@ -86,49 +86,53 @@ def lloyd_kmeans(x: torch.Tensor, centers: torch.Tensor, iters: int = 10,
     return KMeansResult(c, labels, (w * d2.gather(-1, labels[..., None])[..., 0]).sum(1))
 
 
-def _sq_dist(xt: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+def _sq_dist(xt: torch.Tensor, c: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
     """Squared distances ``(B, k, P)`` between points ``xt (B, D, P)`` and centres ``c (B, k, D)``.
 
     Written as D multiply-adds over contiguous ``(B, k, P)`` rows: with D = 3 this is a few
-    times faster on a CPU than a batched matmul with an inner size of 3.
+    times faster on a CPU than a batched matmul with an inner size of 3. ``x2``: the points'
+    squared norms ``(B, 1, P)`` if already known.
     """
     B, D, P = xt.shape
-    d = (xt.square().sum(1, keepdim=True) + c.square().sum(-1, keepdim=True)).contiguous()
+    x2 = xt.square().sum(1, keepdim=True) if x2 is None else x2
+    d = (x2 + c.square().sum(-1, keepdim=True)).contiguous()
     for i in range(D):
         d.addcmul_(c[:, :, i:i + 1], xt[:, i:i + 1, :], value=-2.0)
     return d.clamp_min_(0.0)
 
 
-def _assign(xa: torch.Tensor, x2: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """Index ``(B, P)`` of the nearest centre; what :func:`lloyd_kmeans` writes as ``d2.argmin(-1)``, faster.
+def _assign(xa: torch.Tensor, x2: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index ``(B, P)`` of the nearest centre and the squared distance to it ``(B, P)``.
 
-    Args:
-        xa: points with a row of ones ``(B, D + 1, P)``; x2: their squared norms ``(B, 1, P)``.
-        c: centres ``(B, k)``, k ≤ 8.
+    What :func:`lloyd_kmeans` writes as ``d2.argmin(-1)``, faster. Args: points with a row of
+    ones ``xa (B, D + 1, P)``, their squared norms ``x2 (B, 1, P)``, centres ``c (B, k, D)``, k ≤ 8.
 
     All k squared distances come from one batched matmul (``[-2c, |c|²] @ [x; 1] + |x|²``).
     The arg-min is a running minimum over k contiguous rows of integer keys: a non-negative
     float32 orders like its bit pattern, so we overwrite the 3 lowest mantissa bits with the
     centre's index (k ≤ 8; relative precision 2⁻²⁰ instead of 2⁻²³) and keep the smallest key.
     This is several times faster on a CPU than ``argmin`` over a short axis (ties go to the
-    lower index, as with ``argmin``).
+    lower index, as with ``argmin``); the key without its index bits is the distance.
     """
     k = c.shape[1]
     ca = torch.cat([-2.0 * c, c.square().sum(-1, keepdim=True)], -1)
     d = torch.baddbmm(x2, ca, xa)                                    # (B, k, P)
     # negative bit patterns (tiny negative rounding errors, -0.0) clamp to +0.0
-    key = d.view(torch.int32).clamp_min(0).bitwise_and_(~7).bitwise_or_(
+    key = d.view(torch.int32).clamp_min_(0).bitwise_and_(~7).bitwise_or_(
         torch.arange(k, device=d.device, dtype=torch.int32).view(1, k, 1))
     best = key[:, 0]
     for j in range(1, k):
         best = torch.minimum(best, key[:, j])
-    return best.bitwise_and_(7).long()
+    return (best & 7).long(), (best & ~7).view(torch.float32)
 
 
 def _nearest_center(xt: torch.Tensor, k: int):
-    """``assign(centres) → (B, P)`` nearest-centre indices for the fixed points ``xt (B, D, P)``."""
+    """``assign(centres) → (index (B, P), squared distance (B, P))`` of the nearest centre of each point ``xt (B, D, P)``."""
     if k > 8:  # the packed keys hold indices < 8; larger k takes the plain arg-min
-        return lambda c: _sq_dist(xt, c).argmin(1)
+        def assign(c):
+            d, i = _sq_dist(xt, c).min(1)
+            return i, d
+        return assign
     B, D, P = xt.shape
     xa = torch.cat([xt, torch.ones(B, 1, P, device=xt.device)], 1)
     x2 = xt.square().sum(1, keepdim=True)
@@ -176,6 +180,13 @@ def colour_histogram(xt: torch.Tensor, step: float) -> ColourHistogram:
     return ColourHistogram(acc[:, :D] / weights.clamp_min(1)[:, None], weights, index)
 
 
+def _sample(weights: torch.Tensor, n: int, gen: torch.Generator) -> torch.Tensor:
+    """``n`` indices per row drawn with probability ∝ ``weights (B, P)`` (with replacement), by inverting the CDF."""
+    cdf = weights.cumsum(1)
+    u = torch.rand(weights.shape[0], n, generator=gen, device=weights.device) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).clamp_max_(weights.shape[1] - 1)
+
+
 def _kmeanspp(x: torch.Tensor, xt: torch.Tensor, w: torch.Tensor, k: int, gen: torch.Generator,
               n_trials: int) -> torch.Tensor:
     """Greedy k-means++ seeding of weighted points (Arthur & Vassilvitskii; greedy trials as scikit-learn).
@@ -184,15 +195,16 @@ def _kmeanspp(x: torch.Tensor, xt: torch.Tensor, w: torch.Tensor, k: int, gen: t
     """
     B, P, D = x.shape
     rows = torch.arange(B, device=x.device)
-    first = torch.multinomial(w, 1, replacement=True, generator=gen)[:, 0]  # (with replacement: no 1 ms setup)
+    x2 = xt.square().sum(1, keepdim=True)
+    first = _sample(w, 1, gen)[:, 0]
     centers = [x[rows, first]]                                       # list of (B, D)
-    closest = _sq_dist(xt, centers[0][:, None]).squeeze(1)           # (B, P)
+    closest = _sq_dist(xt, centers[0][:, None], x2).squeeze(1)       # (B, P)
     for _ in range(1, k):
         potential = w * closest
         probs = torch.where(potential.sum(1, keepdim=True) > 0, potential, w)  # all points equal → by weight
-        cand = torch.multinomial(probs, n_trials, replacement=True, generator=gen)  # (B, T)
+        cand = _sample(probs, n_trials, gen)                         # (B, T)
         cand_pts = x[rows[:, None], cand]                            # (B, T, D)
-        new_closest = torch.minimum(closest[:, None], _sq_dist(xt, cand_pts))  # (B, T, P)
+        new_closest = torch.minimum(closest[:, None], _sq_dist(xt, cand_pts, x2))  # (B, T, P)
         best = (new_closest * w[:, None]).sum(-1).argmin(1)          # (B,)
         centers.append(cand_pts[rows, best])
         closest = new_closest[rows, best]
@@ -232,9 +244,9 @@ def batched_kmeans(x: torch.Tensor, k: int, iters: int = 10, init: str = "k-mean
         raise ColorlabError(f"k must be between 1 and the number of points per set ({P}), got {k}")
     if init not in ("k-means++", "first"):
         raise ColorlabError(f"unknown k-means init {init!r}: use 'k-means++' or 'first'")
-    offset = x.float().mean(1, keepdim=True)
-    x = x.float() - offset  # centred sets: the |x|² − 2x·c + |c|² distances lose less precision
-    xt = x.transpose(1, 2).contiguous()                              # (B, D, P): one row per coordinate
+    x = x.float()
+    offset = x.mean(1, keepdim=True)  # centred sets: the |x|² − 2x·c + |c|² distances lose less precision
+    xt = (x.transpose(1, 2) - offset.transpose(1, 2)).contiguous()  # (B, D, P): one row per coordinate
     hist = None
     while step and _n_cells(xt, step) <= MAX_CELLS:
         hist = colour_histogram(xt, step)
@@ -249,19 +261,17 @@ def batched_kmeans(x: torch.Tensor, k: int, iters: int = 10, init: str = "k-mean
         gen = torch.Generator(device=x.device).manual_seed(int(seed))
         centers = _kmeanspp(pt.transpose(1, 2), pt, w, k, gen, n_trials or 2 + int(math.log(k)))
     else:
-        centers = x[:, :k].clone()
+        centers = xt[:, :, :k].transpose(1, 2).clone()
     assign = _nearest_center(pt, k)
     weighted = torch.cat([pt * w[:, None], w[:, None]], 1)           # (B, D + 1, U): weighted points, counts
     for _ in range(iters):
-        labels = assign(centers)                                     # (B, U)
+        labels = assign(centers)[0]                                  # (B, U)
         acc = torch.zeros(B, D + 1, k, device=x.device).scatter_add_(
             2, labels[:, None].expand(-1, D + 1, -1), weighted).transpose(1, 2)
         sums, counts = acc[..., :D], acc[..., D:]                    # per-cluster sums and counts
         centers = torch.where(counts > 0, sums / counts.clamp_min(1e-12), centers)
-    labels = (_nearest_center(xt, k) if hist is not None else assign)(centers)  # every point to its nearest centre
-    ct = centers.transpose(1, 2)
-    inertia = sum((xt[:, i] - ct[:, i].gather(1, labels)).square().sum(1) for i in range(D))
-    return KMeansResult(centers + offset, labels, inertia)
+    labels, d2 = (_nearest_center(xt, k) if hist is not None else assign)(centers)  # every point to its nearest
+    return KMeansResult(centers + offset, labels, d2.sum(1))
 
 
 # --------------------------------------------------------------------------- dominant colours
