@@ -166,25 +166,42 @@ def _tiny_conv_seconds(dtype: torch.dtype, device) -> float:
 
 
 def probe(device, cands: list[tuple[str, bool]], bs: int = 16, size: int = 64, rounds: int = 3,
-          limit_s: float = 4.0, warmup_limit_s: float = 15.0) -> dict[str, float]:
+          limit_s: float = 3.0, warmup_limit_s: float = 6.0, budget_s: float = 20.0) -> dict[str, float]:
     """Training throughput (img/s) of each candidate on a representative model; 0 for one that was too slow.
 
     A reduced precision whose tiny conv is 10× slower than fp32's never runs a real step. The
     first step of each candidate is a warm-up (kernel selection); one that takes longer than
-    ``warmup_limit_s``, or a timed step longer than ``limit_s``, drops the candidate. The
-    candidates take turns for ``rounds`` timed steps and keep their best, so a burst of load from
-    other programs on a shared machine hits all of them rather than one. ``timings["noisy"]`` is
-    1 when a candidate's two best steps differ by more than 40 % (the result is then not cached).
+    ``warmup_limit_s``, or a timed step longer than ``limit_s``, drops the candidate, and the
+    whole probe stops after ``budget_s``. The candidates take turns for ``rounds`` timed steps
+    and keep their best, so a burst of load from other programs hits all of them rather than one.
+    On a CPU the probe runs on one thread: the candidates rank alike, and a busy machine cannot
+    stall it (two OpenMP threads that share their cores with other programs wait for each other).
+    ``timings["noisy"]`` is 1 when a candidate dropped out or its two best steps differ by more
+    than 40 % (the result is then not cached).
     """
     dev = get_device(device)
+    threads = torch.get_num_threads()
+    if dev.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        return _probe(dev, cands, bs, size, rounds, limit_s, warmup_limit_s, time.perf_counter() + budget_s)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _probe(dev, cands, bs, size, rounds, limit_s, warmup_limit_s, deadline) -> dict[str, float]:
     torch.manual_seed(0)
     x = torch.randn(bs, 1, size, size, device=dev)
     y = torch.randn(bs, 2, size, size, device=dev)
     fp32_tiny = _tiny_conv_seconds(torch.float32, dev)
     out, runs = {}, {}
+    noisy = False
     for precision, cl in cands:
         name = _name(precision, cl)
         out[name] = 0.0
+        if time.perf_counter() > deadline:
+            noisy = True
+            continue
         if precision != "fp32" and _tiny_conv_seconds(DTYPES[precision], dev) > 10 * fp32_tiny + 1e-3:
             continue
         model = _probe_model().to(dev)
@@ -196,13 +213,15 @@ def probe(device, cands: list[tuple[str, bool]], bs: int = 16, size: int = 64, r
         if _step_seconds(model, xb, y, opt, precision, dev) <= warmup_limit_s:
             runs[name] = (model, xb, opt, precision)
     times = {name: [] for name in runs}
-    noisy = False
     for _ in range(rounds):
         for name, (model, xb, opt, precision) in list(runs.items()):
             times[name].append(_step_seconds(model, xb, y, opt, precision, dev))
             if times[name][-1] > limit_s:
                 del runs[name], times[name]
                 noisy = True  # fast enough to warm up, too slow to time: something else is using the machine
+        if time.perf_counter() > deadline:
+            noisy = True
+            break
     for name, ts in times.items():
         ts.sort()
         out[name] = round(bs / ts[0], 1)
