@@ -373,6 +373,8 @@ def speed_plan(device="auto", precision: str | None = None, channels_last: bool 
 
     if compile == "auto":
         best = plan.timings.get(_name(plan.precision, plan.channels_last), 0.0)
+        if dev.type == "cpu":  # the probe ran on one thread: assume training scales with its threads (a short guess)
+            best *= torch.get_num_threads()
         secs = run_images * (size / 64) ** 2 / best if (run_images and best) else None
         plan.compile, why = compile_pays(dev, secs)
     else:
