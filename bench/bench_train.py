@@ -16,7 +16,9 @@ In one run, on the machine that runs it:
 
 Each configuration is timed in steady state: ``--rounds`` epochs of 8 batches after a warm-up
 epoch (compilation, kernel choice), the best epoch counts — the machine is shared, and a burst
-of other work should slow one epoch, not the result. Writes bench/results/train.json.
+of other work should slow one epoch, not the result. ``--threads 1`` keeps a busy machine from
+stalling two-thread runs (everything, the peaks included, then runs on one core). Writes
+bench/results/train.json.
 """
 from __future__ import annotations
 
@@ -135,10 +137,15 @@ def main(argv=None):
     ap.add_argument("--bs", type=int, default=64)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile candidates")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads for everything, peaks included (0: torch's default; 1 is steadier on a busy "
+                         "shared machine, where threads that share cores with other programs wait for each other)")
     ap.add_argument("--run-images", type=int, default=200_000,
                     help="length of the run the kit's default is chosen for (images × epochs; default: 20 epochs "
                          "of 10,000 images)")
     args = ap.parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     dev = get_device(args.device)
     images = np.random.default_rng(0).integers(0, 256, (args.bs * 8, args.size, args.size, 3), dtype=np.uint8)
     torch.manual_seed(0)
