@@ -154,7 +154,8 @@ def main(argv=None):
     peaks = matmul_peaks(dev)
     ceiling_dtype = max(peaks, key=peaks.get)
     ceiling = peaks[ceiling_dtype]
-    print(f"matmul peaks (TFLOP/s): {peaks}; ceiling {ceiling_dtype}", flush=True)
+    print(f"matmul peaks (TFLOP/s): { {k: round(v / 1e12, 3) for k, v in peaks.items()} }; ceiling {ceiling_dtype}",
+          flush=True)
 
     plain = plain_loop(create("unet").to(dev), images, args.bs, args.rounds, dev)
     print(f"plain fp32 eager loop: {plain:.1f} img/s", flush=True)

@@ -272,8 +272,15 @@ def _write_cache(key: str, entry: dict) -> None:
 
 
 def record_compile(device, speedup: float, seconds: float) -> None:
-    """Remember a measured compile speed-up and cost for this device (``bench/bench_train.py`` does)."""
-    _write_cache(cache_key(device), {"compile": {"speedup": round(float(speedup), 3), "seconds": round(float(seconds), 1)}})
+    """Remember a measured compile speed-up and cost for this device (``bench/bench_train.py`` does).
+
+    Kept per torch thread count: compiling fuses away per-op overhead, which weighs more on one thread.
+    """
+    key = cache_key(device)
+    entry = _read_cache().get(key, {}).get("compile", {})
+    entry = entry if isinstance(entry, dict) and "speedup" not in entry else {}
+    entry[str(torch.get_num_threads())] = {"speedup": round(float(speedup), 3), "seconds": round(float(seconds), 1)}
+    _write_cache(key, {"compile": entry})
 
 
 def compile_pays(device, run_seconds: float | None) -> tuple[bool, str]:
@@ -285,7 +292,7 @@ def compile_pays(device, run_seconds: float | None) -> tuple[bool, str]:
         return False, f"no compile on {dev.type}"
     if dev.type == "cpu" and not any(shutil.which(c) for c in ("c++", "g++", "clang++")):
         return False, "no C++ compiler for torch.compile"
-    measured = _read_cache().get(cache_key(dev), {}).get("compile")
+    measured = _read_cache().get(cache_key(dev), {}).get("compile", {}).get(str(torch.get_num_threads()))
     speedup, cost = (measured["speedup"], measured["seconds"]) if measured else COMPILE_GUESS[dev.type]
     saving = run_seconds * (1 - 1 / speedup) if speedup > 1 else 0.0
     how = "measured" if measured else "typical"

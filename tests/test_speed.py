@@ -139,6 +139,10 @@ def test_compile_only_when_it_pays_for_itself(fresh_home, monkeypatch):
     speed.record_compile("cpu", speedup=1.02, seconds=120)  # measured here: hardly faster, slow to compile
     ok, why = speed.compile_pays("cpu", 3600)
     assert ok is False and "measured 1.02" in why
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads + 7)  # measured with other threads: not used
+    assert "typical" in speed.compile_pays("cpu", 3600)[1]
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
     monkeypatch.setattr(speed.shutil, "which", lambda name: None)
     speed.record_compile("cpu", speedup=2.0, seconds=1)
     assert speed.compile_pays("cpu", 3600) == (False, "no C++ compiler for torch.compile")
