@@ -64,7 +64,8 @@ def _train_prepared(args, train, valid, prior) -> int:
     res = train_colorizer(train, valid, model=args.model, loss=args.loss, prior=prior, epochs=args.epochs,
                           lr=args.lr, bs=args.bs, device=args.device, out_dir=args.out, resume=args.resume,
                           checkpoint_every=args.checkpoint_every, gallery_every=args.gallery_every, seed=args.seed,
-                          num_workers=args.workers, distributed=args.distributed, compile=args.compile)
+                          num_workers=args.workers, distributed=args.distributed, compile=args.compile,
+                          precision=args.precision)
     if is_rank0():
         print(f"checkpoint: {res.checkpoint}")
     return 0
@@ -172,7 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--distributed", action="store_true",
                    help="data-parallel over the processes torchrun starts (torchrun --nproc_per_node N -m colorlab "
                         "train ... --distributed); --bs is per process")
-    s.add_argument("--compile", action="store_true", help="torch.compile the model (long GPU runs)")
+    s.add_argument("--compile", nargs="?", const="on", default=None, choices=["auto", "on", "off"],
+                   help="torch.compile the model: auto (when it pays for itself within the run; the default, "
+                        "$COLORLAB_COMPILE overrides), on (--compile alone) or off")
+    s.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
+                   help="training precision (default $COLORLAB_PRECISION or auto: measured fastest on this machine, "
+                        "cached under $COLORLAB_HOME)")
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("evaluate", help="metrics table of checkpoints (+ gray and mean-ab baselines)")

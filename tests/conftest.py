@@ -14,12 +14,19 @@ from PIL import Image
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_colorlab_home(tmp_path_factory):
     """Nothing a test does may write to the user's real ~/.colorlab or torch hub cache, or use the
-    network: COLORLAB_OFFLINE=1 (only the loopback server of ``served`` is ever contacted)."""
-    keys = ("COLORLAB_HOME", "COLORLAB_DATA", "COLORLAB_CACHE", "COLORLAB_OFFLINE", "COLORLAB_MIRROR", "TORCH_HOME")
+    network: COLORLAB_OFFLINE=1 (only the loopback server of ``served`` is ever contacted).
+
+    Training is pinned to fp32 without torch.compile, so that results do not depend on the machine
+    and no test pays for a speed probe (tests/test_speed.py exercises the measured choice).
+    """
+    keys = ("COLORLAB_HOME", "COLORLAB_DATA", "COLORLAB_CACHE", "COLORLAB_OFFLINE", "COLORLAB_MIRROR", "TORCH_HOME",
+            "COLORLAB_PRECISION", "COLORLAB_COMPILE")
     saved = {k: os.environ.get(k) for k in keys}
     os.environ["COLORLAB_HOME"] = str(tmp_path_factory.mktemp("colorlab_home"))
     os.environ["COLORLAB_OFFLINE"] = "1"
     os.environ["TORCH_HOME"] = str(tmp_path_factory.mktemp("torch_home"))
+    os.environ["COLORLAB_PRECISION"] = "fp32"
+    os.environ["COLORLAB_COMPILE"] = "off"
     os.environ.pop("COLORLAB_DATA", None)
     os.environ.pop("COLORLAB_CACHE", None)
     os.environ.pop("COLORLAB_MIRROR", None)

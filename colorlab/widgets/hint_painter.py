@@ -215,16 +215,18 @@ class HintPainter:
     @torch.no_grad()
     def update(self) -> np.ndarray:
         """Re-colorize with the current hints; returns (and keeps in ``result``) uint8 ``(H, W, 3)``."""
-        from ..device import autocast_dtype
+        from ..speed import speed_plan
 
         t0 = time.perf_counter()
+        plan = speed_plan(self.device, compile="off", verbose=False)  # measured once per machine, then cached
         saved = torch.get_num_threads()
         if self.threads and self.device.type == "cpu":
             torch.set_num_threads(self.threads)
         try:
-            x = torch.cat([self._L_in, self.hint_channels()[None]], 1).contiguous(memory_format=torch.channels_last)
-            dtype = autocast_dtype(self.device)
-            with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            x = torch.cat([self._L_in, self.hint_channels()[None]], 1)
+            if plan.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with plan.autocast(self.device):
                 ab = self.model(x).float()
             rgb = join_l_ab(self._L_full, ab * AB_SCALE)[0]
             out = (rgb.clamp(0, 1) * 255).round().to(torch.uint8)
