@@ -23,7 +23,7 @@ from ..hints import HINT_CHANNELS, Hint, encode_hints
 from ..palette import suggest_palette, to_hex
 from ._common import array_png as png_bytes
 
-__all__ = ["HintPainter", "parse_color"]
+__all__ = ["HintPainter", "parse_color", "gray_display"]
 
 
 def parse_color(color) -> tuple[int, int, int]:
@@ -70,6 +70,14 @@ def _square_photo(image, size: int) -> np.ndarray:
         raise ColorlabError(f"the photo must be uint8 RGB (H, W, 3) or gray (H, W), got {arr.dtype} {arr.shape}")
     return np.asarray(fit_square(Image.fromarray(np.ascontiguousarray(arr[..., :3])), size))
 
+
+def gray_display(L: torch.Tensor) -> np.ndarray:
+    """L ``(1, 1, H, W)`` (0..100) → the gray photo as shown, uint8 ``(H, W, 3)``: ``lab_to_rgb(L, 0, 0)``.
+
+    The sRGB gray with exactly that lightness (L = 50 shows as 0.47, not as 0.5 or 0.73).
+    """
+    lab = torch.cat([L.float(), torch.zeros_like(L.float()).expand(-1, 2, -1, -1)], 1)
+    return (lab_to_rgb(lab)[0] * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
 class HintPainter:
     """Interactive user-guided colorization of one photo with a hint model (seed 003's UI).
@@ -133,8 +141,7 @@ class HintPainter:
         self._L_full = rgb_to_lab(x)[:, :1]                               # (1, 1, H, W), L in 0..100
         L_work = F.interpolate(self._L_full, size=(self.work_size,) * 2, mode="area")
         self._L_in = normalize_l(L_work)
-        gray = (self._L_full[0, 0] / 100.0).clamp(0, 1).pow(1 / 2.2)   # display gray: L → sRGB-ish
-        self.gray = (gray * 255).round().to(torch.uint8).cpu().numpy()[..., None].repeat(3, axis=2)
+        self.gray = gray_display(self._L_full)
         self.hints, self._history = [], []
         self.update()
         self.palette = suggest_palette(self.result)
@@ -215,18 +222,16 @@ class HintPainter:
     @torch.no_grad()
     def update(self) -> np.ndarray:
         """Re-colorize with the current hints; returns (and keeps in ``result``) uint8 ``(H, W, 3)``."""
-        from ..speed import speed_plan
+        from ..device import autocast_dtype
 
         t0 = time.perf_counter()
-        plan = speed_plan(self.device, compile="off", verbose=False)  # measured once per machine, then cached
         saved = torch.get_num_threads()
         if self.threads and self.device.type == "cpu":
             torch.set_num_threads(self.threads)
         try:
-            x = torch.cat([self._L_in, self.hint_channels()[None]], 1)
-            if plan.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with plan.autocast(self.device):
+            x = torch.cat([self._L_in, self.hint_channels()[None]], 1).contiguous(memory_format=torch.channels_last)
+            dtype = autocast_dtype(self.device)
+            with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 ab = self.model(x).float()
             rgb = join_l_ab(self._L_full, ab * AB_SCALE)[0]
             out = (rgb.clamp(0, 1) * 255).round().to(torch.uint8)
