@@ -28,14 +28,55 @@ def matmul_peak(device: torch.device, dtype=torch.bfloat16, n: int = 2048, reps:
     return best
 
 
+def matmul_peaks(device: torch.device, n: int = 2048) -> dict[str, float]:
+    """FLOP/s of an n×n matmul in every dtype ``device`` has (fp32, bf16, fp16), by name.
+
+    A dtype whose small (256²) matmul is 20× slower than fp32's has no fast kernels here: it is
+    left out rather than timed at full size.
+    """
+    def small(dtype):
+        a = torch.randn(256, 256, device=device, dtype=dtype)
+        a @ a
+        sync(device)
+        t = time.perf_counter()
+        for _ in range(3):
+            a @ a
+        sync(device)
+        return time.perf_counter() - t
+
+    out = {"fp32": matmul_peak(device, torch.float32, n)}
+    base = small(torch.float32)
+    for name, dtype in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
+        try:
+            if small(dtype) > 20 * base + 1e-3:
+                continue
+            out[name] = matmul_peak(device, dtype, n)
+        except RuntimeError:  # no kernel for this dtype on this device
+            continue
+    return out
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def machine() -> dict:
     return {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "cpu": platform.processor() or platform.machine()}
+            "cpu": _cpu_name()}
+
+
+def _cpu_name() -> str:
+    """The CPU's model name (``lscpu``'s), so that every number says which machine it came from."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def write(name: str, result: dict) -> Path:

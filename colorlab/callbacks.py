@@ -18,9 +18,9 @@ class DeviceMixedPrecision(MixedPrecision):
     """fastai's ``MixedPrecision`` for the device the data is on.
 
     fastai hard-codes ``autocast("cuda")``, which does nothing on a CPU. This picks the device
-    from the DataLoaders and the dtype from :func:`colorlab.device.autocast_dtype`: bf16 on CPU
-    (about 3.6× faster on this machine's AMX cores) and on bf16-capable GPUs, fp16 with a
-    gradient scaler on older GPUs. The scaler logic is fastai's own.
+    from the DataLoaders and autocasts to ``dtype`` (default: what :func:`colorlab.speed.speed_plan`
+    measured to be fastest there, see :func:`colorlab.device.autocast_dtype`). fp16 gets a
+    gradient scaler (fastai's own logic); bf16 needs none.
     """
 
     def __init__(self, dtype: torch.dtype | None = None, **kwargs):
@@ -30,7 +30,7 @@ class DeviceMixedPrecision(MixedPrecision):
     def before_fit(self):
         dev = self.dls.device if getattr(self.dls, "device", None) is not None else next(self.model.parameters()).device
         dtype = self.dtype or autocast_dtype(dev) or torch.float32
-        self.kwargs["enabled"] = dtype == torch.float16 and dev.type == "cuda"
+        self.kwargs["enabled"] = dtype == torch.float16
         self.autocast = torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32)
         self.learn.scaler = GradScaler(dev.type if dev.type in ("cuda", "cpu") else "cpu", **self.kwargs)
         self.scales = []

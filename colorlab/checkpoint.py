@@ -97,7 +97,9 @@ def load_checkpoint(path: str | Path, device="cpu") -> tuple[torch.nn.Module, di
     cfg = blob["config"]
     spec = dict(cfg["model"])
     if "pretrained" in spec:  # the checkpoint carries the backbone's weights: don't look for (or warn about) others
-        spec["pretrained"] = False
+        spec["pretrained"] = "none"
+        if spec.get("name") == "fusion" and "freeze_backbone" not in spec:
+            spec["freeze_backbone"] = True  # saved before the option existed: the global branch was always frozen
     model = create(**spec)
     model.load_state_dict(blob["model"])
     return model.to(device).eval(), cfg

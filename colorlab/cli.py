@@ -20,6 +20,13 @@ def _cmd_datasets(args) -> int:
     return 0
 
 
+def _cmd_download(args) -> int:
+    from .data import download_dataset
+    download_dataset(args.dataset, root=args.root, split=args.split, progress=not args.quiet,
+                     keep_archives=args.keep_archives)
+    return 0
+
+
 def _cmd_prepare(args) -> int:
     from .data import prepare
     prepare(args.dataset, root=args.root, split=args.split, size=args.size, n=args.n, seed=args.seed,
@@ -57,7 +64,8 @@ def _train_prepared(args, train, valid, prior) -> int:
     res = train_colorizer(train, valid, model=args.model, loss=args.loss, prior=prior, epochs=args.epochs,
                           lr=args.lr, bs=args.bs, device=args.device, out_dir=args.out, resume=args.resume,
                           checkpoint_every=args.checkpoint_every, gallery_every=args.gallery_every, seed=args.seed,
-                          num_workers=args.workers, distributed=args.distributed, compile=args.compile)
+                          num_workers=args.workers, distributed=args.distributed, compile=args.compile,
+                          precision=args.precision)
     if is_rank0():
         print(f"checkpoint: {res.checkpoint}")
     return 0
@@ -78,6 +86,10 @@ def _cmd_evaluate(args) -> int:
     train = prepare(args.dataset, root=args.root, split="train", size=size)
     table = evaluate(models, valid, prior=prior_for(train), train=train, device=args.device)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    notes = table.attrs.get("notes", {})
+    for col in table.columns:  # an empty column says why (e.g. LPIPS/FID weights not on this machine)
+        if table[col].isna().all() and col in notes:
+            print(f"{col}: {notes[col]}")
     return 0
 
 
@@ -107,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("datasets", help="list every dataset, where it looks for it, whether it is present")
     s.set_defaults(func=_cmd_datasets)
+
+    s = sub.add_parser("download", help="download a dataset (checked, resumable; COLORLAB_MIRROR for a course copy)")
+    s.add_argument("dataset", help="tiny-imagenet, flowers102, tf-flowers or places365")
+    s.add_argument("--root", default=None, help="dataset folder or its parent (default: $COLORLAB_HOME/data)")
+    s.add_argument("--split", default="all", help="places365 only: train or val (the train archive is 26 GB)")
+    s.add_argument("--keep-archives", action="store_true", help="keep the archives (in <parent>/.downloads)")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=_cmd_download)
 
     s = sub.add_parser("prepare", help="decode a dataset once into a uint8 training cache")
     s.add_argument("dataset")
@@ -153,7 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--distributed", action="store_true",
                    help="data-parallel over the processes torchrun starts (torchrun --nproc_per_node N -m colorlab "
                         "train ... --distributed); --bs is per process")
-    s.add_argument("--compile", action="store_true", help="torch.compile the model (long GPU runs)")
+    s.add_argument("--compile", nargs="?", const="on", default=None, choices=["auto", "on", "off"],
+                   help="torch.compile the model: auto (when it pays for itself within the run; the default, "
+                        "$COLORLAB_COMPILE overrides), on (--compile alone) or off")
+    s.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
+                   help="training precision (default $COLORLAB_PRECISION or auto: measured fastest on this machine, "
+                        "cached under $COLORLAB_HOME)")
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("evaluate", help="metrics table of checkpoints (+ gray and mean-ab baselines)")

@@ -34,7 +34,7 @@ def load_colorizer(model, device="auto"):
 
 @torch.no_grad()
 def colorize(image, model, size: int | None = None, device="auto", T: float = 0.38,
-             hints: torch.Tensor | None = None) -> np.ndarray:
+             hints: torch.Tensor | None = None, precision: str | None = None) -> np.ndarray:
     """Colorize one photo; returns uint8 ``(H, W, 3)`` at the input's size.
 
     Args:
@@ -43,11 +43,14 @@ def colorize(image, model, size: int | None = None, device="auto", T: float = 0.
         model: an ``nn.Module`` from ``colorlab.models`` or a checkpoint path.
         size: working size the model sees (default: the size it was trained at, else 256).
         hints: optional extra input channels ``(C, size, size)`` for hint models (ab hints + mask).
+        precision: the model runs in the precision and memory format the kit measured fastest on this
+            device (:func:`colorlab.speed.speed_plan`); ``"fp32"`` etc. forces one.
     The L channel of the output is the input's own L at full resolution; only the ab
     prediction (smooth by nature) is upsampled, so the output keeps all the input's detail.
     """
     from .io import load_image
     from .models import predict_ab
+    from .speed import speed_plan
 
     net, trained_size = load_colorizer(model, device)
     dev = next(net.parameters()).device
@@ -64,6 +67,10 @@ def colorize(image, model, size: int | None = None, device="auto", T: float = 0.
     inp = normalize_l(L_small)
     if hints is not None:
         inp = torch.cat([inp, hints.to(dev, inp.dtype).unsqueeze(0)], 1)
-    ab = denormalize_ab(predict_ab(net, inp, T=T).float())
+    plan = speed_plan(dev, precision=precision, compile="off", verbose=False)
+    if plan.channels_last:
+        inp = inp.contiguous(memory_format=torch.channels_last)
+    with plan.autocast(dev):
+        ab = denormalize_ab(predict_ab(net, inp, T=T).float())
     out = join_l_ab(L_full, ab)
     return (out[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()

@@ -3,6 +3,10 @@
 ``COLORLAB_HOME`` (default ``~/.colorlab``) holds ``data/<dataset>/`` (where loaders look
 when no ``root`` is given) and ``cache/`` (prepared uint8 caches). ``COLORLAB_DATA`` and
 ``COLORLAB_CACHE`` override the two folders separately.
+
+Downloads (datasets and pretrained weights, :mod:`colorlab.download`): ``COLORLAB_MIRROR`` (a
+base URL or a local folder with the published files) replaces every published location, and
+``COLORLAB_OFFLINE=1`` forbids any network access.
 """
 from __future__ import annotations
 

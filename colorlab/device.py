@@ -43,18 +43,15 @@ def get_device(device: str | torch.device | None = "auto") -> torch.device:
 
 
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """The reduced-precision dtype worth using for autocast on ``device`` (None: stay fp32).
+    """The reduced-precision dtype the kit trains and infers in on ``device`` (None: stay fp32).
 
-    CPU: bf16 (fast on CPUs with AMX/AVX512-BF16, and numerically safe without a grad
-    scaler). CUDA: bf16 where the GPU supports it, else fp16. MPS: fp16.
+    Not a fixed rule: :func:`colorlab.speed.speed_plan` measures it once per machine (bf16 where it
+    is faster, e.g. CPUs whose convolutions use AMX; fp32 on an AVX-512 CPU without it; bf16 on
+    Ampere+ GPUs, fp16 before) and caches the answer; ``$COLORLAB_PRECISION`` pins it.
     """
-    if device.type == "cpu":
-        return torch.bfloat16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type == "mps":
-        return torch.float16
-    return None
+    from .speed import speed_plan
+    plan = speed_plan(device, compile="off", verbose=False)
+    return None if plan.precision == "fp32" else plan.dtype
 
 
 def describe_device(device: str | torch.device | None = "auto") -> str:

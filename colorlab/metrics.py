@@ -14,8 +14,10 @@ average.
 * :func:`auc_ab` — Zhang et al.'s AuC of the ab-error CDF over thresholds 0..150, optionally
   pixel-weighted (the "rebalanced" variant).
 * :func:`ciede2000` — ΔE00 (Sharma, Wu & Dalal 2005), kL = kC = kH = 1.
-* LPIPS and FID need pretrained networks: :func:`lpips_available` / :func:`fid_available` say
-  whether their packages and weight files are on this machine (nothing is downloaded).
+* LPIPS and FID need the optional extra ``colorlab[metrics]`` (``lpips``, ``pytorch-fid``) and
+  pretrained weights, fetched like every download (:mod:`colorlab.weights`: mirror, checksums,
+  ``COLORLAB_OFFLINE``); :func:`lpips_available` / :func:`fid_available` say whether they can
+  be had and, if not, why.
 """
 from __future__ import annotations
 
@@ -160,9 +162,20 @@ def ciede2000(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:
     return torch.sqrt((tl ** 2 + tc ** 2 + th ** 2 + r_t * tc * th).clamp_min(0))
 
 
-# --- metrics that need pretrained networks: used only when already on this machine --------------
+# --- metrics that need pretrained networks ------------------------------------------------------
+# LPIPS: richzhang's ``lpips`` package (the paper's reference code; it ships its small linear
+# layers and builds torchvision's AlexNet, whose ImageNet weights we fetch). FID: ``pytorch-fid``
+# (the standard port of the TensorFlow FID Inception, whose weights we fetch). Both weight files
+# go through :func:`colorlab.weights.obtain_weights`: COLORLAB_MIRROR, checksums, and
+# COLORLAB_OFFLINE (then only a file already in the torch hub cache is used).
 
-_FID_WEIGHTS = "pt_inception-2015-12-05-6726825d.pth"  # pytorch-fid's Inception (TF FID port)
+ALEXNET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"  # torchvision's AlexNet_Weights
+FID_WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+                   "pt_inception-2015-12-05-6726825d.pth")  # pytorch-fid's Inception (TF FID port)
+_FID_WEIGHTS = FID_WEIGHTS_URL.rsplit("/", 1)[-1]
+#: how LPIPS / FID weights are obtained: "download" (default; falls back to the disk when
+#: offline), "disk" or "none"
+METRIC_WEIGHTS = "download"
 
 
 def _hub_file(name: str) -> Path:
@@ -173,28 +186,62 @@ def _installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def lpips_available() -> tuple[bool, str]:
-    """(True, "") if the ``lpips`` package and its AlexNet weights are on this machine, else (False, why)."""
+def _weights_file(url: str, what: str, mode: str | None) -> tuple[Path | None, str]:
+    from .weights import obtain_weights
+    path, why = obtain_weights(url, METRIC_WEIGHTS if mode is None else mode, what)
+    if path is None:
+        return None, f"unavailable: {what}: {why}"
+    return path, ""
+
+
+def lpips_available(pretrained: str | None = None) -> tuple[bool, str]:
+    """(True, "") if the ``lpips`` package and its AlexNet weights can be had, else (False, why).
+
+    ``pretrained``: ``"download"`` / ``"disk"`` / ``"none"`` (default :data:`METRIC_WEIGHTS`).
+    """
     if not _installed("lpips"):
-        return False, "unavailable: package 'lpips' is not installed"
-    from .models.backbones import pretrained_weights_file
-    path = pretrained_weights_file("alexnet")
-    if not path.is_file():
-        return False, f"unavailable: AlexNet weights not found at {path}"
-    return True, ""
+        return False, "unavailable: package 'lpips' is not installed (pip install 'colorlab[metrics]')"
+    path, why = _weights_file(ALEXNET_URL, "AlexNet weights for LPIPS", pretrained)
+    return path is not None, why
 
 
-def fid_available() -> tuple[bool, str]:
-    """(True, "") if ``pytorch_fid`` and its Inception weights are on this machine, else (False, why)."""
+def fid_available(pretrained: str | None = None) -> tuple[bool, str]:
+    """(True, "") if ``pytorch_fid`` and its Inception weights can be had, else (False, why)."""
     if not _installed("pytorch_fid"):
-        return False, "unavailable: package 'pytorch-fid' is not installed"
-    path = _hub_file(_FID_WEIGHTS)
-    if not path.is_file():
-        return False, f"unavailable: FID Inception weights not found at {path}"
-    return True, ""
+        return False, "unavailable: package 'pytorch-fid' is not installed (pip install 'colorlab[metrics]')"
+    path, why = _weights_file(FID_WEIGHTS_URL, "FID Inception weights", pretrained)
+    return path is not None, why
 
 
 _NETS: dict[tuple[str, str], torch.nn.Module] = {}
+
+
+def _lpips_net() -> torch.nn.Module:
+    import warnings
+
+    import lpips
+    with warnings.catch_warnings():  # lpips 0.1.4 still passes torchvision's deprecated `pretrained=`
+        warnings.simplefilter("ignore", UserWarning)
+        net = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False)  # linear layers from the package, AlexNet random
+    state = torch.load(_hub_file(ALEXNET_URL.rsplit("/", 1)[-1]), map_location="cpu", weights_only=True)
+    for part in net.net.children():  # slice1..5 hold AlexNet's `features` layers under their own indices
+        for index, layer in part.named_children():
+            own = {k: state[f"features.{index}.{k}"] for k in layer.state_dict()}
+            layer.load_state_dict(own)
+    return net
+
+
+def _fid_net() -> torch.nn.Module:
+    import pytorch_fid.inception as fid_inception
+    path = _hub_file(_FID_WEIGHTS)
+    # pytorch-fid fetches its weights itself; hand it the checked local file instead, so that
+    # nothing here ever opens a connection.
+    real = fid_inception.load_state_dict_from_url
+    fid_inception.load_state_dict_from_url = lambda *a, **k: torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return fid_inception.InceptionV3([fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
+    finally:
+        fid_inception.load_state_dict_from_url = real
 
 
 def _cached_net(kind: str, device: torch.device) -> torch.nn.Module:
@@ -203,21 +250,28 @@ def _cached_net(kind: str, device: torch.device) -> torch.nn.Module:
         ok, why = lpips_available() if kind == "lpips" else fid_available()
         if not ok:
             raise ColorlabError(f"{kind.upper()} {why}")
-        if kind == "lpips":
-            import lpips
-            net = lpips.LPIPS(net="alex", verbose=False)
-        else:
-            from pytorch_fid.inception import InceptionV3
-            net = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
+        try:
+            net = _lpips_net() if kind == "lpips" else _fid_net()
+        except (RuntimeError, KeyError, OSError) as e:
+            raise ColorlabError(f"{kind.upper()}: its weights file does not fit the network ({e}); delete it from "
+                                f"{_hub_file('')} and fetch it again") from e
         _NETS[key] = net.eval().requires_grad_(False).to(device)
     return _NETS[key]
 
 
 @torch.no_grad()
 def lpips_distance(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """LPIPS (AlexNet) per image, ``(N, 3, H, W)`` RGB in [0, 1] → ``(N,)``. Needs :func:`lpips_available`."""
+    """LPIPS (AlexNet) per image, ``(N, 3, H, W)`` RGB in [0, 1] → ``(N,)``. Needs :func:`lpips_available`.
+
+    Images smaller than 32×32 are upsampled (bilinear) to 32 first: AlexNet's pooling needs the room.
+    """
     _check_pair(pred, target, 3, "lpips_distance")
     net = _cached_net("lpips", pred.device)
+    if min(pred.shape[-2:]) < 32:
+        scale = 32 / min(pred.shape[-2:])
+        size = (round(pred.shape[-2] * scale), round(pred.shape[-1] * scale))
+        pred, target = (F.interpolate(t.float(), size=size, mode="bilinear", align_corners=False)
+                        for t in (pred, target))
     return net(pred.float() * 2 - 1, target.float() * 2 - 1).flatten()
 
 
@@ -241,10 +295,19 @@ def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
         raise ColorlabError("FID needs at least 2 images per set")
     a, b = feats_a.double().cpu().numpy(), feats_b.double().cpu().numpy()
     mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = linalg.sqrtm(s1 @ s2)
-    if not np.isfinite(covmean).all():  # near-singular covariances: regularise, as pytorch-fid does
-        eps = np.eye(s1.shape[0]) * 1e-6
-        covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
-    covmean = covmean.real
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+    a0, b0 = a - mu1, b - mu2
+    n1, n2, d = a.shape[0], b.shape[0], a.shape[1]
+    trace1, trace2 = (a0 ** 2).sum() / (n1 - 1), (b0 ** 2).sum() / (n2 - 1)
+    if n1 * n2 <= d * d:
+        # Fewer images than dimensions: tr sqrt(S1 S2) is the sum of the singular values of
+        # A0 B0ᵀ / sqrt((n1-1)(n2-1)) (S1 = A0ᵀA0/(n1-1), ...) — exact, and far cheaper than a
+        # D×D matrix square root of two singular covariances.
+        tr_covmean = np.linalg.svd(a0 @ b0.T, compute_uv=False).sum() / np.sqrt((n1 - 1) * (n2 - 1))
+    else:
+        s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+        covmean = linalg.sqrtm(s1 @ s2)
+        if not np.isfinite(covmean).all():  # near-singular covariances: regularise, as pytorch-fid does
+            eps = np.eye(s1.shape[0]) * 1e-6
+            covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
+        tr_covmean = np.trace(covmean.real)
+    return float(((mu1 - mu2) ** 2).sum() + trace1 + trace2 - 2 * tr_covmean)

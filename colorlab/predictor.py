@@ -72,9 +72,10 @@ def _strip_top(model: nn.Module) -> int:
 class BackboneClassifier(nn.Module):
     """A torchvision backbone on the gray image replicated to 3 channels, with a new top.
 
-    The top is seed 002's: batch norm, dropout, one dense layer. ImageNet weights are used
-    only if already on disk (``colorlab.models.backbones.build_backbone``: one warning line
-    and random init otherwise; nothing is downloaded).
+    The top is seed 002's: batch norm, dropout, one dense layer. ImageNet weights as
+    ``pretrained`` says (``"download"``/``True``, ``"disk"``, ``"none"``/``False``;
+    :func:`colorlab.models.backbones.load_backbone`: one warning line and random init when
+    they cannot be had).
 
     Args:
         arch: ``"vgg19"``, ``"resnet50"``, ``"inception"`` or a torchvision model name.
@@ -85,13 +86,13 @@ class BackboneClassifier(nn.Module):
     def __init__(self, n_classes: int, arch: str = "resnet50", pretrained: bool = True,
                  input_size: int | None = None, dropout: float = 0.5):
         super().__init__()
-        from .models.backbones import build_backbone, pretrained_weights_file
+        from .models.backbones import build_backbone
 
         name = ARCHS.get(arch, arch)
         if name is None:
             raise ColorlabError("arch 'small' is the SmallCNN, not a backbone")
         body = build_backbone(name, pretrained=pretrained)
-        self.loaded_weights = bool(pretrained and pretrained_weights_file(name).is_file())
+        self.loaded_weights = bool(body.pretrained_info["pretrained_loaded"])
         if name.startswith("inception"):
             body.aux_logits, body.AuxLogits = False, None
             body.transform_input = self.loaded_weights  # torchvision's Inception weights expect its own scaling
@@ -100,7 +101,8 @@ class BackboneClassifier(nn.Module):
         self.head = nn.Sequential(nn.BatchNorm1d(dim), nn.Dropout(dropout), nn.Linear(dim, n_classes))
         self.min_size = 75 if name.startswith("inception") else 32
         self.input_size = input_size
-        self.config = {"arch": arch, "n_classes": n_classes, "pretrained": pretrained, "input_size": input_size,
+        self.config = {"arch": arch, "n_classes": n_classes, "pretrained": pretrained,
+                       "pretrained_loaded": self.loaded_weights, "input_size": input_size,
                        "dropout": dropout}
 
     def forward(self, L: torch.Tensor) -> torch.Tensor:

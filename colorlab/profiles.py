@@ -9,7 +9,9 @@ The Dominant Colour Descriptor (DCD, MPEG-7, as seed 000 quotes it) of an image 
 ``{(cᵢ, pᵢ, vᵢ)}, s``: N dominant Lab colours, their pixel fractions (Σ pᵢ = 1), their
 per-channel variances, and a spatial-coherency number. We find the cᵢ with one k-means per
 image, run for a whole batch of images at once on the batch's device
-(:func:`batched_kmeans`), never one scikit-learn call per image.
+(:func:`batched_kmeans`), never one scikit-learn call per image. The k-means iterates over a
+weighted colour histogram of each photo (a few hundred occupied cells instead of 4,096 pixels);
+:func:`lloyd_kmeans` is the plain textbook version it is tested against.
 """
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ from .errors import ColorlabError
 from .stats import iter_rgb_batches
 
 __all__ = [
-    "KMeansResult", "batched_kmeans", "DominantColors", "dominant_colors_batch", "ImageDescriptors",
+    "KMeansResult", "batched_kmeans", "lloyd_kmeans", "colour_histogram", "DCD_STEP", "DominantColors",
+    "dominant_colors_batch", "ImageDescriptors",
     "describe_images", "descriptor_features", "Groups", "group_palettes", "group_examples",
     "ColorProfiles", "build_profiles", "category_groups", "name_groups", "FEATURES",
 ]
@@ -38,6 +41,17 @@ FEATURES = ("dcd", "hist")
 
 
 # --------------------------------------------------------------------------- batched k-means
+#: Cell size (Lab units) of the colour histogram the dominant-colour k-means clusters: a 64×64 photo's
+#: 4,096 pixels fall into a few hundred occupied cells and the inertia moves by under 1 %
+#: (``bench/bench_kmeans.py`` measures both).
+DCD_STEP = 8.0
+#: Fewer occupied cells than this per cluster in some set: the grid is too coarse to place the
+#: clusters (e.g. k = 5 on a photo of two flat colours), :func:`batched_kmeans` halves the step.
+MIN_CELLS_PER_CLUSTER = 32
+#: Above this many grid cells per set :func:`batched_kmeans` clusters the points themselves.
+MAX_CELLS = 1 << 18
+
+
 @dataclass
 class KMeansResult:
     """Per-image k-means output: ``centers (B, k, D)``, ``labels (B, P)``, ``inertia (B,)``."""
@@ -47,58 +61,152 @@ class KMeansResult:
     inertia: torch.Tensor
 
 
-def _sq_dist(xt: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+def lloyd_kmeans(x: torch.Tensor, centers: torch.Tensor, iters: int = 10,
+                 weights: torch.Tensor | None = None) -> KMeansResult:
+    """Plain Lloyd's k-means from given starting centres: the reference :func:`batched_kmeans` is tested against.
+
+    Args:
+        x: points ``(B, P, D)``, each of the B sets clustered on its own.
+        centers: starting centres ``(B, k, D)``.
+        weights: optional ``(B, P)`` weight of each point (a point of weight 3 counts as 3 equal points).
+    Each iteration assigns every point to its nearest centre (notebook 03's exercise), then moves every
+    centre to the (weighted) mean of its points; a centre that loses all its points stays put.
+    """
+    x = x.float()
+    w = torch.ones(x.shape[:2], device=x.device) if weights is None else weights.float()
+    c = centers.float().clone()
+    for _ in range(iters):
+        labels = ((x[:, :, None, :] - c[:, None, :, :]) ** 2).sum(-1).argmin(-1)      # (B, P)
+        for j in range(c.shape[1]):
+            wj = w * (labels == j)                                                  # (B, P)
+            total = wj.sum(1, keepdim=True)                                          # (B, 1)
+            mean = (wj[..., None] * x).sum(1) / total.clamp_min(1e-12)               # (B, D)
+            c[:, j] = torch.where(total > 0, mean, c[:, j])
+    d2 = ((x[:, :, None, :] - c[:, None, :, :]) ** 2).sum(-1)
+    labels = d2.argmin(-1)
+    return KMeansResult(c, labels, (w * d2.gather(-1, labels[..., None])[..., 0]).sum(1))
+
+
+def _sq_dist(xt: torch.Tensor, c: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
     """Squared distances ``(B, k, P)`` between points ``xt (B, D, P)`` and centres ``c (B, k, D)``.
 
     Written as D multiply-adds over contiguous ``(B, k, P)`` rows: with D = 3 this is a few
-    times faster on a CPU than a batched matmul with an inner size of 3.
+    times faster on a CPU than a batched matmul with an inner size of 3. ``x2``: the points'
+    squared norms ``(B, 1, P)`` if already known.
     """
     B, D, P = xt.shape
-    d = (xt.square().sum(1, keepdim=True) + c.square().sum(-1, keepdim=True)).contiguous()
+    x2 = xt.square().sum(1, keepdim=True) if x2 is None else x2
+    d = (x2 + c.square().sum(-1, keepdim=True)).contiguous()
     for i in range(D):
         d.addcmul_(c[:, :, i:i + 1], xt[:, i:i + 1, :], value=-2.0)
     return d.clamp_min_(0.0)
 
 
-def _assign(xa: torch.Tensor, x2: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """Index ``(B, P)`` of the nearest centre.
+def _assign(xa: torch.Tensor, x2: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index ``(B, P)`` of the nearest centre and the squared distance to it ``(B, P)``.
 
-    Args:
-        xa: points with a row of ones ``(B, D + 1, P)``; x2: their squared norms ``(B, 1, P)``.
-        c: centres ``(B, k, D)``.
+    What :func:`lloyd_kmeans` writes as ``d2.argmin(-1)``, faster. Args: points with a row of
+    ones ``xa (B, D + 1, P)``, their squared norms ``x2 (B, 1, P)``, centres ``c (B, k, D)``, k ≤ 8.
 
     All k squared distances come from one batched matmul (``[-2c, |c|²] @ [x; 1] + |x|²``).
     The arg-min is a running minimum over k contiguous rows of integer keys: a non-negative
     float32 orders like its bit pattern, so we overwrite the 3 lowest mantissa bits with the
     centre's index (k ≤ 8; relative precision 2⁻²⁰ instead of 2⁻²³) and keep the smallest key.
-    This is several times faster on a CPU than ``argmin`` over a short axis.
+    This is several times faster on a CPU than ``argmin`` over a short axis (ties go to the
+    lower index, as with ``argmin``); the key without its index bits is the distance.
     """
     k = c.shape[1]
     ca = torch.cat([-2.0 * c, c.square().sum(-1, keepdim=True)], -1)
     d = torch.baddbmm(x2, ca, xa)                                    # (B, k, P)
     # negative bit patterns (tiny negative rounding errors, -0.0) clamp to +0.0
-    key = d.view(torch.int32).clamp_min(0).bitwise_and_(~7).bitwise_or_(
+    key = d.view(torch.int32).clamp_min_(0).bitwise_and_(~7).bitwise_or_(
         torch.arange(k, device=d.device, dtype=torch.int32).view(1, k, 1))
     best = key[:, 0]
     for j in range(1, k):
         best = torch.minimum(best, key[:, j])
-    return best.bitwise_and_(7).long()
+    return (best & 7).long(), (best & ~7).view(torch.float32)
 
 
-def _kmeanspp(x: torch.Tensor, xt: torch.Tensor, k: int, gen: torch.Generator, n_trials: int) -> torch.Tensor:
-    """Greedy k-means++ seeding (Arthur & Vassilvitskii; greedy trials as scikit-learn), vectorised over B."""
+def _nearest_center(xt: torch.Tensor, k: int):
+    """``assign(centres) → (index (B, P), squared distance (B, P))`` of the nearest centre of each point ``xt (B, D, P)``."""
+    if k > 8:  # the packed keys hold indices < 8; larger k takes the plain arg-min
+        def assign(c):
+            d, i = _sq_dist(xt, c).min(1)
+            return i, d
+        return assign
+    B, D, P = xt.shape
+    xa = torch.cat([xt, torch.ones(B, 1, P, device=xt.device)], 1)
+    x2 = xt.square().sum(1, keepdim=True)
+    return lambda c: _assign(xa, x2, c)
+
+
+@dataclass
+class ColourHistogram:
+    """Each set's points binned on a grid of cells ``step`` wide, only the occupied cells kept.
+
+    Attributes:
+        points: ``(B, D, U)`` mean of the points of each occupied cell, transposed like the ``xt`` of
+            :func:`_sq_dist` (U: the most cells any set occupies; the others are padded).
+        weights: ``(B, U)`` number of points in each cell (0: padding).
+        index: ``(B, P)`` the cell (column of ``points``) of every point.
+    """
+
+    points: torch.Tensor
+    weights: torch.Tensor
+    index: torch.Tensor
+
+
+def _n_cells(xt: torch.Tensor, step: float) -> int:
+    return math.prod(int(v) + 1 for v in ((xt.amax(2).amax(0) - xt.amin(2).amin(0)) / step).floor())
+
+
+def colour_histogram(xt: torch.Tensor, step: float) -> ColourHistogram:
+    """Bin points ``xt (B, D, P)`` (transposed: one contiguous row per coordinate) into cells ``step`` wide."""
+    B, D, P = xt.shape
+    lo = xt.amin(2).amin(0)[:, None]                                 # (D, 1) corner of the grid
+    cell = ((xt - lo) / step).floor_()                               # (B, D, P) integer cell coordinates
+    sides = [int(v) + 1 for v in cell.amax(2).amax(0)]               # cells along each axis
+    code = cell[:, 0]
+    for i in range(1, D):
+        code = code * sides[i] + cell[:, i]                          # (B, P) cell number, row-major
+    code = code.long()
+    occupied = torch.zeros(B, math.prod(sides), dtype=torch.int32, device=xt.device).scatter_(1, code, 1)
+    slot = occupied.cumsum(1, dtype=torch.int32)                     # the n-th occupied cell → n
+    index = slot.gather(1, code).long().sub_(1)                      # (B, P) column of each point's cell
+    U = int(slot[:, -1].max())
+    ones = torch.ones(B, 1, P, device=xt.device)
+    acc = torch.zeros(B, D + 1, U, device=xt.device).scatter_add_(
+        2, index[:, None].expand(-1, D + 1, -1), torch.cat([xt, ones], 1))  # sums and counts per cell
+    weights = acc[:, D]
+    return ColourHistogram(acc[:, :D] / weights.clamp_min(1)[:, None], weights, index)
+
+
+def _sample(weights: torch.Tensor, n: int, gen: torch.Generator) -> torch.Tensor:
+    """``n`` indices per row drawn with probability ∝ ``weights (B, P)`` (with replacement), by inverting the CDF."""
+    cdf = weights.cumsum(1)
+    u = torch.rand(weights.shape[0], n, generator=gen, device=weights.device) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).clamp_max_(weights.shape[1] - 1)
+
+
+def _kmeanspp(x: torch.Tensor, xt: torch.Tensor, w: torch.Tensor, k: int, gen: torch.Generator,
+              n_trials: int) -> torch.Tensor:
+    """Greedy k-means++ seeding of weighted points (Arthur & Vassilvitskii; greedy trials as scikit-learn).
+
+    ``x (B, P, D)``, ``xt`` the same transposed ``(B, D, P)``, ``w (B, P)`` point weights; vectorised over B.
+    """
     B, P, D = x.shape
     rows = torch.arange(B, device=x.device)
-    first = torch.randint(P, (B,), generator=gen, device=x.device)
+    x2 = xt.square().sum(1, keepdim=True)
+    first = _sample(w, 1, gen)[:, 0]
     centers = [x[rows, first]]                                       # list of (B, D)
-    closest = _sq_dist(xt, centers[0][:, None]).squeeze(1)           # (B, P)
+    closest = _sq_dist(xt, centers[0][:, None], x2).squeeze(1)       # (B, P)
     for _ in range(1, k):
-        total = closest.sum(1, keepdim=True)
-        probs = torch.where(total > 0, closest, torch.ones_like(closest))  # all points equal → uniform
-        cand = torch.multinomial(probs, n_trials, replacement=True, generator=gen)  # (B, T)
+        potential = w * closest
+        probs = torch.where(potential.sum(1, keepdim=True) > 0, potential, w)  # all points equal → by weight
+        cand = _sample(probs, n_trials, gen)                         # (B, T)
         cand_pts = x[rows[:, None], cand]                            # (B, T, D)
-        new_closest = torch.minimum(closest[:, None], _sq_dist(xt, cand_pts))  # (B, T, P)
-        best = new_closest.sum(-1).argmin(1)                         # (B,)
+        new_closest = torch.minimum(closest[:, None], _sq_dist(xt, cand_pts, x2))  # (B, T, P)
+        best = (new_closest * w[:, None]).sum(-1).argmin(1)          # (B,)
         centers.append(cand_pts[rows, best])
         closest = new_closest[rows, best]
     return torch.stack(centers, 1)
@@ -106,7 +214,7 @@ def _kmeanspp(x: torch.Tensor, xt: torch.Tensor, k: int, gen: torch.Generator, n
 
 @torch.no_grad()
 def batched_kmeans(x: torch.Tensor, k: int, iters: int = 10, init: str = "k-means++", seed: int = 0,
-                   n_trials: int | None = None) -> KMeansResult:
+                   n_trials: int | None = None, step: float | None = None) -> KMeansResult:
     """Lloyd's k-means for a batch of point sets at once, each set clustered on its own.
 
     Args:
@@ -116,44 +224,55 @@ def batched_kmeans(x: torch.Tensor, k: int, iters: int = 10, init: str = "k-mean
         init: ``"k-means++"`` (greedy, ``n_trials = 2 + ⌊ln k⌋`` candidates per step, as
             scikit-learn) or ``"first"`` (the first k points, deterministic).
         seed: seeds the k-means++ sampling.
+        step: run the seeding and the iterations on a weighted histogram of the points
+            (:func:`colour_histogram`, cells ``step`` wide: each occupied cell is one point at the
+            mean of its points, weighted by their number) instead of on every point. A 64×64
+            photo's 4,096 Lab colours occupy a few hundred cells of :data:`DCD_STEP` units, so
+            each iteration costs a fraction. Where a set occupies fewer than
+            :data:`MIN_CELLS_PER_CLUSTER` · k cells the step is halved until it does. The last
+            assignment (labels, inertia) is over every point. None (or a grid of more than
+            :data:`MAX_CELLS` cells): every point on its own, exactly Lloyd's algorithm.
     Returns:
         :class:`KMeansResult`; ``inertia`` is the sum of squared distances of each set's
-        points to their nearest final centre (scikit-learn's ``inertia_``). A cluster that
-        empties keeps its previous centre.
+        points to their cluster's final centre (scikit-learn's ``inertia_``). A cluster that
+        empties keeps its previous centre. With ``step=None`` the result is :func:`lloyd_kmeans`'s
+        from the same starting centres.
     """
     if x.dim() != 3:
         raise ColorlabError(f"points must have shape (B, P, D), got {tuple(x.shape)}")
     B, P, D = x.shape
     if not 1 <= k <= P:
         raise ColorlabError(f"k must be between 1 and the number of points per set ({P}), got {k}")
-    offset = x.float().mean(1, keepdim=True)
-    x = x.float() - offset  # centred sets: the |x|² − 2x·c + |c|² distances lose less precision
-    xt = x.transpose(1, 2).contiguous()
+    if init not in ("k-means++", "first"):
+        raise ColorlabError(f"unknown k-means init {init!r}: use 'k-means++' or 'first'")
+    x = x.float()
+    offset = x.mean(1, keepdim=True)  # centred sets: the |x|² − 2x·c + |c|² distances lose less precision
+    xt = (x.transpose(1, 2) - offset.transpose(1, 2)).contiguous()  # (B, D, P): one row per coordinate
+    hist = None
+    while step and _n_cells(xt, step) <= MAX_CELLS:
+        hist = colour_histogram(xt, step)
+        if int((hist.weights > 0).sum(1).min()) >= min(P, MIN_CELLS_PER_CLUSTER * k):
+            break
+        hist, step = None, step / 2  # too few cells to place k clusters in some set: a finer grid
+    if hist is not None:
+        pt, w = hist.points, hist.weights                            # (B, D, U) cells, (B, U) their counts
+    else:
+        pt, w = xt, torch.ones(B, P, device=x.device)
     if init == "k-means++":
         gen = torch.Generator(device=x.device).manual_seed(int(seed))
-        centers = _kmeanspp(x, xt, k, gen, n_trials or 2 + int(math.log(k)))
-    elif init == "first":
-        centers = x[:, :k].clone()
+        centers = _kmeanspp(pt.transpose(1, 2), pt, w, k, gen, n_trials or 2 + int(math.log(k)))
     else:
-        raise ColorlabError(f"unknown k-means init {init!r}: use 'k-means++' or 'first'")
-    x1 = torch.cat([x, torch.ones(B, P, 1, device=x.device)], -1)   # points + a count column (B, P, D+1)
-    if k > 8:  # the packed-key arg-min holds indices < 8; larger k takes the plain path
-        def assign(c):
-            return _sq_dist(xt, c).argmin(1)
-    else:
-        xa = torch.cat([xt, torch.ones(B, 1, P, device=x.device)], 1)
-        x2 = xt.square().sum(1, keepdim=True)
-
-        def assign(c):
-            return _assign(xa, x2, c)
+        centers = xt[:, :, :k].transpose(1, 2).clone()
+    assign = _nearest_center(pt, k)
+    weighted = torch.cat([pt * w[:, None], w[:, None]], 1)           # (B, D + 1, U): weighted points, counts
     for _ in range(iters):
-        labels = assign(centers)                                     # (B, P)
-        acc = torch.zeros(B, k, D + 1, device=x.device).scatter_add_(1, labels[..., None].expand(-1, -1, D + 1), x1)
+        labels = assign(centers)[0]                                  # (B, U)
+        acc = torch.zeros(B, D + 1, k, device=x.device).scatter_add_(
+            2, labels[:, None].expand(-1, D + 1, -1), weighted).transpose(1, 2)
         sums, counts = acc[..., :D], acc[..., D:]                    # per-cluster sums and counts
-        centers = torch.where(counts > 0, sums / counts.clamp_min(1), centers)
-    labels = assign(centers)
-    inertia = (x - centers.gather(1, labels[..., None].expand(-1, -1, D))).square().sum((1, 2))
-    return KMeansResult(centers + offset, labels, inertia)
+        centers = torch.where(counts > 0, sums / counts.clamp_min(1e-12), centers)
+    labels, d2 = (_nearest_center(xt, k) if hist is not None else assign)(centers)  # every point to its nearest
+    return KMeansResult(centers + offset, labels, d2.sum(1))
 
 
 # --------------------------------------------------------------------------- dominant colours
@@ -197,7 +316,7 @@ def dominant_colors_batch(rgb: torch.Tensor, n_colors: int = 5, iters: int = 10,
     lab = rgb_to_lab(rgb).float()
     B, _, H, W = lab.shape
     x = lab.permute(0, 2, 3, 1).reshape(B, H * W, 3)
-    km = batched_kmeans(x, n_colors, iters=iters, init=init, seed=seed)
+    km = batched_kmeans(x, n_colors, iters=iters, init=init, seed=seed, step=DCD_STEP)
     k = n_colors
     counts = torch.zeros(B, k, device=x.device).scatter_add_(1, km.labels, torch.ones_like(km.labels, dtype=x.dtype))
     diff2 = (x - km.centers.gather(1, km.labels[..., None].expand(-1, -1, 3))).square()

@@ -1,8 +1,9 @@
 """Training colorizers (and classifiers) through one fastai path.
 
 ``train_colorizer`` builds DataLoaders from prepared caches, the model, the loss, a fastai
-``Learner`` with the kit's callbacks (mixed precision on every device, channels_last,
-checkpoints, gallery) and runs ``fit_one_cycle``. Killed runs continue with ``resume=True``.
+``Learner`` with the kit's callbacks (the precision and memory format measured fastest on this
+machine — :mod:`colorlab.speed` —, checkpoints, gallery) and runs ``fit_one_cycle``. Killed runs
+continue with ``resume=True``.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from .checkpoint import read_checkpoint
 from .device import get_device
 from .errors import ColorlabError
 from .loaders import make_dataloaders
+from .speed import SpeedPlan, speed_plan
 
 __all__ = ["TrainResult", "make_learner", "train_colorizer", "training_callbacks"]
 
@@ -39,22 +41,35 @@ class TrainResult:
         return self.learn.model
 
 
-def training_callbacks(mixed_precision: bool = True, channels_last: bool = True) -> list:
-    """The speed callbacks every colorlab Learner gets (bf16 autocast on any device, channels_last)."""
+def training_callbacks(plan: SpeedPlan) -> list:
+    """The speed callbacks a Learner gets for ``plan``: autocast in its precision, channels_last if it says so."""
     cbs = []
-    if mixed_precision:
-        cbs.append(DeviceMixedPrecision())
-    if channels_last:
+    if plan.precision != "fp32":
+        cbs.append(DeviceMixedPrecision(plan.dtype))
+    if plan.channels_last:
         cbs.append(ChannelsLast())
     return cbs
 
 
-def make_learner(dls, model: torch.nn.Module, loss_func, mixed_precision: bool = True,
-                 channels_last: bool = True, cbs=None, lr: float = 1e-3, metrics=None, path=".") -> Learner:
-    """A fastai Learner with the kit's speed callbacks; use it like any other (``lr_find``, ``fit_one_cycle``)."""
+def make_learner(dls, model: torch.nn.Module, loss_func, mixed_precision: bool | str = True,
+                 channels_last: bool | None = None, cbs=None, lr: float = 1e-3, metrics=None, path=".",
+                 plan: SpeedPlan | None = None) -> Learner:
+    """A fastai Learner with the kit's speed callbacks; use it like any other (``lr_find``, ``fit_one_cycle``).
+
+    Args:
+        mixed_precision: True: the precision measured fastest on this device (``$COLORLAB_PRECISION``
+            pins it); False: fp32; or a name (``"fp32"``, ``"bf16"``, ``"fp16"``).
+        channels_last: None: the measured memory format; True / False force it.
+        plan: a :class:`colorlab.speed.SpeedPlan` to use instead of the two above.
+    The plan used is ``learn.speed_plan``.
+    """
+    if plan is None:
+        precision = None if mixed_precision is True else ("fp32" if mixed_precision is False else mixed_precision)
+        plan = speed_plan(dls.device, precision=precision, channels_last=channels_last, compile="off")
     model = model.to(dls.device)
     learn = Learner(dls, model, loss_func=loss_func, lr=lr, metrics=metrics or [], path=path,
-                    cbs=training_callbacks(mixed_precision, channels_last) + list(cbs or []))
+                    cbs=training_callbacks(plan) + list(cbs or []))
+    learn.speed_plan = plan
     return learn
 
 
@@ -96,11 +111,12 @@ def _history(learn: Learner) -> list[dict]:
 
 def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None = None, loss: str = "mse",
                     loss_kwargs: dict | None = None, prior=None, epochs: int = 5, lr: float = 3e-3, bs: int = 32,
-                    device="auto", mixed_precision: bool = True, channels_last: bool = True,
+                    device="auto", mixed_precision: bool = True, channels_last: bool | None = None,
                     out_dir: str | Path | None = None, checkpoint_every: int = 1, resume: bool = False,
                     gallery_every: int | None = None, seed: int = 0, progress: bool = True,
                     extra_cbs=None, augment=None, num_workers: int = 0, colorspace: str = "lab",
-                    distributed: bool = False, sync_bn: bool = True, compile: bool = False) -> TrainResult:
+                    distributed: bool = False, sync_bn: bool = True, compile: bool | str | None = None,
+                    precision: str | None = None) -> TrainResult:
     """Train a colorizer on a prepared cache with ``fit_one_cycle``.
 
     Args:
@@ -118,7 +134,12 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
             ``torchrun`` (see :mod:`colorlab.distributed`): each rank reads its shard of ``train``,
             DDP averages gradients, only rank 0 writes files. ``bs`` is per process.
         sync_bn: with ``distributed`` on GPUs, BatchNorm statistics over the global batch.
-        compile: ``torch.compile`` the model (worth it for long GPU runs; off by default).
+        precision: ``"auto"`` (measured once per machine, see :mod:`colorlab.speed`), ``"fp32"``,
+            ``"bf16"`` or ``"fp16"``; None: ``$COLORLAB_PRECISION`` or auto (``mixed_precision=False``: fp32).
+        channels_last: None: the measured memory format; True / False force it.
+        compile: ``torch.compile`` the model: ``"auto"`` when it pays for itself within this run's
+            length, True / ``"on"``, False / ``"off"``; None: ``$COLORLAB_COMPILE`` or auto.
+        The checkpoint config's ``"speed"`` records the precision, memory format and compilation used.
     Returns:
         a :class:`TrainResult` with the Learner, the checkpoint path and per-epoch losses.
     """
@@ -153,6 +174,15 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
         if hasattr(loss_func, "to"):
             loss_func = loss_func.to(dev)
         size = int(dls.train.images.shape[1])
+        if precision is None and not mixed_precision:
+            precision = "fp32"
+        run_images = epochs * len(dls.train) * bs
+        if distributed:
+            from .distributed import rank0_first
+            with rank0_first():  # one process measures, the others read its cached decision
+                plan = speed_plan(dev, precision, channels_last, compile, run_images, size, verbose=rank == 0)
+        else:
+            plan = speed_plan(dev, precision, channels_last, compile, run_images, size)
         config = {
             "model": net.config, "size": size, "loss": loss, "loss_kwargs": loss_kwargs or {},
             "prior": None if prior is None else {"grid": getattr(prior, "grid", None),
@@ -160,9 +190,9 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
             "epochs": epochs, "lr": lr, "bs": bs, "seed": seed, "colorspace": colorspace,
             "data": getattr(train, "meta", {}).get("dataset") if hasattr(train, "meta") else None,
             "train_images": int(dls.train.n) * world,  # what `colorlab colorize` reports the model was trained on
-            "augment": _describe_augment(augment),
+            "augment": _describe_augment(augment), "speed": plan.as_config(),
         }
-        if compile:
+        if plan.compile:
             net.compile()  # in place: parameter names (and so checkpoints) stay the same
         cbs = list(extra_cbs or [])
         if distributed:
@@ -176,8 +206,7 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
             cbs.append(CheckpointEvery(ckpt, config, every=checkpoint_every))
             if gallery_every:
                 cbs.append(GalleryEvery(out_dir, every=gallery_every, colorspace=colorspace))
-        learn = make_learner(dls, net, loss_func, mixed_precision=mixed_precision, channels_last=channels_last,
-                             cbs=cbs, lr=lr, path=out_dir or ".")
+        learn = make_learner(dls, net, loss_func, plan=plan, cbs=cbs, lr=lr, path=out_dir or ".")
         if not progress:
             learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == "ProgressCallback"])
             learn.logger = lambda *a, **k: None

@@ -13,11 +13,23 @@ from PIL import Image
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_colorlab_home(tmp_path_factory):
-    """Nothing a test does may write to the user's real ~/.colorlab."""
-    saved = {k: os.environ.get(k) for k in ("COLORLAB_HOME", "COLORLAB_DATA", "COLORLAB_CACHE")}
+    """Nothing a test does may write to the user's real ~/.colorlab or torch hub cache, or use the
+    network: COLORLAB_OFFLINE=1 (only the loopback server of ``served`` is ever contacted).
+
+    Training is pinned to fp32 without torch.compile, so that results do not depend on the machine
+    and no test pays for a speed probe (tests/test_speed.py exercises the measured choice).
+    """
+    keys = ("COLORLAB_HOME", "COLORLAB_DATA", "COLORLAB_CACHE", "COLORLAB_OFFLINE", "COLORLAB_MIRROR", "TORCH_HOME",
+            "COLORLAB_PRECISION", "COLORLAB_COMPILE")
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ["COLORLAB_HOME"] = str(tmp_path_factory.mktemp("colorlab_home"))
+    os.environ["COLORLAB_OFFLINE"] = "1"
+    os.environ["TORCH_HOME"] = str(tmp_path_factory.mktemp("torch_home"))
+    os.environ["COLORLAB_PRECISION"] = "fp32"
+    os.environ["COLORLAB_COMPILE"] = "off"
     os.environ.pop("COLORLAB_DATA", None)
     os.environ.pop("COLORLAB_CACHE", None)
+    os.environ.pop("COLORLAB_MIRROR", None)
     yield
     for k, v in saved.items():
         if v is None:
@@ -167,3 +179,18 @@ def make_tf_flowers(write_photo):
         (base / "LICENSE.txt").write_text("All images in this archive are licensed under CC-BY 2.0\n")
         return base
     return make
+
+
+# ------------------------------------------------------------------ a loopback "internet" for downloads
+@pytest.fixture
+def served(monkeypatch):
+    """A :class:`loopback_server.LoopbackServer` on 127.0.0.1, set as ``COLORLAB_MIRROR``.
+
+    COLORLAB_OFFLINE is lifted for the test so the real HTTP code path runs — against this
+    server only (every URL the kit builds then starts with the mirror's 127.0.0.1 address).
+    """
+    from loopback_server import LoopbackServer
+    with LoopbackServer() as server:
+        monkeypatch.setenv("COLORLAB_MIRROR", server.url)
+        monkeypatch.delenv("COLORLAB_OFFLINE", raising=False)
+        yield server

@@ -111,20 +111,17 @@ def test_flowers102_missing_metadata(tmp_path, make_flowers102):
         get_dataset("flowers102", root=tmp_path)
 
 
-def test_flowers102_download_delegates_to_torchvision(tmp_path, monkeypatch, make_flowers102):
-    import torchvision.datasets
+def test_flowers102_download_goes_through_colorlab_downloader(tmp_path, monkeypatch, make_flowers102):
+    from colorlab.data import remote
     calls = []
 
-    class FakeTorchvisionFlowers:
-        classes = torchvision.datasets.Flowers102.classes
+    def fake_download(name, root=None, split="all", **kw):
+        calls.append((name, root, split))
+        return make_flowers102(tmp_path)
 
-        def __init__(self, root, split, download):
-            calls.append((root, split, download))
-            make_flowers102(root)
-
-    monkeypatch.setattr(torchvision.datasets, "Flowers102", FakeTorchvisionFlowers)
+    monkeypatch.setattr(remote, "download_dataset", fake_download)
     ds = get_dataset("flowers102", root=tmp_path / "flowers-102", split="test", download=True)
-    assert calls == [(str(tmp_path), "test", True)] and len(ds) == 4
+    assert calls == [("flowers102", tmp_path / "flowers-102", "all")] and len(ds) == 4
     get_dataset("flowers102", root=tmp_path, download=True)  # present now: no second download
     assert len(calls) == 1
 
@@ -231,19 +228,19 @@ def test_items_batch_with_a_dataloader(tmp_path, make_tf_flowers):
 
 def test_places365_download_only_fetches_a_missing_split(tmp_path, monkeypatch, make_places365):
     import shutil
-    import torchvision.datasets
+    from colorlab.data import remote
     base = make_places365(tmp_path)
     shutil.rmtree(base / "val_256")
     calls = []
 
-    class FakeTorchvisionPlaces:
-        def __init__(self, root, split, small, download):
-            calls.append((split, small, download))
-            make_places365(tmp_path / "fresh")
-            shutil.copytree(tmp_path / "fresh" / "places365" / "val_256", base / "val_256")
+    def fake_download(name, root=None, split="all", **kw):
+        calls.append((name, split))
+        make_places365(tmp_path / "fresh")
+        shutil.copytree(tmp_path / "fresh" / "places365" / "val_256", base / "val_256")
+        return base
 
-    monkeypatch.setattr(torchvision.datasets, "Places365", FakeTorchvisionPlaces)
+    monkeypatch.setattr(remote, "download_dataset", fake_download)
     assert len(get_dataset("places365", root=tmp_path, split="train", download=True)) == 9
     assert calls == []  # train is there: nothing fetched
     assert len(get_dataset("places365", root=tmp_path, split="val", download=True)) == 4
-    assert calls == [("val", True, True)]
+    assert calls == [("places365", "val")]

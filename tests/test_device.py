@@ -33,7 +33,9 @@ def test_explicit_devices_and_errors(monkeypatch):
         get_device("tpu9")
 
 
-def test_autocast_dtype_and_description():
+def test_autocast_dtype_and_description(monkeypatch):
+    assert autocast_dtype(torch.device("cpu")) is None  # the test suite pins fp32
+    monkeypatch.setenv("COLORLAB_PRECISION", "bf16")
     assert autocast_dtype(torch.device("cpu")) == torch.bfloat16
     assert describe_device("cpu").startswith("cpu (")
 

@@ -118,12 +118,18 @@ def test_bad_names_and_options():
         create("fpn", backbone="not_a_model", pretrained=False)
 
 
-def test_fusion_backbone_is_frozen_and_stays_in_eval(built):
+def test_fusion_backbone_frozen_only_with_weights(built):
+    # no ImageNet weights + freeze_backbone="auto": the global branch trains with the rest
     model = built["fusion"].train()
-    assert not model.global_features.backbone.training
-    assert all(not p.requires_grad for p in model.global_features.parameters())
+    assert model.config["freeze_backbone"] == "auto" and model.config["pretrained_loaded"] is False
+    assert model.global_features.backbone.training
+    assert all(p.requires_grad for p in model.global_features.parameters())
     assert model.global_features.dim == 1000  # resnet18's class scores, "just before the softmax"
     assert model.fusion[0].in_channels == 32 + 1000
+    # explicitly frozen: no gradients, always in eval mode
+    frozen = create(**{**CONFIGS["fusion"], "freeze_backbone": True}).train()
+    assert not frozen.global_features.backbone.training
+    assert all(not p.requires_grad for p in frozen.global_features.parameters())
 
 
 def test_fusion_and_fpn_accept_a_module_backbone():

@@ -28,7 +28,19 @@ def _environment() -> set[str]:
             n = _name(d)
             if n not in ("python", "pip"):
                 names.add(CONDA_TO_PYPI.get(n, n))
+        elif isinstance(d, dict):  # the pip: section (packages conda-forge does not carry)
+            names.update(_name(r) for r in d.get("pip", []) if not r.startswith("-"))
     return names
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, ver = line.split("==", 1)
+            pins[_name(name)] = ver
+    return pins
 
 
 def test_environment_yml_lists_the_same_packages_as_pyproject():
@@ -50,3 +62,41 @@ def test_constraints_pin_every_direct_dependency():
 def test_console_script_is_declared():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert data["project"]["scripts"]["colorlab"] == "colorlab.cli:main"
+
+
+PLATFORM_SPECIFIC = re.compile(r"^(torch|torchvision|triton|nvidia-.*|cuda-.*)$")
+
+
+def test_portable_constraints_agree_with_the_linux_pins_and_pyproject():
+    """constraints-portable.txt (macOS, Windows, hosted Jupyter) = constraints.txt without torch,
+    torchvision and the Linux CUDA packages; it pins every other direct dependency."""
+    linux, portable = _pins(ROOT / "constraints.txt"), _pins(ROOT / "constraints-portable.txt")
+    expected = {n: v for n, v in linux.items() if not PLATFORM_SPECIFIC.match(n)}
+    assert portable == expected, (f"missing: {sorted(set(expected) - set(portable))}; extra: "
+                                  f"{sorted(set(portable) - set(expected))}; differing: "
+                                  f"{sorted(n for n in expected if n in portable and portable[n] != expected[n])}")
+    unpinned = sorted(n for n in _pyproject() if n not in portable and not PLATFORM_SPECIFIC.match(n))
+    assert not unpinned, f"constraints-portable.txt does not pin {unpinned}"
+
+
+def test_metrics_extra_is_declared_pinned_and_installed_by_make():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    extra = {_name(r) for r in data["project"]["optional-dependencies"]["metrics"]}
+    assert extra == {"lpips", "pytorch-fid"}
+    assert extra <= set(_pins(ROOT / "constraints.txt"))
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r'pip install .*-c constraints\.txt -e "\.\[[^]]*metrics[^]]*\]"', makefile)
+
+
+def test_readme_documents_installing_off_linux_with_files_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    for needle in ("constraints-portable.txt", "environment.yml", "macOS", "Windows", "Colab",
+                   "COLORLAB_MIRROR", "COLORLAB_OFFLINE", "colorlab download"):
+        assert needle in readme, f"README.md does not mention {needle}"
+    for name in re.findall(r"-c (\S+\.txt)", readme):
+        assert (ROOT / name).is_file(), f"README.md names {name}, which does not exist"
+    # the extras the README installs are the ones pyproject declares
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    declared = set(data["project"]["optional-dependencies"])
+    for extras in re.findall(r'\.\[([a-z,]+)\]', readme):
+        assert set(extras.split(",")) <= declared, f"README installs unknown extras [{extras}]"

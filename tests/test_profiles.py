@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from colorlab.color import rgb_to_lab
 from colorlab.errors import ColorlabError
-from colorlab.profiles import (ColorProfiles, batched_kmeans, build_profiles, category_groups, describe_images,
+from colorlab.profiles import (DCD_STEP, ColorProfiles, batched_kmeans, build_profiles, category_groups, describe_images,
                                dominant_colors_batch)
 
 # four families of colours: reds, greens, blues, grays (RGB 0..255)
@@ -54,11 +55,12 @@ def test_batched_kmeans_recovers_planted_clusters():
 def test_batched_kmeans_inertia_matches_scikit_learn():
     from sklearn.cluster import KMeans
 
-    imgs, _ = _family_images(per_family=1, size=24)
+    imgs, _ = _family_images(per_family=3, size=24)  # 12 images: one unlucky k-means++ start does not decide
     x = rgb_to_lab(torch.from_numpy(imgs).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).reshape(len(imgs), -1, 3)
-    ours = batched_kmeans(x, 4, iters=10, seed=0).inertia.double()
     ref = torch.tensor([KMeans(4, n_init=1, max_iter=10, random_state=0).fit(p.numpy()).inertia_ for p in x])
-    assert float(ours.sum() / ref.sum()) < 1.05
+    for step in (None, DCD_STEP):  # two flat colours + noise, k = 4: the histogram must refine its grid
+        ours = batched_kmeans(x, 4, iters=10, seed=0, step=step).inertia.double()
+        assert float(ours.sum() / ref.sum()) < 1.05
 
 
 def test_kmeans_rejects_bad_input():
@@ -171,6 +173,89 @@ def test_fast_assignment_matches_a_plain_argmin(k):
     plain = _sq_dist(xt, c).argmin(1)
     if k <= 8:
         xa = torch.cat([xt, torch.ones(3, 1, 500)], 1)
-        assert (_assign(xa, xt.square().sum(1, keepdim=True), c) == plain).float().mean() > 0.999
+        assert (_assign(xa, xt.square().sum(1, keepdim=True), c)[0] == plain).float().mean() > 0.999
     res = batched_kmeans(xt.transpose(1, 2), k, iters=3)
     assert res.labels.max() < k and torch.isfinite(res.inertia).all()
+
+
+# ------------------------------------------------------------------ the fast k-means against the plain reference
+def _photo_lab(n=6, size=32, seed=0):
+    """Lab pixels ``(n, size², 3)`` of photo-like images: smooth blobs of a few colours plus noise."""
+    g = torch.Generator().manual_seed(seed)
+    palette = torch.rand(n, 5, 3, generator=g)
+    layout = torch.randint(0, 5, (n, 6, 6), generator=g)
+    img = palette[torch.arange(n)[:, None, None], layout].permute(0, 3, 1, 2)
+    img = F.interpolate(img, size=(size, size), mode="bilinear", align_corners=False)
+    img = (img + 0.03 * torch.randn(img.shape, generator=g)).clamp(0, 1)
+    return rgb_to_lab(img).permute(0, 2, 3, 1).reshape(n, size * size, 3)
+
+
+def test_batched_kmeans_is_plain_lloyd_from_the_same_start():
+    from colorlab.profiles import lloyd_kmeans
+    x = _photo_lab()
+    fast = batched_kmeans(x, 5, iters=10, init="first")
+    ref = lloyd_kmeans(x, x[:, :5], iters=10)
+    assert (fast.labels == ref.labels).float().mean() > 0.999
+    assert torch.allclose(fast.centers, ref.centers, atol=1e-2)
+    assert torch.allclose(fast.inertia, ref.inertia, rtol=1e-4)
+
+
+def test_histogram_kmeans_is_lloyd_on_the_weighted_cells():
+    """With a step, the iterations are Lloyd's on the histogram's cells weighted by their pixel counts."""
+    from colorlab.profiles import colour_histogram, lloyd_kmeans
+    x = _photo_lab()
+    fast = batched_kmeans(x, 5, iters=10, init="first", step=DCD_STEP)
+    xc = x - x.mean(1, keepdim=True)
+    hist = colour_histogram(xc.transpose(1, 2).contiguous(), DCD_STEP)
+    ref = lloyd_kmeans(hist.points.transpose(1, 2), xc[:, :5], iters=10, weights=hist.weights)
+    assert torch.allclose(fast.centers, ref.centers + x.mean(1, keepdim=True), atol=1e-2)
+    # labels and inertia: every pixel to its nearest final centre, inertia over all pixels
+    d2 = ((x[:, :, None] - fast.centers[:, None]) ** 2).sum(-1)
+    assert (fast.labels == d2.argmin(-1)).float().mean() > 0.999
+    assert torch.allclose(fast.inertia, d2.min(-1).values.sum(1), rtol=1e-4)
+
+
+def test_colour_histogram_keeps_every_pixel_once():
+    from colorlab.profiles import colour_histogram
+    xt = _photo_lab(n=3).transpose(1, 2).contiguous()
+    h = colour_histogram(xt, 8.0)
+    B, D, P = xt.shape
+    assert torch.equal(h.weights.sum(1), torch.full((B,), float(P)))
+    assert h.points.shape[2] < P / 2  # a few hundred cells, not a thousand pixels
+    # the weighted mean of the cells is the mean of the pixels; each pixel lies in its cell
+    assert torch.allclose((h.points * h.weights[:, None]).sum(2) / P, xt.mean(2), atol=1e-3)
+    own = h.points.gather(2, h.index[:, None].expand(-1, D, -1))
+    assert (own - xt).abs().max() <= 8.0
+
+
+def test_weighted_lloyd_counts_a_weight_as_repeated_points():
+    from colorlab.profiles import lloyd_kmeans
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 40, 3, generator=g) * 10
+    w = torch.randint(1, 4, (2, 40), generator=g)
+    for b in range(2):
+        ref = lloyd_kmeans(x[b:b + 1].repeat_interleave(w[b], 1), x[b:b + 1, :3], iters=5)
+        got = lloyd_kmeans(x[b:b + 1], x[b:b + 1, :3], iters=5, weights=w[b:b + 1].float())
+        assert torch.allclose(got.centers, ref.centers, atol=1e-4)
+        assert torch.allclose(got.inertia, ref.inertia, rtol=1e-4)
+
+
+def test_histogram_costs_under_two_percent_of_inertia_and_matches_scikit_learn():
+    """From the same start the histogram moves the inertia by ~1 % at most; with k-means++ it is as good as
+    scikit-learn's over 48 photos (the bench scores 10,000 and asks for 1 %)."""
+    from sklearn.cluster import KMeans
+    x = _photo_lab(n=48, size=48, seed=5)
+    exact = batched_kmeans(x, 5, iters=10, init="first").inertia.double()
+    binned = batched_kmeans(x, 5, iters=10, init="first", step=DCD_STEP).inertia.double()
+    assert abs(float(binned.mean() / exact.mean()) - 1) < 0.02
+    ours = batched_kmeans(x, 5, iters=10, seed=0, step=DCD_STEP).inertia.double()
+    ref = torch.tensor([KMeans(5, n_init=1, max_iter=10, tol=0.0, algorithm="lloyd", random_state=i)
+                        .fit(p.numpy()).inertia_ for i, p in enumerate(x)])
+    assert abs(float(ours.mean() / ref.mean()) - 1) < 0.03
+
+
+def test_histogram_falls_back_to_points_on_a_too_fine_grid():
+    x = _photo_lab(n=2)
+    a = batched_kmeans(x, 4, iters=5, init="first", step=1e-3)
+    b = batched_kmeans(x, 4, iters=5, init="first")
+    assert torch.equal(a.labels, b.labels) and torch.allclose(a.inertia, b.inertia)

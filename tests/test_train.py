@@ -127,7 +127,7 @@ def test_resume_after_a_kill_continues_from_the_last_checkpoint(tmp_path):
     assert again.history == [] and read_checkpoint(tmp_path / "checkpoint.pt")["epoch"] == 4
 
 
-def test_mixed_precision_runs_the_model_in_bf16_on_cpu():
+def test_bf16_runs_the_model_in_bf16_on_cpu():
     seen = {}
 
     class Probe(Callback):
@@ -136,7 +136,7 @@ def test_mixed_precision_runs_the_model_in_bf16_on_cpu():
             seen["dtype"] = torch.get_autocast_dtype("cpu")
 
     res = train_colorizer(_blocks(16), model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8,
-                          device="cpu", progress=False, extra_cbs=[Probe()])
+                          device="cpu", progress=False, extra_cbs=[Probe()], precision="bf16")
     assert seen == {"autocast": True, "dtype": torch.bfloat16}
     assert any(isinstance(c, DeviceMixedPrecision) for c in res.learn.cbs)
     assert next(res.model.parameters()).dtype == torch.float32  # master weights stay fp32

@@ -21,7 +21,8 @@ uint8 memory-mapped cache (:class:`Prepared`) that training reads from.
 Each loader reads the dataset's real on-disk layout under ``root`` (default
 ``colorlab.config.data_root() / <folder>``); missing or incomplete data raises one
 :class:`~colorlab.errors.ColorlabError` naming what is missing, the expected layout and how
-to get it. Nothing touches the network unless ``download=True``. ``dataset_status()`` lists
+to get it. Nothing touches the network unless ``download=True`` (or :func:`download_dataset`,
+``colorlab download NAME``; see :mod:`colorlab.data.remote` for mirrors, resume and checks). ``dataset_status()`` lists
 what is present. Layouts, licences and checksums: ``datasets/<name>/README.md``.
 """
 from __future__ import annotations
@@ -35,14 +36,15 @@ from .folder import PhotoFolder
 from .gray import GRAY_AB_THRESHOLD, ab_spread, is_gray
 from .places import Places365
 from .prepare import Prepared, load_prepared, prepare
+from .remote import download_dataset
 from .scenes import ScenesDataset
 from .sample import SAMPLE_PHOTOS, SAMPLE_VAL_PHOTOS, SampleDataset, sample_photos
 from .status import dataset_status, format_status
 from .tiny_imagenet import TinyImageNet
 
 __all__ = [
-    "DATASETS", "get_dataset", "dataset_class", "prepare", "load_prepared", "Prepared", "dataset_status",
-    "format_status", "sample_photos", "SAMPLE_PHOTOS", "SAMPLE_VAL_PHOTOS", "ab_spread", "is_gray",
+    "DATASETS", "get_dataset", "dataset_class", "download_dataset", "prepare", "load_prepared", "Prepared",
+    "dataset_status", "format_status", "sample_photos", "SAMPLE_PHOTOS", "SAMPLE_VAL_PHOTOS", "ab_spread", "is_gray",
     "GRAY_AB_THRESHOLD", "PhotoDataset", "SampleDataset", "TinyImageNet", "Flowers102", "TFFlowers",
     "Places365", "PhotoFolder", "ScenesDataset",
 ]

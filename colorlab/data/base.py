@@ -93,11 +93,12 @@ class PhotoDataset(Dataset):
         if size is not None and (not isinstance(size, (int, np.integer)) or size < 1):
             raise ColorlabError(f"size must be a positive integer or None, got {size!r}")
         self.root = self.locate(root)
+        self._root_arg = root
         self.split = split
         self.size = None if size is None else int(size)
         self.transform = transform
         if download and not self._split_present():
-            self._download()
+            self.root = self._download()
         self.samples: list[tuple[Path, int]]
         self.classes: list[str]
         self.samples, self.classes = self._scan()
@@ -122,15 +123,27 @@ class PhotoDataset(Dataset):
         """Cheap check that the data is there (used by ``download`` and :func:`dataset_status`)."""
         return root.is_dir()
 
+    @classmethod
+    def split_present(cls, root: Path, split: str) -> bool:
+        """Whether ``split``'s files are under ``root`` (``"all"``: every split's)."""
+        return cls.is_present(root)
+
     def _split_present(self) -> bool:
         """Whether this split's files are there (``download=True`` fetches only when not)."""
-        return self.is_present(self.root)
+        return self.split_present(self.root, self.split)
 
     def _scan(self) -> tuple[list[tuple[Path, int]], list[str]]:
         raise NotImplementedError
 
-    def _download(self) -> None:
-        raise ColorlabError(f"{self.title} cannot be downloaded automatically; {self.how_to_get}")
+    def _download(self) -> Path:
+        """Fetch the data (:func:`colorlab.data.remote.download_dataset`); return the dataset folder."""
+        from .remote import RECIPES, download_dataset
+        if self.name not in RECIPES:
+            raise ColorlabError(f"{self.title} cannot be downloaded automatically; {self.how_to_get}")
+        return download_dataset(self.name, root=self._root_arg, split=self._download_split())
+
+    def _download_split(self) -> str:
+        return "all"
 
     def _require(self, *paths: Path) -> None:
         for p in paths:

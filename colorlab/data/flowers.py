@@ -16,8 +16,8 @@ class Flowers102(PhotoDataset):
     """Oxford Flowers 102 in its original layout, with the official ``train``/``val``/``test``
     splits (1020 / 1020 / 6149 photos). Labels 0..101 (``imagelabels.mat`` is 1-based).
 
-    ``download=True`` delegates to :class:`torchvision.datasets.Flowers102`, which puts the
-    files in ``<root's parent>/flowers-102``.
+    ``download=True`` fetches the published files into ``flowers-102/``
+    (:func:`colorlab.data.remote.download_dataset`).
     """
 
     name = "flowers102"
@@ -25,20 +25,14 @@ class Flowers102(PhotoDataset):
     folder = "flowers-102"
     splits = ("train", "val", "test")
     layout = "flowers-102/{jpg/image_00001.jpg ..., imagelabels.mat, setid.mat}"
-    how_to_get = ("get_dataset('flowers102', download=True) or download 102flowers.tgz, imagelabels.mat "
+    how_to_get = ("colorlab download flowers102 (or get_dataset('flowers102', download=True)) or download "
+                  "102flowers.tgz, imagelabels.mat "
                   "and setid.mat from https://www.robots.ox.ac.uk/~vgg/data/flowers/102/")
     _SET_KEYS = {"train": "trnid", "val": "valid", "test": "tstid"}
 
     @classmethod
     def is_present(cls, root: Path) -> bool:
         return all((root / f).exists() for f in ("jpg", "imagelabels.mat", "setid.mat"))
-
-    def _download(self) -> None:
-        from torchvision.datasets import Flowers102 as TVFlowers102
-        if self.root.name != self.folder:
-            raise ColorlabError(f"{self.title}: download=True needs a root named {self.folder!r} "
-                                f"(or its parent folder), got {self.root}")
-        TVFlowers102(root=str(self.root.parent), split=self.split, download=True)
 
     def _scan(self):
         from scipy.io import loadmat
@@ -72,7 +66,8 @@ class TFFlowers(PhotoDataset):
     splits = ("train", "val", "all")
     URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
     layout = "flower_photos/<class>/*.jpg (daisy, dandelion, roses, sunflowers, tulips) + LICENSE.txt"
-    how_to_get = f"get_dataset('tf-flowers', download=True) or extract {URL} into the data folder"
+    how_to_get = (f"colorlab download tf-flowers (or get_dataset('tf-flowers', download=True)) or extract {URL} "
+                  f"into the data folder")
 
     def __init__(self, root=None, split="train", size=64, download=False, transform=None,
                  val_fraction: float = 0.1, split_seed: int = 0):
@@ -82,10 +77,6 @@ class TFFlowers(PhotoDataset):
     @classmethod
     def is_present(cls, root: Path) -> bool:
         return root.is_dir() and any(p.is_dir() and not p.name.startswith(".") for p in root.iterdir())
-
-    def _download(self) -> None:
-        from torchvision.datasets.utils import download_and_extract_archive
-        download_and_extract_archive(self.URL, download_root=str(self.root.parent))
 
     def _scan(self):
         self._require(self.root)

@@ -13,8 +13,8 @@ class Places365(PhotoDataset):
     """Places365-Standard (small images) in its original layout; splits ``train`` and ``val``.
 
     Train images live in ``data_256/`` (the official archive) or ``data_256_standard/`` (the
-    name torchvision extracts to); both are accepted. ``download=True`` delegates to
-    :class:`torchvision.datasets.Places365` (``small=True``) — the train archive is 24 GB.
+    name torchvision extracts to); both are accepted. ``download=True`` fetches the file lists and this split's archive
+    (:func:`colorlab.data.remote.download_dataset`) — the train archive is 26 GB.
     """
 
     name = "places365"
@@ -23,7 +23,8 @@ class Places365(PhotoDataset):
     splits = ("train", "val")
     layout = ("places365/{categories_places365.txt, places365_train_standard.txt, places365_val.txt, "
               "data_256/ (or data_256_standard/) <letter>/<category>/*.jpg, val_256/*.jpg}")
-    how_to_get = ("get_dataset('places365', download=True) or download filelist_places365-standard.tar, "
+    how_to_get = ("colorlab download places365 (or get_dataset('places365', download=True)) or download "
+                  "filelist_places365-standard.tar, "
                   "train_256_places365standard.tar and val_256.tar from http://data.csail.mit.edu/places/places365/")
     _LISTS = {"train": "places365_train_standard.txt", "val": "places365_val.txt"}
 
@@ -39,15 +40,16 @@ class Places365(PhotoDataset):
                 return root / name
         return None
 
-    def _split_present(self) -> bool:
-        images = self._train_dir(self.root) if self.split == "train" else self.root / "val_256"
-        return (images is not None and images.is_dir() and (self.root / self._LISTS[self.split]).is_file()
-                and (self.root / "categories_places365.txt").is_file())
+    @classmethod
+    def split_present(cls, root: Path, split: str) -> bool:
+        if split not in cls._LISTS:  # "all"
+            return all(cls.split_present(root, s) for s in cls._LISTS)
+        images = cls._train_dir(root) if split == "train" else root / "val_256"
+        return (images is not None and images.is_dir() and (root / cls._LISTS[split]).is_file()
+                and (root / "categories_places365.txt").is_file())
 
-    def _download(self) -> None:
-        from torchvision.datasets import Places365 as TVPlaces365
-        split = "train-standard" if self.split == "train" else "val"
-        TVPlaces365(root=str(self.root), split=split, small=True, download=True)
+    def _download_split(self) -> str:
+        return self.split  # only this split's archive: the train one is 26 GB
 
     def _scan(self):
         categories = self.root / "categories_places365.txt"

@@ -12,8 +12,7 @@ from .base import PhotoDataset
 
 __all__ = ["TinyImageNet"]
 
-URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
-MD5 = "90528d7ca1a48142e341f4ef8d21d0de"
+URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"  # size and md5: colorlab.data.remote.RECIPES
 
 
 class TinyImageNet(PhotoDataset):
@@ -29,15 +28,12 @@ class TinyImageNet(PhotoDataset):
     splits = ("train", "val", "test")
     layout = ("tiny-imagenet-200/{wnids.txt, words.txt, train/<wnid>/images/*.JPEG, "
               "val/images/*.JPEG, val/val_annotations.txt}")
-    how_to_get = f"get_dataset('tiny-imagenet', download=True) or unzip {URL} into the data folder"
+    how_to_get = (f"colorlab download tiny-imagenet (or get_dataset('tiny-imagenet', download=True)) or unzip {URL} "
+                  f"into the data folder")
 
     @classmethod
     def is_present(cls, root: Path) -> bool:
         return (root / "wnids.txt").is_file() and (root / "train").is_dir()
-
-    def _download(self) -> None:
-        from torchvision.datasets.utils import download_and_extract_archive
-        download_and_extract_archive(URL, download_root=str(self.root.parent), md5=MD5)
 
     def _scan(self):
         wnids_file, words_file = self.root / "wnids.txt", self.root / "words.txt"

@@ -22,7 +22,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..errors import ColorlabError
-from .backbones import build_backbone, gray_to_imagenet
+from ..weights import pretrained_mode
+from .backbones import gray_to_imagenet, load_backbone, recorded_weights, resolve_freeze
 from .base import Colorizer, conv_bn_relu, output_head
 
 __all__ = ["FPNColorizer", "tap_points"]
@@ -61,33 +62,43 @@ class FPNColorizer(Colorizer):
         in_channels: 1 (L) or more; the backbone sees channel 0 (L) as gray RGB.
         backbone: torchvision name (``"efficientnet_b0"`` … ``"efficientnet_b7"``,
             ``"mobilenet_v3_small"``, …) or an ``nn.Module`` with a sequential ``.features``.
-        pretrained, weights_path: see :func:`~colorlab.models.backbones.build_backbone`.
+        pretrained, weights_path: see :func:`~colorlab.models.backbones.load_backbone`
+            (``"download"``, ``"disk"``, ``"none"``; ``True``/``False`` = download/none).
         width: channels of the decoder (lateral 1×1 convs and 3×3 blocks).
         levels: how many of the finest-to-coarsest activations to use (5 in the paper).
-        freeze_backbone: keep the backbone's weights fixed (fine-tuned by default).
+        freeze_backbone: keep the backbone's weights fixed: ``False`` (fine-tuned, seed 004's
+            choice, the default), ``True``, or ``"auto"`` (frozen only when ImageNet weights loaded).
+        pretrained_loaded, pretrained_weights: recorded in the config (see FusionColorizer).
         head, n_bins: output head.
     """
 
-    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "efficientnet_b0", pretrained: bool = True,
-                 weights_path: str | None = None, width: int = 128, levels: int = 5, freeze_backbone: bool = False,
-                 head: str = "regression", n_bins: int = 313):
+    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "efficientnet_b0", pretrained="download",
+                 weights_path: str | None = None, width: int = 128, levels: int = 5,
+                 freeze_backbone: bool | str = False, head: str = "regression", n_bins: int = 313,
+                 pretrained_loaded: bool | None = None, pretrained_weights: str | None = None):
+        pretrained = pretrained_mode(pretrained)
         if isinstance(backbone, nn.Module):
             backbone_name, net = f"<module {type(backbone).__name__}>", backbone
+            info = {"pretrained_loaded": True, "weights": backbone_name}
         elif isinstance(backbone, str) and not backbone.startswith("<module"):
-            backbone_name, net = backbone, build_backbone(backbone, pretrained=pretrained, weights_path=weights_path)
+            backbone_name = backbone
+            net, info = load_backbone(backbone, pretrained=pretrained, weights_path=weights_path)
         else:
             raise ColorlabError(f"backbone must be a torchvision model name or an nn.Module, got {backbone!r}; "
                                 f"to rebuild around a custom module pass backbone=<that nn.Module>")
+        loaded, weights = recorded_weights(info, pretrained_loaded, pretrained_weights)
+        frozen = resolve_freeze(freeze_backbone, loaded)
         stages = _stages(net)
         taps, channels, strides = tap_points(stages)
         taps, channels, strides = taps[:levels], channels[:levels], strides[:levels]
         super().__init__(dict(name="fpn", in_channels=in_channels, backbone=backbone_name, pretrained=pretrained,
                               weights_path=None if weights_path is None else str(weights_path), width=width,
-                              levels=levels, freeze_backbone=freeze_backbone, head=head, n_bins=n_bins),
+                              levels=levels, freeze_backbone=freeze_backbone, head=head, n_bins=n_bins,
+                              pretrained_loaded=loaded, pretrained_weights=weights),
                          stride=max(strides))
         self.stages = stages[: taps[-1] + 1]
         self.taps = taps
-        if freeze_backbone:
+        if frozen:
             self.stages.requires_grad_(False)
         self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
         self.smooth = nn.ModuleList(conv_bn_relu(width, width) for _ in channels[:-1])

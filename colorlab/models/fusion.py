@@ -6,9 +6,9 @@ Four parts:
 * global features: a classifier (Inception-ResNet-v2 in the paper; here any torchvision
   classifier, or the kit's own trained classifier passed as ``backbone=``) sees the gray photo
   stacked to 3 channels and resized to its input size; its output vector (the 1000 class
-  scores "just before the softmax") is the embedding. The paper keeps it FROZEN (pretrained
-  ImageNet features, the default here); without pretrained weights on disk a frozen branch is a
-  fixed random projection, so ``freeze_backbone=False`` trains it with the rest, from scratch;
+  scores "just before the softmax") is the embedding. With ImageNet weights it is FROZEN, as
+  in the paper; without them (``pretrained="none"``, or none could be had) a frozen random
+  projection would teach nothing, so ``freeze_backbone="auto"`` trains it with the rest;
 * fusion: the embedding is repeated over the H/8 × W/8 grid, concatenated to the encoder
   output, and a 1×1 conv + ReLU maps it to 256 channels;
 * decoder: conv 128, up, conv 64, conv 64, up, conv 32, conv 2 + tanh, up → ``(N, 2, H, W)``.
@@ -24,7 +24,9 @@ import torch
 import torch.nn as nn
 
 from ..errors import ColorlabError
-from .backbones import backbone_input_size, build_backbone, gray_to_imagenet
+from ..weights import pretrained_mode
+from .backbones import (announce, backbone_input_size, gray_to_imagenet, load_backbone, recorded_weights,
+                        resolve_freeze)
 from .base import Colorizer, output_head
 
 __all__ = ["FusionColorizer", "FrozenFeatureExtractor", "receptive_field"]
@@ -38,10 +40,9 @@ def _conv(in_ch: int, out_ch: int, stride: int = 1, kernel_size: int = 3) -> nn.
 class FrozenFeatureExtractor(nn.Module):
     """A classifier used as the global-feature function: normalised L → ``(N, D)`` embedding.
 
-    Frozen (default): its parameters never receive gradients and it always runs in eval mode
-    (BatchNorm statistics and dropout stay as trained), whatever mode the parent model is in.
-    With ``frozen=False`` it is an ordinary trainable sub-network (for a backbone without
-    pretrained weights, which would otherwise stay a fixed random projection).
+    Frozen (the default): its parameters never receive gradients and it always runs in eval
+    mode (BatchNorm statistics and dropout stay as trained), whatever mode the parent is in.
+    ``frozen=False``: an ordinary trainable sub-network.
     """
 
     def __init__(self, backbone: nn.Module, input_size: int, frozen: bool = True):
@@ -50,7 +51,7 @@ class FrozenFeatureExtractor(nn.Module):
         self.backbone = backbone.eval().requires_grad_(not self.frozen)
         self.input_size = int(input_size)
         with torch.no_grad():
-            dummy = torch.zeros(1, 1, self.input_size, self.input_size)
+            dummy = torch.zeros(2, 1, self.input_size, self.input_size)
             self.dim = int(self(dummy).shape[1])
 
     def train(self, mode: bool = True) -> "FrozenFeatureExtractor":
@@ -67,15 +68,19 @@ class FrozenFeatureExtractor(nn.Module):
 
 
 class FusionColorizer(Colorizer):
-    """Encoder + frozen global features + fusion + decoder (Deep Koalarization). H, W multiples of 8.
+    """Encoder + global features + fusion + decoder (Deep Koalarization). H, W multiples of 8.
 
     Args:
         in_channels: 1 (L) or more; the global-feature extractor always sees channel 0 (L).
         backbone: a torchvision classifier name (``"inception_v3"``, ``"resnet18"``, …) or an
             ``nn.Module`` mapping ``(N, 3, S, S)`` ImageNet-normalised images to ``(N, D)``.
-        pretrained: load the backbone's ImageNet weights if they are on disk (never downloads;
-            one warning line and random init otherwise).
+        pretrained: the backbone's ImageNet weights: ``"download"``, ``"disk"`` or ``"none"``
+            (``True``/``False`` = download/none; see :mod:`colorlab.models.backbones`).
         weights_path: explicit backbone weights file.
+        freeze_backbone: ``"auto"`` (freeze only loaded weights), ``True`` or ``False``.
+        pretrained_loaded, pretrained_weights: recorded in the config (what was loaded when
+            the model was first built); a model rebuilt from a checkpoint keeps the input
+            transform and freezing of the original.
         backbone_size: the backbone's input size S (default: that of its ImageNet weights,
             224 for a module; smaller is faster and fine for tests).
         encoder_out: channels of the encoder output (512 per the issue, 256 per the paper).
@@ -86,40 +91,50 @@ class FusionColorizer(Colorizer):
         head, n_bins: output head (see :class:`~colorlab.models.base.Colorizer`).
     """
 
-    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "inception_v3", pretrained: bool = True,
+    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "inception_v3", pretrained="download",
                  weights_path: str | None = None, backbone_size: int | None = None, encoder_out: int = 512,
                  fusion_channels: int = 256, head: str = "regression", n_bins: int = 313,
-                 freeze_backbone: bool = True, width: int = 64):
+                 freeze_backbone: bool | str = "auto", pretrained_loaded: bool | None = None,
+                 pretrained_weights: str | None = None, width: int = 64):
+        pretrained = pretrained_mode(pretrained)
         if isinstance(backbone, nn.Module):
             backbone_name = f"<module {type(backbone).__name__}>"
             size = backbone_size or 224
+            info = {"pretrained_loaded": True, "weights": backbone_name}  # a trained module passed in
         elif isinstance(backbone, str):
             if backbone.startswith("<module"):
                 raise ColorlabError(f"this FusionColorizer was built around a custom backbone {backbone}; "
                                     f"pass backbone=<that nn.Module> to rebuild it")
             backbone_name, size = backbone, backbone_size or backbone_input_size(backbone)
-            backbone = build_backbone(backbone, pretrained=pretrained, weights_path=weights_path)
+            backbone, info = load_backbone(backbone, pretrained=pretrained, weights_path=weights_path)
         else:
             raise ColorlabError(f"backbone must be a torchvision model name or an nn.Module, got {type(backbone).__name__}")
+        loaded, weights = recorded_weights(info, pretrained_loaded, pretrained_weights)
+        if loaded and hasattr(backbone, "transform_input"):
+            backbone.transform_input = True  # Inception/GoogLeNet ImageNet weights expect their own scaling
+        frozen = resolve_freeze(freeze_backbone, loaded)
+        announce(f"fusion: global branch ({backbone_name}) {'frozen' if frozen else 'trained'}, "
+                 f"{'with ImageNet weights' if loaded else 'without pretrained weights'} "
+                 f"(freeze_backbone={freeze_backbone!r})")
         super().__init__(dict(name="fusion", in_channels=in_channels, backbone=backbone_name, pretrained=pretrained,
                               weights_path=None if weights_path is None else str(weights_path),
                               backbone_size=size, encoder_out=encoder_out, fusion_channels=fusion_channels,
-                              head=head, n_bins=n_bins, freeze_backbone=bool(freeze_backbone), width=int(width)),
-                         stride=8)
-        w = int(width)
-        widths = (w, 2 * w, 2 * w, 4 * w, 4 * w, 8 * w, 8 * w, encoder_out)
+                              head=head, n_bins=n_bins, freeze_backbone=freeze_backbone, pretrained_loaded=loaded,
+                              pretrained_weights=weights, width=int(width)), stride=8)
+        w0 = int(width)
+        widths = (w0, 2 * w0, 2 * w0, 4 * w0, 4 * w0, 8 * w0, 8 * w0, encoder_out)
         strides = (2, 1, 2, 1, 2, 1, 1, 1)
         layers, ch = [], in_channels
-        for w, s in zip(widths, strides):
-            layers.append(_conv(ch, w, s))
-            ch = w
+        for c, s in zip(widths, strides):
+            layers.append(_conv(ch, c, s))
+            ch = c
         self.encoder = nn.Sequential(*layers)
-        self.global_features = FrozenFeatureExtractor(backbone, size, frozen=freeze_backbone)
+        self.global_features = FrozenFeatureExtractor(backbone, size, frozen=frozen)
         self.fusion = _conv(encoder_out + self.global_features.dim, fusion_channels, kernel_size=1)
         self.decoder = nn.Sequential(
-            _conv(fusion_channels, 2 * w), nn.Upsample(scale_factor=2),
-            _conv(2 * w, w), _conv(w, w), nn.Upsample(scale_factor=2),
-            _conv(w, w // 2), output_head(w // 2, self.head, self.n_bins), nn.Upsample(scale_factor=2),
+            _conv(fusion_channels, 2 * w0), nn.Upsample(scale_factor=2),   # the paper (w0 = 64): 128, 64, 64, 32
+            _conv(2 * w0, w0), _conv(w0, w0), nn.Upsample(scale_factor=2),
+            _conv(w0, w0 // 2), output_head(w0 // 2, self.head, self.n_bins), nn.Upsample(scale_factor=2),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
