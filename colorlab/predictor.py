@@ -180,6 +180,7 @@ def train_predictor(train, labels=None, valid=None, valid_labels=None, arch: str
     learn.names = names
     if not progress:
         learn.remove_cbs([cb for cb in learn.cbs if type(cb).__name__ == "ProgressCallback"])
+        learn.logger = lambda *a, **k: None  # the recorder's per-epoch lines too
     learn.fit_one_cycle(epochs, lr)
     return learn
 

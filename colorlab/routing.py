@@ -12,7 +12,9 @@ same with *categories*. Given a :class:`colorlab.profiles.Groups` (profiles or c
   chosen by a predictor (:mod:`colorlab.predictor`) or by given labels; it plugs into
   :func:`colorlab.evaluate.evaluate` like any model;
 * :func:`cross_group_table` — the "wrong profile" experiment: every group's photos coloured by
-  every group's colorizer.
+  every group's colorizer;
+* :func:`routing_experiment` — one model vs routed vs oracle vs wrong-profile routing, as AuC,
+  from one forward pass of each colorizer over the held-out photos.
 """
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ import torch.nn as nn
 from .errors import ColorlabError
 from .stats import DEFAULT_GRID, ABPrior, ab_prior
 
-__all__ = ["group_images", "group_priors", "prior_shift", "train_per_group", "RoutedColorizer",
-           "cross_group_table"]
+__all__ = ["group_images", "group_subset", "DataSubset", "group_priors", "prior_shift", "train_per_group",
+           "RoutedColorizer", "cross_group_table", "routing_experiment", "RoutingResult"]
 
 
 def _labels(groups) -> np.ndarray:
@@ -42,6 +44,43 @@ def group_images(data, groups, group: int) -> np.ndarray:
         raise ColorlabError(f"{len(labels)} group labels for {len(images)} images")
     idx = np.flatnonzero(labels == group)
     return np.ascontiguousarray(images[idx])
+
+
+class DataSubset:
+    """Some items of a prepared dataset, with everything it carries beside the images.
+
+    ``images`` (uint8), and where the dataset has them its exact float ``lab`` (``scenes``),
+    ``class_map``, ``mode_map``, ``labels`` and ``classes`` — so training on a subset reads the
+    exact Lab, and :func:`colorlab.evaluate.evaluate` still breaks the table down by pixel group.
+    """
+
+    def __init__(self, data, indices):
+        idx = np.asarray(indices, dtype=np.int64)
+        self.indices = idx
+        self.images = np.ascontiguousarray(getattr(data, "images", data)[idx])
+        for attr in ("lab", "class_map", "mode_map", "labels"):
+            arr = getattr(data, attr, None)
+            setattr(self, attr, None if arr is None else np.ascontiguousarray(arr[idx]))
+        self.classes = list(getattr(data, "classes", []) or [])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def group_subset(data, groups, group: int) -> DataSubset:
+    """The photos of one group as a :class:`DataSubset` (keeps the exact Lab and pixel maps)."""
+    labels = _labels(groups)
+    n = len(getattr(data, "images", data))
+    if len(labels) != n:
+        raise ColorlabError(f"{len(labels)} group labels for {n} images")
+    return DataSubset(data, np.flatnonzero(labels == group))
+
+
+def _training_data(data, labels, group: int):
+    """A group's photos for training: a subset with exact Lab where the data has it, else uint8 images."""
+    if getattr(data, "lab", None) is not None:
+        return group_subset(data, labels, group)
+    return group_images(data, labels, group)
 
 
 def group_priors(data, groups, grid: str = DEFAULT_GRID, sigma: float = 5.0, device="auto",
@@ -81,7 +120,7 @@ def prior_shift(prior: ABPrior, reference: ABPrior) -> dict[str, float]:
 
 def train_per_group(train, groups, valid=None, valid_groups=None, per_group_prior: bool = True,
                     loss: str = "blend", grid: str | None = None, out_dir: str | Path | None = None,
-                    progress: bool = True, **train_kwargs) -> dict:
+                    same_steps: bool = False, progress: bool = True, **train_kwargs) -> dict:
     """Train one colorizer per group, each on its own group's photos (seed 000 / 002).
 
     Args:
@@ -92,6 +131,9 @@ def train_per_group(train, groups, valid=None, valid_groups=None, per_group_prio
         loss: as in :func:`colorlab.train.train_colorizer`; ``"mse"`` needs no prior.
         grid: ab grid of the priors (default: ``"regular64"`` for ``"blend"`` as seed 000, else Zhang's 313).
         out_dir: each group trains in ``out_dir/group_<k>`` (resumable); None keeps nothing on disk.
+        same_steps: give every colorizer as many optimizer steps as one model trained on all of
+            ``train`` for ``epochs`` (a group of n of the N photos trains ``round(epochs · N / n)``
+            epochs), so a comparison with that one model is step for step; False: ``epochs`` each.
         train_kwargs: passed to :func:`colorlab.train.train_colorizer` (model, model_kwargs, epochs, ...).
     Returns:
         ``{"models": [K colorizers], "priors": [K priors or None], "global_prior", "results": [TrainResult]}``.
@@ -105,17 +147,20 @@ def train_per_group(train, groups, valid=None, valid_groups=None, per_group_prio
     global_prior = ab_prior(getattr(train, "images", train), grid=grid) if needs_prior else None
     local = group_priors(train, labels, grid=grid) if needs_prior and per_group_prior else None
     models, priors, results = [], [], []
+    epochs = train_kwargs.pop("epochs", 5)
     for g in range(k):
+        n_g = int((labels == g).sum())
+        ep = max(1, round(epochs * len(labels) / max(n_g, 1))) if same_steps else epochs
         if progress:
-            print(f"group {g + 1}/{k}: {int((labels == g).sum())} photos, "
+            print(f"group {g + 1}/{k}: {n_g} photos, {ep} epochs, "
                   f"{'own' if local else 'global' if needs_prior else 'no'} prior", flush=True)
         prior = local[g] if local else global_prior
-        val = group_images(valid, valid_groups, g) if valid is not None else None
+        val = _training_data(valid, valid_groups, g) if valid is not None else None
         if val is not None and len(val) == 0:
             val = None
-        res = train_colorizer(group_images(train, labels, g), val, loss=loss, prior=prior,
+        res = train_colorizer(_training_data(train, labels, g), val, loss=loss, prior=prior,
                               out_dir=None if out_dir is None else Path(out_dir) / f"group_{g}",
-                              progress=progress, **train_kwargs)
+                              epochs=ep, progress=progress, **train_kwargs)
         models.append(res.model.eval())
         priors.append(prior)
         results.append(res)
@@ -198,3 +243,104 @@ def cross_group_table(colorizers, data, groups, metric: str = "AuC", device="aut
     out = pd.DataFrame(rows, index=list(models)).T
     out.attrs["metric"] = metric
     return out
+
+
+class RoutingResult:
+    """What routing does to the held-out photos: every photo coloured by every colorizer.
+
+    Attributes:
+        names: the K group names.
+        score, count: ``(N, K + 1)`` per photo, the summed AuC score ``max(0, 1 − |Δab| / 150)``
+            over the measured pixels and their number, for each group's colorizer (columns
+            ``0..K-1``) and the single model (column ``K``).
+        truth: ``(N,)`` each photo's group as the oracle knows it; predicted: the router's guess.
+        metrics: ``auc_single``, ``auc_routed`` (router's choice), ``auc_oracle`` (true group),
+            ``auc_wrong_profile`` (every *other* group's colorizer, averaged), ``routing_accuracy``.
+    """
+
+    def __init__(self, names, score, count, truth, predicted):
+        self.names, self.score, self.count = list(names), score, count
+        self.truth, self.predicted = truth, predicted
+        K, rows = len(self.names), np.arange(len(truth))
+        pooled = lambda cols: float(score[rows, cols].sum() / count[rows, cols].sum())  # noqa: E731
+        wrong = ~np.eye(K, dtype=bool)[truth]                             # (N, K): the other groups' colorizers
+        self.metrics = {
+            "auc_single": pooled(np.full(len(truth), K)),
+            "auc_routed": pooled(predicted),
+            "auc_oracle": pooled(truth),
+            "auc_wrong_profile": float(score[:, :K][wrong].sum() / count[:, :K][wrong].sum()),
+            "routing_accuracy": float((predicted == truth).mean()),
+        }
+
+    def table(self) -> pd.DataFrame:
+        """AuC of the photos of group *i* (rows) coloured by each colorizer (columns; the last: one model)."""
+        K = len(self.names)
+        rows = {}
+        for i in range(K):
+            m = self.truth == i
+            if m.any():
+                rows[f"photos {self.names[i]}"] = self.score[m].sum(0) / self.count[m].sum(0)
+        return pd.DataFrame(rows, index=[f"model {n}" for n in self.names] + ["one model"]).T
+
+    def __repr__(self) -> str:
+        return "RoutingResult(" + ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.items()) + ")"
+
+
+@torch.no_grad()
+def routing_experiment(single: nn.Module, colorizers, data, groups, router: nn.Module | None = None,
+                       pixels=None, names=None, device="auto", batch_size: int = 64) -> RoutingResult:
+    """One model vs K routed colorizers on the held-out ``data`` (seed 000 / 002's comparison).
+
+    Every photo is coloured by the single model and by every group's colorizer (one forward
+    pass each), and scored by AuC (:func:`colorlab.metrics.auc_ab`: mean ``max(0, 1 − |Δab|/150)``).
+    From that one pass come the routed AuC (the ``router``'s choice from the gray photo), the
+    oracle's (each photo's true group, ``groups``) and the wrong profile's (any other group).
+
+    Args:
+        single: the one model trained on every photo; colorizers: the K group colorizers.
+        data: held-out photos (a prepared cache; its exact float Lab when it has one).
+        groups: their true groups (a :class:`~colorlab.profiles.Groups` or labels ``(N,)``).
+        router: a predictor (logits ``(N, K)`` from ``L (N, 1, H, W)``); None routes like the oracle.
+        pixels: measure only the pixels of these classes (``data.class_map``, e.g. the ``scenes``
+            sky); None: every pixel.
+    """
+    from .color import denormalize_ab, normalize_l
+    from .device import get_device
+    from .evaluate import batch_lab, iter_batches
+    from .models.heads import predict_ab
+
+    dev = get_device(device)
+    truth = _labels(groups)
+    K = len(colorizers)
+    names = list(names or getattr(groups, "names", None) or [f"group {i}" for i in range(K)])[:K]
+    n = len(getattr(data, "lab", None) if getattr(data, "lab", None) is not None else getattr(data, "images", data))
+    if len(truth) != n:
+        raise ColorlabError(f"{len(truth)} group labels for {n} images")
+    class_map = getattr(data, "class_map", None)
+    if pixels is not None and class_map is None:
+        raise ColorlabError("pixels= needs a dataset with a class map (e.g. scenes)")
+    models = [m.to(dev).eval() for m in list(colorizers) + [single]]
+    if router is not None:
+        router = getattr(router, "model", router).to(dev).eval()
+    score = np.zeros((n, K + 1))
+    count = np.zeros((n, K + 1))
+    predicted = np.zeros(n, dtype=np.int64)
+    start = 0
+    for batch in iter_batches(data, batch_size, dev):
+        _, lab = batch_lab(batch)
+        stop = start + lab.shape[0]
+        L_norm, ab_true = normalize_l(lab[:, :1]), lab[:, 1:]
+        if pixels is None:
+            mask = torch.ones_like(ab_true[:, 0], dtype=torch.bool)
+        else:
+            cm = torch.from_numpy(np.array(class_map[start:stop])).to(dev)
+            mask = torch.isin(cm, torch.as_tensor(list(pixels), device=dev))
+        predicted[start:stop] = (router(L_norm).argmax(1).cpu().numpy() if router is not None
+                                 else truth[start:stop])
+        for j, m in enumerate(models):
+            ab = denormalize_ab(predict_ab(m, L_norm)).float()
+            s = (1.0 - torch.linalg.vector_norm(ab - ab_true, dim=1) / 150.0).clamp_min(0.0)
+            score[start:stop, j] = (s * mask).flatten(1).sum(1).double().cpu().numpy()
+            count[start:stop, j] = mask.flatten(1).sum(1).double().cpu().numpy()
+        start = stop
+    return RoutingResult(names, score, count, truth, predicted)
