@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ..color import AB_SCALE, join_l_ab, lab_to_rgb, normalize_l, rgb_to_lab
+from ..color import AB_SCALE, gray_rgb, join_l_ab, lab_to_rgb, normalize_l, rgb_to_lab
 from ..errors import ColorlabError
 from ..hints import HINT_CHANNELS, Hint, encode_hints
 from ..palette import suggest_palette, to_hex
@@ -76,8 +76,8 @@ def gray_display(L: torch.Tensor) -> np.ndarray:
 
     The sRGB gray with exactly that lightness (L = 50 shows as 0.47, not as 0.5 or 0.73).
     """
-    lab = torch.cat([L.float(), torch.zeros_like(L.float()).expand(-1, 2, -1, -1)], 1)
-    return (lab_to_rgb(lab)[0] * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return (gray_rgb(L.float())[0] * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
 
 class HintPainter:
     """Interactive user-guided colorization of one photo with a hint model (seed 003's UI).
@@ -230,7 +230,8 @@ class HintPainter:
             torch.set_num_threads(self.threads)
         try:
             x = torch.cat([self._L_in, self.hint_channels()[None]], 1).contiguous(memory_format=torch.channels_last)
-            dtype = autocast_dtype(self.device)
+            with torch.enable_grad():  # the first call may time a few training steps (colorlab.speed)
+                dtype = autocast_dtype(self.device)
             with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 ab = self.model(x).float()
             rgb = join_l_ab(self._L_full, ab * AB_SCALE)[0]
