@@ -153,7 +153,8 @@ def test_real_probe_times_every_candidate(fresh_home, monkeypatch):
     from colorlab.models import create
     monkeypatch.setattr(speed, "_probe_model", lambda in_channels=1: create("unet", base=8, depth=2))
     cands, _ = speed.candidates(torch.device("cpu"))
-    timings = speed.probe("cpu", cands, bs=4, size=16, rounds=2)
+    with torch.no_grad():  # asked from inference code (the painter): the probe still times training steps
+        timings = speed.probe("cpu", cands, bs=4, size=16, rounds=2)
     timings.pop("noisy", None)
     assert set(timings) == {speed._name(p, cl) for p, cl in cands}
     assert timings["fp32"] > 0 and timings["fp32+cl"] > 0

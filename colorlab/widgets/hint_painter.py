@@ -230,8 +230,7 @@ class HintPainter:
             torch.set_num_threads(self.threads)
         try:
             x = torch.cat([self._L_in, self.hint_channels()[None]], 1).contiguous(memory_format=torch.channels_last)
-            with torch.enable_grad():  # the first call may time a few training steps (colorlab.speed)
-                dtype = autocast_dtype(self.device)
+            dtype = autocast_dtype(self.device)  # the first call may time a few training steps (colorlab.speed)
             with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 ab = self.model(x).float()
             rgb = join_l_ab(self._L_full, ab * AB_SCALE)[0]
