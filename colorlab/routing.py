@@ -118,6 +118,13 @@ def prior_shift(prior: ABPrior, reference: ABPrior) -> dict[str, float]:
     return {"tv": 0.5 * float((p - q).abs().sum()), "mean_a": float(d[0]), "mean_b": float(d[1])}
 
 
+def _steps_per_epoch(n: int, bs: int, holds_out: bool) -> int:
+    """Optimizer steps of one epoch over n photos (as :func:`colorlab.loaders.make_dataloaders`
+    batches them: 10 % held out when there is no validation set, the last partial batch dropped)."""
+    n_train = n - max(1, int(round(n * 0.1))) if holds_out else n
+    return max(1, n_train // bs) if n_train >= bs else 1
+
+
 def train_per_group(train, groups, valid=None, valid_groups=None, per_group_prior: bool = True,
                     loss: str = "blend", grid: str | None = None, out_dir: str | Path | None = None,
                     same_steps: bool = False, progress: bool = True, **train_kwargs) -> dict:
@@ -132,8 +139,8 @@ def train_per_group(train, groups, valid=None, valid_groups=None, per_group_prio
         grid: ab grid of the priors (default: ``"regular64"`` for ``"blend"`` as seed 000, else Zhang's 313).
         out_dir: each group trains in ``out_dir/group_<k>`` (resumable); None keeps nothing on disk.
         same_steps: give every colorizer as many optimizer steps as one model trained on all of
-            ``train`` for ``epochs`` (a group of n of the N photos trains ``round(epochs · N / n)``
-            epochs), so a comparison with that one model is step for step; False: ``epochs`` each.
+            ``train`` for ``epochs`` (a group of a quarter of the photos trains about four times as
+            many epochs), so a comparison with that one model is step for step; False: ``epochs`` each.
         train_kwargs: passed to :func:`colorlab.train.train_colorizer` (model, model_kwargs, epochs, ...).
     Returns:
         ``{"models": [K colorizers], "priors": [K priors or None], "global_prior", "results": [TrainResult]}``.
@@ -148,9 +155,11 @@ def train_per_group(train, groups, valid=None, valid_groups=None, per_group_prio
     local = group_priors(train, labels, grid=grid) if needs_prior and per_group_prior else None
     models, priors, results = [], [], []
     epochs = train_kwargs.pop("epochs", 5)
+    bs = int(train_kwargs.get("bs", 32))
     for g in range(k):
         n_g = int((labels == g).sum())
-        ep = max(1, round(epochs * len(labels) / max(n_g, 1))) if same_steps else epochs
+        ep = max(1, round(epochs * _steps_per_epoch(len(labels), bs, valid is None)
+                          / _steps_per_epoch(n_g, bs, valid is None))) if same_steps else epochs
         if progress:
             print(f"group {g + 1}/{k}: {n_g} photos, {ep} epochs, "
                   f"{'own' if local else 'global' if needs_prior else 'no'} prior", flush=True)
