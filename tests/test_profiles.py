@@ -259,3 +259,11 @@ def test_histogram_falls_back_to_points_on_a_too_fine_grid():
     a = batched_kmeans(x, 4, iters=5, init="first", step=1e-3)
     b = batched_kmeans(x, 4, iters=5, init="first")
     assert torch.equal(a.labels, b.labels) and torch.allclose(a.inertia, b.inertia)
+
+
+def test_name_groups_matches_groups_to_true_classes_one_to_one():
+    from colorlab.profiles import Groups, name_groups
+    g = Groups("profile", ["profile 0", "profile 1", "profile 2"], np.array([0, 0, 1, 2, 2, 1, 0]))
+    named = name_groups(g, [2, 2, 0, 1, 1, 0, 1], ["day", "dusk", "night"])
+    assert named.names == ["profile 0 ≈ night", "profile 1 ≈ day", "profile 2 ≈ dusk"]
+    assert named.labels is g.labels and g.names[0] == "profile 0"   # the grouping itself is untouched

@@ -93,3 +93,48 @@ def test_cross_group_table_has_the_oracle_on_its_diagonal(prepared_sample_val):
     assert np.isfinite(table.to_numpy()).all()
     with pytest.raises(ColorlabError, match="unknown metric"):
         cross_group_table(models, prepared_sample_val, labels, metric="accuracy")
+
+
+class _ConstantAB(torch.nn.Module):
+    """A colorizer painting every pixel one ab colour (normalised), whatever L."""
+    head, in_channels, stride = "regression", 1, 1
+
+    def __init__(self, ab):
+        super().__init__()
+        self.register_buffer("ab", torch.tensor(ab, dtype=torch.float32).view(1, 2, 1, 1) / 110.0)
+
+    def forward(self, L):
+        return self.ab.expand(L.shape[0], 2, *L.shape[-2:]).clone()
+
+
+def test_routing_experiment_reads_single_routed_oracle_and_wrong_from_one_pass():
+    from colorlab.routing import routing_experiment
+    # two flat "profiles": ab (40, 0) and (-40, 0); their colorizers paint exactly that; one model paints gray
+    lab = np.zeros((6, 8, 8, 3), dtype=np.float32)
+    lab[..., 0] = 50.0
+    truth = np.array([0, 1, 0, 1, 1, 0])
+    lab[..., 1] = np.where(truth == 0, 40.0, -40.0)[:, None, None]
+    data = type("D", (), {"lab": lab, "images": np.zeros((6, 8, 8, 3), np.uint8)})()
+
+    class Router(torch.nn.Module):  # always says profile 0: right on half the photos
+        def forward(self, L):
+            return torch.tensor([[1.0, 0.0]]).expand(L.shape[0], 2)
+
+    res = routing_experiment(_ConstantAB([0, 0]), [_ConstantAB([40, 0]), _ConstantAB([-40, 0])], data, truth,
+                             router=Router(), device="cpu")
+    m = res.metrics
+    assert m["auc_oracle"] == pytest.approx(1.0)
+    assert m["auc_single"] == pytest.approx(1 - 40 / 150)
+    assert m["auc_wrong_profile"] == pytest.approx(1 - 80 / 150)
+    assert m["auc_routed"] == pytest.approx((1.0 + 1 - 80 / 150) / 2)
+    assert m["routing_accuracy"] == pytest.approx(0.5)
+    table = res.table()
+    assert table.shape == (2, 3) and table.iloc[0, 0] == pytest.approx(1.0)
+
+
+def test_same_steps_gives_each_group_the_one_models_optimizer_steps():
+    from colorlab.routing import _steps_per_epoch
+    assert _steps_per_epoch(256, 32, True) == 7        # 230 after holding out 26, last partial batch dropped
+    assert _steps_per_epoch(64, 32, True) == 1
+    assert _steps_per_epoch(64, 32, False) == 2
+    assert _steps_per_epoch(10, 32, True) == 1         # a group smaller than one batch still trains
