@@ -38,6 +38,9 @@ from colorlab.color import rgb_to_lab  # noqa: E402
 from colorlab.device import describe_device, get_device  # noqa: E402
 from colorlab.profiles import DCD_STEP, batched_kmeans  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import _cpu_name  # noqa: E402
+
 
 def synthetic_images(n: int, size: int = 64, seed: int = 0) -> torch.Tensor:
     """Photo-like uint8 images ``(n, 3, size, size)``: smooth blobs of 6 random colours plus noise."""
@@ -123,16 +126,6 @@ def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, skl
         "inertia_ratio": round(inertia_ratio, 4),
         "targets": {"speedup_ge_10": torch_ips / sk_ips >= 10, "inertia_within_1pct": abs(inertia_ratio - 1) <= 0.01},
     }
-
-
-def _cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _loadavg():
