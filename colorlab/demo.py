@@ -173,8 +173,8 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
                                               title="the hard objects: ambiguous fruit, rare flowers, cars"),
                                out / "objects.png"))
     figs.insert(1, _gallery(out, {"U-Net blend": photo_model}, valid, dev))
-    info = {"device": describe_device(dev), "scenes": f"{len(s_train)} train / {len(s_valid)} held out, "
-            f"{scenes_size}px, {scenes_epochs} epochs", "photos": f"{len(train)} patches of 8 photos, {size}px, "
+    info = {"device": describe_device(dev), "scenes data": f"{len(s_train)} train / {len(s_valid)} held out, "
+            f"{scenes_size}px, {scenes_epochs} epochs", "photo data": f"{len(train)} patches of 8 photos, {size}px, "
             f"{epochs} epochs; held out: {len(valid)} patches of 3 photos", "seconds": round(time.time() - t0, 1)}
     metrics = {"scenes": json.loads(table.to_json(orient="index")), "photos": json.loads(photos.to_json(orient="index")),
                "notes": table.attrs.get("notes", {}), "photo_notes": photos.attrs.get("notes", {}),

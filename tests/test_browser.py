@@ -132,7 +132,7 @@ def test_hint_painter_in_a_real_browser(tmp_path):
                 page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
                 page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
                 photo = page.locator("img.colorlab-hint-photo")
-                photo.wait_for(state="attached", timeout=90_000)
+                photo.wait_for(state="attached", timeout=240_000)  # all cells run first: training included
                 photo.scroll_into_view_if_needed()
                 result = page.locator("img.colorlab-hint-result")
                 status = page.locator(".colorlab-hint-status")
