@@ -25,7 +25,7 @@ def test_trainable_global_branch_gets_gradients_and_round_trips_its_config():
 
 
 def test_frozen_global_branch_stays_frozen_and_in_eval_mode():
-    model = _fusion().train()
+    model = _fusion(freeze_backbone=True).train()
     assert model.config["freeze_backbone"] is True
     assert not model.global_features.backbone.training
     assert all(not p.requires_grad for p in model.global_features.parameters())
@@ -35,3 +35,10 @@ def test_receptive_field_local_unet_vs_global_fusion():
     assert receptive_field(create("unet", base=4, depth=2), 48) == 19   # two 3x3 convs, pool, two, up, two
     assert receptive_field(create("unet", base=4, depth=3), 64) > 19
     assert receptive_field(_fusion(freeze_backbone=False), 32) == 32    # the global branch sees everything
+
+
+def test_without_weights_auto_trains_the_global_branch():
+    """freeze_backbone="auto" (the default) freezes only loaded weights: a random branch trains."""
+    model = _fusion()
+    assert model.config["freeze_backbone"] == "auto" and model.config["pretrained_loaded"] is False
+    assert all(p.requires_grad for p in model.global_features.parameters())
