@@ -212,6 +212,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         cf_true_sum += cf_true.double().sum().item()
         w = weigh(ab_true) if weigh is not None else None
         gm = group_masks(n_images, n_images + batch.shape[0], dev) if group_masks is not None else None
+        chroma_true = torch.linalg.vector_norm(ab_true, dim=1) if gm is not None else None
         preds = {name: denormalize_ab(predict_ab(m, _model_input(m, L_norm), T=T, bin_centers=bin_centers))
                  for name, m in models.items()}
         preds[GRAY] = torch.zeros_like(ab_true)
@@ -242,15 +243,14 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
                 sums[name][col] += v.double().sum().item()
             if group_masks is not None:
                 err = torch.linalg.vector_norm(ab - ab_true, dim=1)
-                sq = (rgb_pred - rgb).pow(2).mean(1)
+                per_pixel = {"sq": (rgb_pred - rgb).pow(2).mean(1), "auc": (1.0 - err / 150.0).clamp_min(0),
+                             "chroma": torch.linalg.vector_norm(ab, dim=1), "chroma_true": chroma_true,
+                             "hit": (err <= 20.0).float()}
+                acc = gsums[name]
                 for g, m in gm.items():
-                    acc = gsums[name]
                     acc[g, "n"] += m.sum().item()
-                    acc[g, "sq"] += sq[m].double().sum().item()
-                    acc[g, "auc"] += (1.0 - err[m] / 150.0).clamp_min(0).double().sum().item()
-                    acc[g, "chroma"] += torch.linalg.vector_norm(ab, dim=1)[m].double().sum().item()
-                    acc[g, "chroma_true"] += torch.linalg.vector_norm(ab_true, dim=1)[m].double().sum().item()
-                    acc[g, "hit"] += (err[m] <= 20.0).sum().item()
+                    for key, v in per_pixel.items():
+                        acc[g, key] += v[m].double().sum().item()
         n_images += batch.shape[0]
 
     table = pd.DataFrame({r: {c: sums[r][c] / n_images if c in sums[r] else np.nan for c in COLUMNS}

@@ -377,22 +377,16 @@ def write_scenes(folder, key: dict, split: str, size: int, n: int, seed: int, pr
     folder.mkdir(parents=True, exist_ok=True)
     ds = ScenesDataset(split=split, size=size, n=n, seed=seed)
     started = time.time()
-    shape = (n, size, size)
-    images = np.lib.format.open_memmap(folder / "_tmp_images.npy", "w+", np.uint8, shape + (3,))
     labels = np.zeros(n, np.int64)
-    with open(folder / "lab.f32", "wb") as lab_f, open(folder / "classes.u8", "wb") as cls_f, \
-            open(folder / "modes.u8", "wb") as mode_f:
+    with open(folder / "images.u8", "wb") as img_f, open(folder / "lab.f32", "wb") as lab_f, \
+            open(folder / "classes.u8", "wb") as cls_f, open(folder / "modes.u8", "wb") as mode_f:
         for i in tqdm(range(n), desc=f"draw scenes/{split} @{size}px", unit="img", leave=False, disable=not progress):
             s = ds.scene(i)
-            images[i] = s.rgb
             labels[i] = s.profile
+            img_f.write(s.rgb.tobytes())
             lab_f.write(s.lab.tobytes())
             cls_f.write(s.classes.tobytes())
             mode_f.write(s.modes.tobytes())
-    images.flush()
-    np.asarray(images).tofile(folder / "images.u8")
-    del images
-    (folder / "_tmp_images.npy").unlink()
     np.save(folder / "labels.npy", labels)
     (folder / "sources.txt").write_text("".join(f"{ds.source(i)}\n" for i in range(n)), encoding="utf-8")
     meta = {**key, "complete": True, "root": None, "classes": list(PROFILES), "pixel_classes": list(CLASSES),
