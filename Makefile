@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.colorlab-installed
 help:
 	@echo "make demo   create .venv if needed, install the kit, run the demo on the embedded sample set"
 	@echo "make test   same environment, run the whole test suite"
-	@echo "make lab    JupyterLab on notebooks/"
+	@echo "make lab    JupyterLab on the repository: notebooks/ (solutions) and exercises/ (student copies)"
 	@echo "make notebooks  run every notebook (smoke parameters) into runs/notebooks/, with a table"
 	@echo "make bench  benchmarks (JSON under bench/results/)"
 
@@ -38,7 +38,7 @@ test: $(STAMP) browser
 	COLORLAB_OFFLINE=1 $(BIN)/python -m pytest
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=. exercises/00_setup_and_data.ipynb
 
 notebooks: $(STAMP)
 	$(BIN)/colorlab run-notebooks --baselines tests/notebooks/baselines.json

@@ -106,6 +106,15 @@ def _cmd_colorize(args) -> int:
     return colorize_paths(args.inputs, args.out, model=args.model, size=args.size, device=args.device)
 
 
+def _cmd_course_export(args) -> int:
+    from .course import export_bundle
+    files = export_bundle(args.dir, src=args.src, datasets=args.datasets, force=args.force)
+    n_nb = sum(f.suffix == ".ipynb" for f in files)
+    print(f"wrote {len(files)} files to {args.dir}: {n_nb} exercise notebooks (no solutions, no model answers), "
+          f"the datasets' READMEs and README.md for students")
+    return 0
+
+
 def _cmd_run_notebooks(args) -> int:
     from .notebooks import parse_parameters, run_notebooks_command
     return run_notebooks_command(args.folder, args.out, parse_parameters(args.param), smoke=not args.full,
@@ -203,6 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", type=int, default=None, help="working size (default: the trained size)")
     s.add_argument("--device", default="auto")
     s.set_defaults(func=_cmd_colorize)
+
+    s = sub.add_parser("course", help="course tooling: `colorlab course export DIR` writes the student bundle")
+    course = s.add_subparsers(dest="course_cmd", required=True)
+    e = course.add_parser("export", help="exercises (no solutions, no model answers), dataset READMEs, a student README")
+    e.add_argument("dir", help="the folder to write (must be new or empty)")
+    e.add_argument("--src", default="notebooks", help="the solution notebooks")
+    e.add_argument("--datasets", default="datasets", help="the folder of dataset READMEs")
+    e.add_argument("--force", action="store_true", help="replace the bundle in an existing folder")
+    e.set_defaults(func=_cmd_course_export)
 
     s = sub.add_parser("run-notebooks", help="execute the lab notebooks with papermill; print a status table")
     s.add_argument("--folder", default="notebooks")

@@ -23,7 +23,7 @@ from pathlib import Path
 from .errors import ColorlabError
 
 __all__ = [
-    "BEGIN", "END", "SMOKE", "KERNEL", "list_notebooks", "start", "write_metrics", "read_metrics",
+    "BEGIN", "END", "SMOKE", "ANSWERS_TAG", "ANSWER_PLACEHOLDER", "KERNEL", "list_notebooks", "start", "write_metrics", "read_metrics",
     "make_exercise", "sync_exercises", "run_notebook", "run_notebooks", "format_table",
     "compare_to_baselines", "check_relation", "make_baselines", "strip_outputs", "with_expected_outputs",
 ]
@@ -38,6 +38,11 @@ KERNEL = "colorlab"
 #: Parameters of a smoke run; each notebook then picks its own smoke size (its cell tagged ``smoke``).
 SMOKE = {"smoke": True, "device": "cpu", "seed": 0}
 STUB = 'raise NotImplementedError("exercise: replace this line with your code")'
+#: Markdown cells tagged ``answers`` hold the model answers to a lab's "Think" questions (the cell
+#: tagged ``questions`` just before). The exercise copy replaces them with this placeholder.
+ANSWERS_TAG = "answers"
+ANSWER_PLACEHOLDER = ("**Your answers.** Double-click this cell and write a few sentences for each question "
+                      "above; compare them with a classmate's before you move on.")
 _NAME = re.compile(r"^\d\d_[\w-]+\.ipynb$")
 
 
@@ -136,14 +141,19 @@ def has_solution(cell) -> bool:
 def make_exercise(nb, name: str = "notebook"):
     """The student version of a solution notebook (a new ``nbformat`` notebook, outputs cleared).
 
-    Solution blocks become a stub raising ``NotImplementedError``; the cell metadata that only
-    the tests use (``colorlab``: the wrong answer fed to the check) is dropped.
+    Solution blocks become a stub raising ``NotImplementedError``; markdown cells tagged
+    ``answers`` (model answers to the lab's questions) become :data:`ANSWER_PLACEHOLDER`; the cell
+    metadata that only the tests use (``colorlab``: which exercise a cell is) is dropped.
     """
     import copy
 
     ex = copy.deepcopy(nb)
     for i, cell in enumerate(ex.cells):
         cell.metadata.pop("colorlab", None)
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "markdown" and ANSWERS_TAG in tags:
+            cell.source = ANSWER_PLACEHOLDER
+            cell.metadata["tags"] = [t for t in tags if t != ANSWERS_TAG] + ["your-answers"]
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if any(l.strip() in (BEGIN, END) for l in cell.source.splitlines()):

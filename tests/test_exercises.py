@@ -1,5 +1,6 @@
-"""exercises/ is generated from notebooks/, its stubs fail only with NotImplementedError, and every
-check cell rejects a wrong answer (the one stored in the solution cell's metadata)."""
+"""exercises/ is generated from notebooks/, its stubs fail only with NotImplementedError and every check
+cell reaches its stub; model answers never reach the exercise copy. (That each check rejects wrong
+answers and accepts right ones is tested without a kernel in test_exercise_answers.py.)"""
 from __future__ import annotations
 
 import copy
@@ -11,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from colorlab.errors import ColorlabError
-from colorlab.notebooks import (BEGIN, END, SMOKE, STUB, execute_cells, has_solution, list_notebooks, make_exercise,
+from colorlab.notebooks import (ANSWER_PLACEHOLDER, BEGIN, END, SMOKE, STUB, execute_cells, has_solution, list_notebooks, make_exercise,
                                 sync_exercises)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,20 +57,22 @@ def test_every_lab_has_a_checked_exercise(path):
     for ex, check in pairs:
         assert "check" in nb.cells[check].metadata.get("tags", []), f"{path.name}: cell {check} must be the check"
         assert "assert" in nb.cells[check].source
-        assert nb.cells[ex].metadata.get("colorlab", {}).get("wrong_answer"), \
-            f"{path.name} cell {ex}: store a wrong answer in metadata.colorlab.wrong_answer"
+        assert nb.cells[ex].metadata.get("colorlab", {}).get("exercise"), \
+            f"{path.name} cell {ex}: name the exercise in metadata.colorlab.exercise ('labNN.<name>')"
 
 
 def test_make_exercise_turns_solutions_into_stubs():
     nb = new_notebook(cells=[new_markdown_cell("# t"), new_code_cell(
         f"def f(x):\n    '''doc'''\n    {BEGIN}\n    y = x + 1\n    return y\n    {END}\n\nprint(f)",
-        metadata={"colorlab": {"wrong_answer": "return x"}}), new_code_cell("assert f(1) == 2")])
+        metadata={"colorlab": {"exercise": "lab01.f"}}), new_code_cell("assert f(1) == 2"),
+        new_markdown_cell("1. the model answer", metadata={"tags": ["answers"]})])
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="x")]
     ex = make_exercise(nb)
     assert ex.cells[1].source == f"def f(x):\n    '''doc'''\n    {STUB}\n\nprint(f)"
     assert ex.cells[1].outputs == [] and "colorlab" not in ex.cells[1].metadata
     assert ex.cells[2].source == nb.cells[2].source  # the check stays
     assert "y = x + 1" in nb.cells[1].source  # the solution notebook is untouched
+    assert ex.cells[3].source == ANSWER_PLACEHOLDER and "answers" not in ex.cells[3].metadata.tags
     ns: dict = {}
     exec(ex.cells[1].source, ns)
     with pytest.raises(NotImplementedError):
@@ -95,36 +98,24 @@ def test_sync_exercises_writes_then_reports_in_sync(tmp_path):
 
 
 def _quiz_notebook(solution_path: Path):
-    """The exercise notebook cut after its last check, then every exercise again with a wrong answer + its check.
-
-    Returns the notebook and cell ids: the stub part, the (exercise, check) pairs, the re-run checks.
-    """
+    """The exercise notebook cut after its last check: (notebook, its cell ids, the (exercise, check) id pairs)."""
     exercise = nbformat.read(ROOT / "exercises" / solution_path.name, as_version=4)
-    solution = nbformat.read(solution_path, as_version=4)
-    pairs = _exercises(solution)
+    pairs = _exercises(nbformat.read(solution_path, as_version=4))
     quiz = copy.deepcopy(exercise)
     quiz.cells = quiz.cells[:pairs[-1][1] + 1]
-    stub_part = [c.id for c in quiz.cells]
-    wrong_checks = []
-    for n, (ex, check) in enumerate(pairs):
-        answer = solution.cells[ex].metadata["colorlab"]["wrong_answer"]
-        quiz.cells.append(new_code_cell(_with_answer(solution.cells[ex].source, answer), id=f"wrong{n}"))
-        quiz.cells.append(new_code_cell(solution.cells[check].source, id=f"wrongcheck{n}"))
-        wrong_checks.append(f"wrongcheck{n}")
-    pair_ids = [(exercise.cells[ex].id, exercise.cells[check].id) for ex, check in pairs]
-    return quiz, stub_part, pair_ids, wrong_checks
+    return quiz, [c.id for c in quiz.cells], [(exercise.cells[ex].id, exercise.cells[check].id) for ex, check in pairs]
 
 
 def _run_quiz(path: Path, out_root: Path):
-    quiz, stub_part, pairs, wrong_checks = _quiz_notebook(path)
+    quiz, stub_part, pairs = _quiz_notebook(path)
     done = execute_cells(quiz, SMOKE | {"out_dir": str(out_root / path.stem)}, cwd=path.parent, threads=1,
                          timeout=300, start_timeout=180)
-    return {c.id: c for c in done.cells}, stub_part, pairs, wrong_checks
+    return {c.id: c for c in done.cells}, stub_part, pairs
 
 
 @pytest.fixture(scope="session")
 def quiz_runs(tmp_path_factory):
-    """Every exercise notebook up to its last check, plus the wrong answers: two kernels at a time."""
+    """Every exercise notebook up to its last check, stubs unfilled: two kernels at a time."""
     paths = [p for p in NOTEBOOKS if _exercises(nbformat.read(p, as_version=4))]
     out = tmp_path_factory.mktemp("exercise_runs")
     with ProcessPoolExecutor(max_workers=2) as pool:
@@ -137,15 +128,11 @@ def _errors(cell) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "01" <= p.name[:2] <= "10"], ids=lambda p: p.stem)
-def test_stubs_fail_only_with_not_implemented_and_checks_reject_wrong_answers(quiz_runs, path):
+def test_stubs_fail_only_with_not_implemented_and_every_check_reaches_its_stub(quiz_runs, path):
     assert path.stem in quiz_runs, f"{path.name} has no exercise (### BEGIN SOLUTION block)"
-    cells, stub_part, pairs, wrong_checks = quiz_runs[path.stem]
+    cells, stub_part, pairs = quiz_runs[path.stem]
     for cid in stub_part:
         errs = _errors(cells[cid])
         assert set(errs) <= {"NotImplementedError"}, f"{path.name} cell {cid}: {errs}\n{cells[cid].source}"
     for ex, check in pairs:
         assert _errors(cells[check]) == ["NotImplementedError"], f"{path.name}: the check of cell {ex} never hit the stub"
-    for n, cid in enumerate(wrong_checks):
-        assert _errors(cells[f"wrong{n}"]) == [], f"{path.name}: the wrong answer {n} does not even run"
-        assert _errors(cells[cid]) == ["AssertionError"], \
-            f"{path.name}: the check accepted a wrong answer (errors: {_errors(cells[cid])})\n{cells[f'wrong{n}'].source}"

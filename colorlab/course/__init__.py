@@ -1,0 +1,13 @@
+"""Course tooling: the checks behind the labs' exercises and the student bundle.
+
+* :mod:`colorlab.course.checks` — one module per lab (``lab01`` … ``lab10``). A notebook's check
+  cell calls ``check.<exercise>(the_student_function)``; the check builds its own inputs, compares
+  with the kit's reference and raises ``AssertionError`` with a hint when the answer is wrong.
+  ``tests/exercise_answers/`` stores, for every exercise, correct variants the check must accept
+  and plausible wrong answers it must reject.
+* :func:`export_bundle` — ``colorlab course export DIR``: what students get (exercises without
+  solutions or model answers, the datasets' READMEs, a README for students).
+"""
+from .export import export_bundle
+
+__all__ = ["export_bundle"]

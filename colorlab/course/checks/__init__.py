@@ -1,0 +1,50 @@
+"""Shared helpers of the exercise checks (one module per lab: ``from colorlab.course.checks import lab03 as check``).
+
+A check takes the student's function or class, runs it on inputs it builds itself (seeded, small,
+CPU), compares with the kit's own implementation and raises ``AssertionError`` with a message that
+says *what* differs — never only "wrong". ``NotImplementedError`` from an unfinished exercise
+passes through untouched. On success a check prints one line starting with ``✓``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["as_numpy", "assert_close", "assert_shape", "passed", "rng"]
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    """The seeded generator every check draws its inputs from."""
+    return np.random.default_rng(seed)
+
+
+def as_numpy(x, what: str = "your answer") -> np.ndarray:
+    """``x`` (tensor, array, list, number) as a float64 array; an AssertionError if it is not numeric."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().double().numpy()
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise AssertionError(f"{what} should be numbers (an array or tensor), got {type(x).__name__}") from e
+
+
+def assert_shape(x, shape: tuple, what: str = "your answer") -> None:
+    got = tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
+    assert got == tuple(shape), f"{what} has shape {got}, expected {tuple(shape)}"
+
+
+def assert_close(actual, expected, what: str = "your answer", atol: float = 1e-4, rtol: float = 1e-4) -> None:
+    """Same shape and values within ``atol + rtol·|expected|``; the message shows the worst element."""
+    a, e = as_numpy(actual, what), as_numpy(expected, "the reference")
+    assert_shape(a, e.shape, what)
+    if a.size == 0:
+        return
+    bad = np.abs(a - e) > atol + rtol * np.abs(e)
+    if bad.any():
+        i = np.unravel_index(int(np.argmax(np.abs(a - e) - rtol * np.abs(e))), a.shape)
+        raise AssertionError(f"{what} differs from the reference in {int(bad.sum())} of {a.size} values; "
+                             f"e.g. at index {tuple(int(j) for j in i)}: yours {a[i]:.6g}, expected {e[i]:.6g}")
+
+
+def passed(message: str) -> None:
+    print("✓ " + message)
