@@ -217,3 +217,13 @@ def test_predict_ab_defaults_to_zhangs_313_bins():
         last.bias[200] = 60.0
     ab = predict_ab(cls, torch.zeros(1, 1, 8, 8))
     torch.testing.assert_close(ab[0, :, 3, 3], zhang_bins()[200] / 110, atol=1e-4, rtol=0)
+
+
+def test_layer_table_lists_output_shapes_and_parameters():
+    from colorlab.models.summary import layer_table
+    model = create("unet", base=8, depth=3)
+    table = layer_table(model, (1, 1, 32, 32), depth=2)
+    assert len(table) >= 3 and table["output"].iloc[-1] == "2×32×32"
+    assert table.attrs["total parameters"] == sum(p.numel() for p in model.parameters())
+    assert table["parameters"].sum() <= table.attrs["total parameters"]
+    assert model.training  # the mode is restored
