@@ -1,4 +1,4 @@
-"""Training-data augmentation: the seeds' flips, zooms, rotations, shears and shifts, on the batch's device.
+"""Training-data augmentation: the papers' flips, zooms, rotations, shears and shifts, on the batch's device.
 
 Seeds 001 and 003 augment with Keras' ``ImageDataGenerator`` (horizontal flip, zoom, rotation,
 shear, width/height shift, ``fill_mode="nearest"``). :class:`Augment` does the same with
@@ -9,7 +9,7 @@ so the gray input and the colour target are always warped identically.
 Keras' "nearest" fill repeats the border pixels into the area uncovered by the warp; we get it
 by padding with the edge pixels (``v2.Pad(padding_mode="edge")``), warping, and cropping back.
 
->>> aug = make_augment("seeds")        # the seeds' recipe; make_augment(None) -> None (off)
+>>> aug = make_augment("papers")        # the papers' recipe; make_augment(None) -> None (off)
 >>> out = aug(torch.rand(8, 3, 32, 32))
 """
 from __future__ import annotations
@@ -22,10 +22,10 @@ from torchvision.transforms import v2
 
 from .errors import ColorlabError
 
-__all__ = ["Augment", "make_augment", "SEED_RECIPE"]
+__all__ = ["Augment", "make_augment", "PAPERS_RECIPE"]
 
-#: The seeds' augmentations with typical Keras magnitudes (the papers name the transforms, not the values).
-SEED_RECIPE = dict(flip=True, rotation=20.0, zoom=0.2, shear=10.0, shift=0.1, fill="nearest")
+#: The papers' augmentations with typical Keras magnitudes (the papers name the transforms, not the values).
+PAPERS_RECIPE = dict(flip=True, rotation=20.0, zoom=0.2, shear=10.0, shift=0.1, fill="nearest")
 
 
 @dataclass
@@ -119,18 +119,18 @@ class Augment:
 def make_augment(spec) -> Augment | None:
     """An :class:`Augment` from a run's ``augment`` setting.
 
-    ``None``/``False``/``"none"`` → None (off); ``True``/``"seeds"`` → :data:`SEED_RECIPE`;
+    ``None``/``False``/``"none"`` → None (off); ``True``/``"papers"`` → :data:`PAPERS_RECIPE`;
     a dict → ``Augment(**dict)`` (keys as in :class:`Augment`); an ``Augment`` is returned as is.
     """
     if spec is None or spec is False or spec == "none":
         return None
     if isinstance(spec, Augment):
         return spec
-    if spec is True or spec == "seeds":
-        return Augment(**SEED_RECIPE)
+    if spec is True or spec == "papers":
+        return Augment(**PAPERS_RECIPE)
     if isinstance(spec, dict):
         try:
             return Augment(**spec)
         except TypeError as e:
             raise ColorlabError(f"bad augment option: {e}") from None
-    raise ColorlabError(f"augment must be false, true, 'seeds' or a dict of options, got {spec!r}")
+    raise ColorlabError(f"augment must be false, true, 'papers' or a dict of options, got {spec!r}")

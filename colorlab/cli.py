@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_evaluate)
 
     s = sub.add_parser("sweep", help="run a sweep of training runs from a YAML/JSON config and tabulate them")
-    s.add_argument("config", help="sweep config (e.g. configs/seed003_connections.yaml)")
+    s.add_argument("config", help="sweep config (e.g. configs/unet_skip_connections.yaml)")
     s.add_argument("--out", default=None, help="output folder (default: runs/sweeps/<config name>)")
     s.add_argument("--size", default=None, help="a size preset of the config (default: smoke)")
     s.add_argument("--device", default="auto")

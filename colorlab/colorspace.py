@@ -1,6 +1,6 @@
 """YCbCr and the "colour space" a colorizer is trained in: Lab ab (default) or YCbCr CbCr.
 
-Seed 003's hint model predicts Cb and Cr from the Y channel; everything else in the kit
+Benabla et al.'s hint model predicts Cb and Cr from the Y channel; everything else in the kit
 predicts Lab ab from L. :class:`ColorSpace` gives both the same interface — ``split`` an RGB
 batch into (normalised gray input, normalised chroma target) and ``join`` them back — so a run
 can pick its space by name (:func:`get_colorspace`) and the comparison can be made.

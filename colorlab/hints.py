@@ -1,4 +1,4 @@
-"""User-guided colour hints (Zhang et al. 2017; seed 003): encoding, synthetic hints, evaluation.
+"""User-guided colour hints (Zhang et al. 2017; Benabla et al.): encoding, synthetic hints, evaluation.
 
 A hint model sees ``L + 2 hint-ab channels + 1 mask channel`` ``(N, 4, H, W)``: the hint ab
 (normalised, ab / 110) inside each hint's square patch and 0 elsewhere, and a mask that is
@@ -6,15 +6,15 @@ A hint model sees ``L + 2 hint-ab channels + 1 mask channel`` ``(N, 4, H, W)``: 
 a point is a patch of size 1.
 
 Training hints are sampled on the batch's device, all hints of all images at once
-(:class:`HintSampler`, following Zhang et al. 2017 with seed 003's variants as options):
+(:class:`HintSampler`, following Zhang et al. 2017 with Benabla et al.'s variants as options):
 
-* number of hints per image ~ Geometric(p) on {0, 1, 2, …} (p = 1/8; seed 003: 0.10),
+* number of hints per image ~ Geometric(p) on {0, 1, 2, …} (p = 1/8; Benabla et al.: 0.10),
   capped at ``max_hints``;
 * patch size ~ Uniform{1 … 9};
 * location ~ Normal(image centre, image size / 4), clipped so the patch lies in the image;
-* colour = the mean true ab of the patch (``colour="mean"``), or seed 003's Gaussian-weighted
+* colour = the mean true ab of the patch (``colour="mean"``), or Benabla et al.'s Gaussian-weighted
   average around the patch centre (``colour="gaussian"``, σ = 2 pixels);
-* with probability ``reveal_p`` (1 %; seed 003: 5 %) the whole image is given as a hint.
+* with probability ``reveal_p`` (1 %; Benabla et al.: 5 %) the whole image is given as a hint.
 
 :class:`HintCallback` plugs the sampler into :func:`colorlab.train.train_colorizer` through
 its ``extra_cbs`` hook; :func:`train_hint_model` does that for you.
@@ -167,12 +167,12 @@ class HintSampler:
     """Synthetic training hints for a batch of true ab images, sampled on their device.
 
     Args:
-        p: parameter of the geometric number of hints (mean ``(1 − p) / p``; 1/8; seed 003: 0.10).
+        p: parameter of the geometric number of hints (mean ``(1 − p) / p``; 1/8; Benabla et al.: 0.10).
         min_size, max_size: patch side ~ Uniform{min_size … max_size} (1 … 9).
         spread: location std as a fraction of the image side (1/4), around the centre.
-        colour: ``"mean"`` (Zhang) or ``"gaussian"`` (seed 003, std ``sigma`` pixels around the centre).
+        colour: ``"mean"`` (Zhang) or ``"gaussian"`` (Benabla et al., std ``sigma`` pixels around the centre).
         sigma: the Gaussian's std for ``colour="gaussian"`` (2).
-        reveal_p: probability of giving the whole image as the hint (0.01; seed 003: 0.05).
+        reveal_p: probability of giving the whole image as the hint (0.01; Benabla et al.: 0.05).
         max_hints: cap on the number of hints per image (keeps the batch work bounded).
     Call ``sampler(ab)`` with normalised ab ``(B, 2, H, W)`` → hint channels ``(B, 3, H, W)``.
     """

@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 #: Default λ of each scheme (``sqrt`` has none).
-SCHEMES = {"zhang": 0.5, "seed004": 0.5, "sqrt": None}
+SCHEMES = {"zhang": 0.5, "lin_ferreira": 0.5, "sqrt": None}
 
 
 def _prior_p(prior) -> torch.Tensor:
@@ -40,9 +40,9 @@ def rarity_weights(prior, scheme: str = "zhang", lam: float | None = None) -> to
     Schemes (``p̃`` is the smoothed prior ``prior.p``, Q its number of bins):
 
     * ``"zhang"`` — Zhang et al. 2016: ``w ∝ ((1−λ)·p̃ + λ/Q)⁻¹``, λ = 0.5.
-    * ``"seed004"`` — seed 004 (EfficientNet FPN): ``v ∝ ((1−λ)·p̄ + λ/4)⁻¹``. The paper
+    * ``"lin_ferreira"`` — Lin & Ferreira (EfficientNet FPN): ``v ∝ ((1−λ)·p̄ + λ/4)⁻¹``. The paper
       literally writes ``λ ÷ 4`` (not λ/Q); we follow it. λ defaults to 0.5.
-    * ``"sqrt"`` — seed 000: ``w = 1/sqrt(p + 1e-7)`` (they used a 64 × 64 histogram), λ unused.
+    * ``"sqrt"`` — Robles & Budach: ``w = 1/sqrt(p + 1e-7)`` (they used a 64 × 64 histogram), λ unused.
 
     Args:
         prior: an :class:`~colorlab.stats.ABPrior` or a probability vector ``(Q,)``.
@@ -120,7 +120,7 @@ class RarityWeightedMSE(nn.Module):
 
 
 class BlendedLoss(nn.Module):
-    """Seed 000's blend ``α·MSE + (1−α)·rarity-weighted MSE`` (α = 0.65, sqrt weights on 64 × 64 bins)."""
+    """Robles & Budach's blend ``α·MSE + (1−α)·rarity-weighted MSE`` (α = 0.65, sqrt weights on 64 × 64 bins)."""
 
     def __init__(self, prior, alpha: float = 0.65, scheme: str = "sqrt", lam: float | None = None):
         super().__init__()

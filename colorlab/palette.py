@@ -1,4 +1,4 @@
-"""Palette suggestions (seed 003): the 5 dominant colours of the automatic colorization.
+"""Palette suggestions (Benabla et al.): the 5 dominant colours of the automatic colorization.
 
 The colours come from the batched torch k-means of :mod:`colorlab.profiles`
 (:func:`~colorlab.profiles.dominant_colors_batch`, k-means in Lab), sorted by how much of

@@ -1,6 +1,6 @@
-"""Seed 003's optional output enhancement: gamma correction through a lookup table, saturation/lightness boost.
+"""Benabla et al.'s optional output enhancement: gamma correction through a lookup table, saturation/lightness boost.
 
-Automatic colorizations tend to look desaturated and faded; seed 003 brightens them with a
+Automatic colorizations tend to look desaturated and faded; Benabla et al. brightens them with a
 gamma lookup table and lightens RGB by 20 % before showing them. All functions take and
 return uint8 RGB, as an array ``(H, W, 3)`` or a tensor ``(..., 3, H, W)``, and work on the
 tensor's device.
@@ -50,7 +50,7 @@ def apply_gamma(rgb, gamma: float):
 
 
 def boost(rgb, saturation: float = 1.0, lightness: float = 1.0):
-    """Scale the chroma (Lab ab) by ``saturation`` and the RGB values by ``lightness`` (seed 003: 1.2), clipped.
+    """Scale the chroma (Lab ab) by ``saturation`` and the RGB values by ``lightness`` (Benabla et al.: 1.2), clipped.
 
     Both factors 1 return the input unchanged.
     """
@@ -70,6 +70,6 @@ def boost(rgb, saturation: float = 1.0, lightness: float = 1.0):
 
 
 def enhance(rgb, gamma: float = 1.0, saturation: float = 1.0, lightness: float = 1.0):
-    """Seed 003's enhancement: gamma LUT, then the saturation/lightness :func:`boost`."""
+    """Benabla et al.'s enhancement: gamma LUT, then the saturation/lightness :func:`boost`."""
     out = apply_gamma(rgb, gamma) if gamma != 1.0 else rgb
     return boost(out, saturation, lightness)

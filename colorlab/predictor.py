@@ -1,11 +1,11 @@
 """The profile / category predictor: a classifier that sees only the L channel.
 
-Seed 000 routes a gray photo to the colorizer of its predicted colour profile with "a
-convolution network with some flattened and dense layers" (:class:`SmallCNN`); seed 002
+Robles & Budach routes a gray photo to the colorizer of its predicted colour profile with "a
+convolution network with some flattened and dense layers" (:class:`SmallCNN`); Siswanto & Karnati
 compares ImageNet backbones (VGG19, ResNet50, Inception) with the top replaced by batch
 norm, dropout and a dense layer (:class:`BackboneClassifier`). Both train with a fastai
 ``Learner`` and categorical cross-entropy, and are judged by accuracy, the confusion matrix
-and the per-class top-3 error (seed 002, Table I) — :func:`evaluate_predictor`.
+and the per-class top-3 error (Siswanto & Karnati, Table I) — :func:`evaluate_predictor`.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .stats import iter_rgb_batches
 __all__ = ["SmallCNN", "BackboneClassifier", "make_predictor", "train_predictor", "predict_proba",
            "evaluate_predictor", "PredictorReport", "top3_accuracy", "ARCHS"]
 
-#: Short names of the backbones seed 002 compared (any torchvision classification model name works too).
+#: Short names of the backbones Siswanto & Karnati compared (any torchvision classification model name works too).
 ARCHS = {"small": None, "vgg19": "vgg19", "resnet50": "resnet50", "inception": "inception_v3",
          "resnet18": "resnet18"}
 
@@ -72,7 +72,7 @@ def _strip_top(model: nn.Module) -> int:
 class BackboneClassifier(nn.Module):
     """A torchvision backbone on the gray image replicated to 3 channels, with a new top.
 
-    The top is seed 002's: batch norm, dropout, one dense layer. ImageNet weights as
+    The top is Siswanto & Karnati's: batch norm, dropout, one dense layer. ImageNet weights as
     ``pretrained`` says (``"download"``/``True``, ``"disk"``, ``"none"``/``False``;
     :func:`colorlab.models.backbones.load_backbone`: one warning line and random init when
     they cannot be had).
@@ -215,7 +215,7 @@ class PredictorReport:
     support: np.ndarray
 
     def table(self):
-        """Seed 002's Table I layout: one row per class (and "all"), errors in %."""
+        """Siswanto & Karnati's Table I layout: one row per class (and "all"), errors in %."""
         import pandas as pd
 
         df = pd.DataFrame({"class": self.names, "images": self.support,

@@ -1,8 +1,8 @@
 """Per-group colour priors and routed multi-model colorization (seeds 000 and 002).
 
-Seed 000 clusters the training photos into K colour *profiles*, computes "colour weights
+Robles & Budach clusters the training photos into K colour *profiles*, computes "colour weights
 generated for each profile" and trains one colorizer per profile with its own weights; a
-predictor that sees only the gray photo routes each photo to one of them. Seed 002 does the
+predictor that sees only the gray photo routes each photo to one of them. Siswanto & Karnati does the
 same with *categories*. Given a :class:`colorlab.profiles.Groups` (profiles or categories):
 
 * :func:`group_priors` — the ab prior of each group's photos (they partition the global counts);
@@ -85,7 +85,7 @@ def _training_data(data, labels, group: int):
 
 def group_priors(data, groups, grid: str = DEFAULT_GRID, sigma: float = 5.0, device="auto",
                  batch_size: int = 256) -> list[ABPrior]:
-    """One ab prior per group (seed 000's per-profile colour weights come from these).
+    """One ab prior per group (Robles & Budach's per-profile colour weights come from these).
 
     Args:
         data: a prepared cache or uint8 images ``(N, H, W, 3)``.
@@ -128,15 +128,15 @@ def _steps_per_epoch(n: int, bs: int, holds_out: bool) -> int:
 def train_per_group(train, groups, valid=None, valid_groups=None, per_group_prior: bool = True,
                     loss: str = "blend", grid: str | None = None, out_dir: str | Path | None = None,
                     same_steps: bool = False, progress: bool = True, **train_kwargs) -> dict:
-    """Train one colorizer per group, each on its own group's photos (seed 000 / 002).
+    """Train one colorizer per group, each on its own group's photos (Robles & Budach / 002).
 
     Args:
         train: a prepared cache or uint8 images ``(N, H, W, 3)``; ``groups`` its grouping.
         valid, valid_groups: optional held-out photos and their groups (else each group holds out 10 %).
-        per_group_prior: True → each colorizer's loss uses its own group's prior (seed 000's proposal);
+        per_group_prior: True → each colorizer's loss uses its own group's prior (Robles & Budach's proposal);
             False → every colorizer uses the global prior of ``train``.
         loss: as in :func:`colorlab.train.train_colorizer`; ``"mse"`` needs no prior.
-        grid: ab grid of the priors (default: ``"regular64"`` for ``"blend"`` as seed 000, else Zhang's 313).
+        grid: ab grid of the priors (default: ``"regular64"`` for ``"blend"`` as Robles & Budach, else Zhang's 313).
         out_dir: each group trains in ``out_dir/group_<k>`` (resumable); None keeps nothing on disk.
         same_steps: give every colorizer as many optimizer steps as one model trained on all of
             ``train`` for ``epochs`` (a group of a quarter of the photos trains about four times as
@@ -298,7 +298,7 @@ class RoutingResult:
 @torch.no_grad()
 def routing_experiment(single: nn.Module, colorizers, data, groups, router: nn.Module | None = None,
                        pixels=None, names=None, device="auto", batch_size: int = 64) -> RoutingResult:
-    """One model vs K routed colorizers on the held-out ``data`` (seed 000 / 002's comparison).
+    """One model vs K routed colorizers on the held-out ``data`` (Robles & Budach / 002's comparison).
 
     Every photo is coloured by the single model and by every group's colorizer (one forward
     pass each), and scored by AuC (:func:`colorlab.metrics.auc_ab`: mean ``max(0, 1 − |Δab|/150)``).

@@ -5,7 +5,7 @@ Two ways to cut the ab plane into ``Q`` bins ("grids"):
 * ``"zhang313"`` — Zhang et al. (2016)'s 313 in-gamut bins of a grid of 10 over
   ``[-110, 110]`` (the bin list of their release, in its order, so Q-bin models stay
   compatible with it).
-* ``"regular<n>"`` — an ``n × n`` regular grid over ``[-110, 110]`` (seed 000 used 64 × 64).
+* ``"regular<n>"`` — an ``n × n`` regular grid over ``[-110, 110]`` (Robles & Budach used 64 × 64).
 
 Both are embedded in a square grid of cells, so the nearest-bin look-up is one ``floor`` and
 one table index per pixel (:class:`BinLookup`), and smoothing is a 2-D Gaussian blur of that

@@ -8,7 +8,7 @@ values) or a list of ``runs`` (each a set of overrides, optionally ``name``d), o
 
 .. code-block:: yaml
 
-    name: seed003-connections
+    name: unet-skip-connections
     base: {model: unet, model_kwargs: {base: 16, depth: 3}, loss: mse, epochs: 3}
     runs:
       - {name: only upper, model_kwargs.skips: upper}
@@ -25,9 +25,9 @@ writes ``results.csv``, ``results.md`` and ``sweep.png`` in ``OUT``.
 The settings of a run (:data:`DEFAULTS`): ``data`` (``dataset``, ``root``, ``size``, ``n``,
 ``val_n``, ``seed``), ``model``, ``model_kwargs``, ``loss`` (``mse``/``rarity``/``blend``/``ce``),
 ``loss_kwargs`` (λ = ``lam``, α = ``alpha``, ``scheme``...), ``prior`` (``grid``, ``sigma``),
-``colorspace`` (``lab``/``ycbcr``), ``augment`` (false / true = the seeds' recipe / a dict, see
+``colorspace`` (``lab``/``ycbcr``), ``augment`` (false / true = the papers' recipe / a dict, see
 :mod:`colorlab.augment`), ``epochs``, ``lr``, ``bs``, ``seed``, ``snapshots`` (epochs whose
-weights are kept and evaluated: seed 002's progression), ``gallery`` (photos in the gallery).
+weights are kept and evaluated: Siswanto & Karnati's progression), ``gallery`` (photos in the gallery).
 """
 from __future__ import annotations
 
@@ -277,7 +277,7 @@ def _save_gallery(path: Path, model, valid, settings: dict, device, bin_centers)
 
 def _progression(run_dir: Path, snaps: list[tuple[int, torch.nn.Module]], valid, settings: dict, device,
                  bin_centers) -> None:
-    """Seed 002's Fig. 6: one photo coloured by the weights of increasing epochs, then the truth."""
+    """Siswanto & Karnati's Fig. 6: one photo coloured by the weights of increasing epochs, then the truth."""
     from .color import denormalize_ab, denormalize_l, gray_rgb, lab_to_rgb
     from .models import predict_ab
     from .viz.lab import _plt, save_figure, to_hwc

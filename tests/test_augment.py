@@ -1,9 +1,9 @@
-"""Batch augmentation: seeds' transforms on the batch's device, L and ab kept aligned."""
+"""Batch augmentation: the papers' transforms on the batch's device, L and ab kept aligned."""
 import numpy as np
 import pytest
 import torch
 
-from colorlab.augment import SEED_RECIPE, Augment, make_augment
+from colorlab.augment import PAPERS_RECIPE, Augment, make_augment
 from colorlab.color import join_l_ab, denormalize_l, rgb_to_lab, split_lab, normalize_ab, normalize_l
 from colorlab.errors import ColorlabError
 from colorlab.loaders import LabBatch
@@ -15,7 +15,7 @@ def batch(prepared_sample):
 
 
 def test_augment_then_split_equals_split_then_augment(batch):
-    aug = Augment(**{**SEED_RECIPE, "interpolation": "nearest"})
+    aug = Augment(**{**PAPERS_RECIPE, "interpolation": "nearest"})
     torch.manual_seed(3)
     L1, ab1 = split_lab(aug(batch))
     torch.manual_seed(3)
@@ -26,7 +26,7 @@ def test_augment_then_split_equals_split_then_augment(batch):
 
 
 def test_several_batches_get_the_same_warp(batch):
-    aug = make_augment("seeds")
+    aug = make_augment("papers")
     a, b = aug(batch, batch * 2)
     assert torch.allclose(a * 2, b, atol=1e-5)
 
@@ -64,7 +64,7 @@ def test_labbatch_augments_rgb_before_the_split(prepared_sample):
 
 def test_make_augment_specs():
     assert make_augment(None) is None and make_augment(False) is None and make_augment("none") is None
-    assert make_augment(True) == Augment(**SEED_RECIPE)
+    assert make_augment(True) == Augment(**PAPERS_RECIPE)
     assert make_augment({"rotation": 5}).rotation == 5
     with pytest.raises(ColorlabError, match="bad augment option"):
         make_augment({"twist": 1})

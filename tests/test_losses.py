@@ -27,7 +27,7 @@ def _batch(n=2, h=6, w=5, seed=0):
 
 @pytest.mark.parametrize("grid", ["zhang313", "regular16"])
 @pytest.mark.parametrize("scheme,lam", [("zhang", None), ("zhang", 0.1), ("zhang", 0.9), ("sqrt", None),
-                                        ("seed004", None), ("seed004", 0.25)])
+                                        ("lin_ferreira", None), ("lin_ferreira", 0.25)])
 def test_weights_are_normalised_so_the_mean_pixel_weight_is_one(priors, grid, scheme, lam):
     prior = priors[grid]
     w = rarity_weights(prior, scheme=scheme, lam=lam)
@@ -44,8 +44,8 @@ def test_zhang_weights_formula_and_limits(priors):
     expected = 1 / (0.5 * p + 0.5 / 313)
     assert torch.allclose(w, expected / (p * expected).sum(), rtol=1e-5)
     assert torch.allclose(rarity_weights(prior, "zhang", lam=1.0), torch.ones(313))
-    # seed 004 literally uses λ/4, not λ/Q: a different (flatter) curve
-    w4 = rarity_weights(prior, "seed004", lam=0.5)
+    # Lin & Ferreira literally uses λ/4, not λ/Q: a different (flatter) curve
+    w4 = rarity_weights(prior, "lin_ferreira", lam=0.5)
     assert not torch.allclose(w4, w.float()) and w4.max() / w4.min() < w.max() / w.min()
     with pytest.raises(ColorlabError):
         rarity_weights(prior, "nope")

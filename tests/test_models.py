@@ -67,7 +67,7 @@ def test_config_is_json_and_rebuilds_same_model(built, key):
 
 
 def test_plain_cnn_matches_the_paper_layer_table():
-    # Seed 002, Fig. 3: total params 3,892,194.
+    # Siswanto & Karnati, Fig. 3: total params 3,892,194.
     assert count_parameters(create("plain_cnn")) == 3_892_194
 
 

@@ -1,4 +1,4 @@
-"""FPNColorizer — seed 004 (Lin & Ferreira): EfficientNet activations, top-down decoder.
+"""FPNColorizer — Lin & Ferreira (Lin & Ferreira): EfficientNet activations, top-down decoder.
 
 The backbone's ``features`` stages are tapped at the last block of each resolution (strides
 2, 4, 8, 16, 32 for the EfficientNet and MobileNet families → five activations). Decoder,
@@ -56,7 +56,7 @@ def tap_points(stages: nn.Sequential, probe: int = 64) -> tuple[list[int], list[
 
 
 class FPNColorizer(Colorizer):
-    """Feature-pyramid colorizer on a torchvision backbone (seed 004).
+    """Feature-pyramid colorizer on a torchvision backbone (Lin & Ferreira).
 
     Args:
         in_channels: 1 (L) or more; the backbone sees channel 0 (L) as gray RGB.
@@ -66,7 +66,7 @@ class FPNColorizer(Colorizer):
             (``"download"``, ``"disk"``, ``"none"``; ``True``/``False`` = download/none).
         width: channels of the decoder (lateral 1×1 convs and 3×3 blocks).
         levels: how many of the finest-to-coarsest activations to use (5 in the paper).
-        freeze_backbone: keep the backbone's weights fixed: ``False`` (fine-tuned, seed 004's
+        freeze_backbone: keep the backbone's weights fixed: ``False`` (fine-tuned, Lin & Ferreira's
             choice, the default), ``True``, or ``"auto"`` (frozen only when ImageNet weights loaded).
         pretrained_loaded, pretrained_weights: recorded in the config (see FusionColorizer).
         head, n_bins: output head.

@@ -1,4 +1,4 @@
-"""PlainCNN — the colorizer of seed 002 (Siswanto & Karnati), after Baldassarre et al.
+"""PlainCNN — the colorizer of Siswanto & Karnati (Siswanto & Karnati), after Baldassarre et al.
 
 Stride-2 convolutions instead of pooling on the way down (H → H/8), nearest-neighbour
 upsampling on the way up. At ``base=64`` it is exactly the paper's layer table (Fig. 3):
@@ -34,7 +34,7 @@ def _conv(in_ch: int, out_ch: int, stride: int = 1, batchnorm: bool = False) -> 
 
 
 class PlainCNN(Colorizer):
-    """Plain encoder–decoder CNN (seed 002). Input H, W must be multiples of 8.
+    """Plain encoder–decoder CNN (Siswanto & Karnati). Input H, W must be multiples of 8.
 
     Args:
         in_channels: 1 (L) or more (e.g. 4 with hints).

@@ -1,16 +1,16 @@
-"""UNet — seed 000's colorizer and the trunk of the user-hint model (seed 003).
+"""UNet — Robles & Budach's colorizer and the trunk of the user-hint model (Benabla et al.).
 
 ``depth`` resolution levels with widths ``base, 2·base, …, 2^(depth-1)·base``; each level is
 two 3×3 conv + BN + ReLU. Going down halves H and W ``depth - 1`` times (so H, W must be
 multiples of ``2^(depth-1)``); going up is a 2×2 transposed conv, then (optionally) the skip
 connection from the encoder at that level is concatenated.
 
-Seed 003's ablations map to two switches:
+Benabla et al.'s ablations map to two switches:
 
 * ``skips``: ``"all"`` levels, ``"upper"`` (only the highest-resolution one),
   ``"upper_middle"`` (the two highest), or ``"none"`` (a plain encoder–decoder).
 * ``down``: ``"maxpool"`` or a 3×3 ``"stride"``-2 conv; ``dropout`` (``Dropout2d``) after every
-  encoder level below the top is the regulariser seed 003 compares against max-pooling.
+  encoder level below the top is the regulariser Benabla et al. compares against max-pooling.
 
 Default (``base=32, depth=4``): about 1.9M parameters.
 """
