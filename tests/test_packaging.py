@@ -100,3 +100,11 @@ def test_readme_documents_installing_off_linux_with_files_that_exist():
     declared = set(data["project"]["optional-dependencies"])
     for extras in re.findall(r'\.\[([a-z,]+)\]', readme):
         assert set(extras.split(",")) <= declared, f"README installs unknown extras [{extras}]"
+
+
+def test_license_is_an_spdx_string_so_setuptools_does_not_warn():
+    import tomllib
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert isinstance(data["project"]["license"], str), "use license = \"MIT\" (an SPDX expression), not a table"
+    assert any(r.startswith("setuptools>=") and int(r.split(">=")[1].split(".")[0]) >= 77
+               for r in data["build-system"]["requires"]), "SPDX license strings need setuptools >= 77"
