@@ -444,6 +444,10 @@ def run_notebooks_command(folder="notebooks", out="runs/notebooks", parameters: 
     results = run_notebooks(list_notebooks(folder, only), out, params, workers=workers, kernel_name=kernel_name)
     log(format_table(results))
     log(f"wall time {time.time() - t0:.0f} s")
+    record = {"smoke": smoke, "parameters": params, "workers": workers, "cpu": _cpu_name(), "cores": os.cpu_count(),
+              "results": [{k: r[k] for k in ("notebook", "status", "seconds")} for r in results]}
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / "results.json").write_text(json.dumps(record, indent=1) + "\n")
     failed = [r for r in results if r["status"] != "ok"]
     if baselines:
         stored = json.loads(Path(baselines).read_text())
@@ -452,6 +456,17 @@ def run_notebooks_command(folder="notebooks", out="runs/notebooks", parameters: 
                 log(f"regression in {r['notebook']}: {problem}")
                 failed.append(r)
     return 1 if failed else 0
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
 
 
 def update_baselines(path: str | Path, results: list[dict]) -> dict:
