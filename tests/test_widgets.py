@@ -91,6 +91,49 @@ def test_upload_sample_and_save(painter, small_photos, tmp_path):
     assert np.array_equal(np.asarray(Image.open(out)), painter.result)
 
 
+def _upload(widget, name, content):
+    """What the browser sends when a file is chosen in a FileUpload (the upload callback runs here)."""
+    widget.set_state({"value": [{"name": name, "type": "image/png", "size": len(content),
+                                 "content": memoryview(content), "last_modified": 0}]})
+
+
+def test_a_bad_upload_shows_its_error_in_the_status_line_and_does_not_raise(painter, small_photos):
+    painter.widget
+    painter.click(5, 5)
+    before = painter.result.copy()
+    _upload(painter._view["upload"], "broken.png", b"not an image")  # must not raise
+    status = painter._view["status"].value
+    assert status.startswith("⚠") and "broken.png" in status and "not an image Pillow can read" in status
+    assert np.array_equal(painter.result, before) and len(painter.hints) == 1  # the photo and hints stay
+    assert painter._view["upload"].value == ()  # cleared: the same file can be chosen again
+    buf = io.BytesIO()
+    Image.fromarray(small_photos[3]).save(buf, format="PNG")
+    _upload(painter._view["upload"], "good.png", buf.getvalue())
+    assert painter.name == "good" and painter.hints == []
+    assert not painter._view["status"].value.startswith("⚠")  # the next good update replaces the error
+
+
+def test_every_painter_callback_reports_errors_in_the_status_line(painter, monkeypatch, caplog):
+    painter.widget
+    status = painter._view["status"]
+
+    def bug(*args, **kwargs):
+        raise ValueError("a bug")
+    for name in ("undo", "clear", "save", "set_color", "set_patch_size", "click", "set_image"):
+        monkeypatch.setattr(painter, name, bug)
+    for trigger in (lambda v: v["picker"].set_trait("value", "#123456"), lambda v: v["size"].set_trait("value", 3),
+                    lambda v: v["swatches"].children[0].click(), lambda v: v["samples"].set_trait("value", "chelsea"),
+                    lambda v: v["events"]._handle_mouse_msg(None, {"type": "click", "dataX": 3, "dataY": 4}, None)):
+        status.value = ""
+        trigger(painter._view)
+        assert status.value == "⚠ ValueError: a bug"
+    for button in painter._view["box"].children[4].children[:3]:  # undo, clear, save
+        status.value = ""
+        button.click()
+        assert status.value == "⚠ ValueError: a bug"
+    assert "a bug" in caplog.text  # a bug (not a ColorlabError) also goes to the log with its traceback
+
+
 def test_painter_rejects_bad_input(hint_model, small_photos):
     with pytest.raises(ColorlabError, match="in_channels=4"):
         HintPainter(create("unet", base=4, depth=2), image=small_photos[0], device="cpu")
@@ -165,35 +208,74 @@ def _wilson(k, n, z=1.959963984540054):
     return centre - half, centre + half
 
 
-def test_turing_test_counts_fooled_guesses(small_photos):
-    real, fake = small_photos[:5], [p[::-1].copy() for p in small_photos[5:10]]
+def test_turing_test_is_a_two_alternative_forced_choice(small_photos):
+    real, fake = small_photos[:6], [p[::-1].copy() for p in small_photos[:6]]  # pair i: one photo, two versions
     tt = TuringTest(real, fake, seed=3)
     tt.widget
-    assert sorted(tt.trials) == sorted([(i, True) for i in range(5)] + [(i, False) for i in range(5)])
-    fooled = 0
-    for j, (i, is_real) in enumerate(tt.trials):
-        shown = tt.current
-        assert np.array_equal(shown, (real if is_real else fake)[i])
-        answer = True if is_real else j % 2 == 0  # take every other colorized photo for real
-        fooled += (not is_real) and answer
-        tt.guess(answer)
-    assert tt.done and tt.current is None
+    assert sorted(i for i, _ in tt.trials) == list(range(6))
+    assert {left for _, left in tt.trials} == {True, False}  # the real photo is not always on one side
+    assert tt._view["report"].value == ""  # no feedback while the test runs
+    picked_fake = []
+    for j, (i, real_left) in enumerate(tt.trials):
+        left, right = tt.current
+        shown_real, shown_fake = (left, right) if real_left else (right, left)
+        assert np.array_equal(shown_real, real[i]) and np.array_equal(shown_fake, fake[i])
+        assert tt._view["progress"].value == f"pair {j + 1} of 6"
+        fool = j % 3 == 0  # pick the colorization in every third pair
+        picked_fake.append(fool)
+        tt.choose(("right" if real_left else "left") if fool else ("left" if real_left else "right"))
+    assert tt.done and tt.current is None and tt.fooled == picked_fake
     rep = tt.report()
-    assert (rep.fake_shown, rep.fooled, rep.real_shown, rep.real_correct) == (5, fooled, 5, 5)
-    assert rep.fooled_rate == pytest.approx(fooled / 5)
-    assert (rep.ci_low, rep.ci_high) == pytest.approx(_wilson(fooled, 5), abs=1e-9)
+    k = sum(picked_fake)
+    assert (rep.trials, rep.fooled) == (6, k) and rep.fooled_rate == pytest.approx(k / 6)
+    assert (rep.ci_low, rep.ci_high) == pytest.approx(_wilson(k, 6), abs=1e-9)
     assert "done" in tt._view["progress"].value and all(b.disabled for b in tt._view["buttons"])
+    assert f"fooled in {k} of 6" in tt._view["report"].value and "Wilson" in tt._view["report"].value
     with pytest.raises(ColorlabError, match="over"):
-        tt.guess(True)
+        tt.choose("left")
+
+
+def test_wilson_interval_matches_the_formula_and_stays_in_0_1():
+    for k, n in [(0, 10), (3, 10), (10, 10), (32, 100), (1, 1)]:
+        lo, hi = wilson_interval(k, n)
+        assert (lo, hi) == pytest.approx(_wilson(k, n), abs=1e-9)
+        assert 0 <= lo <= k / n <= hi <= 1 and hi > lo
+    lo, hi = wilson_interval(5, 10, confidence=0.99)
+    assert lo < _wilson(5, 10)[0] and hi > _wilson(5, 10)[1]  # 99 % is wider than 95 %
+    with pytest.raises(ColorlabError, match="successes"):
+        wilson_interval(11, 10)
 
 
 def test_turing_test_buttons_and_bad_input(small_photos):
-    tt = TuringTest(small_photos[:1], small_photos[1:2], seed=0)
+    tt = TuringTest(small_photos[:2], [p[::-1].copy() for p in small_photos[:2]], seed=0)
     tt.widget
+    real_left = tt.trials[0][1]
+    tt._view["buttons"][0].click()  # "left is real"
+    assert tt.choices == ["left"] and tt.fooled == [not real_left]
     tt._view["buttons"][1].click()
-    assert tt.guesses == [False]
+    assert tt.done and tt.report().trials == 2 and "Wilson" in str(tt.report())
+    tt._view["buttons"][1].click()  # after the end: nothing happens, nothing raises
+    assert len(tt.choices) == 2
+    assert str(TuringTest(small_photos[:1], small_photos[1:2]).report()) == "no pair judged yet"
     assert wilson_interval(0, 0)[0] != wilson_interval(0, 0)[0]  # NaN before any answer
     with pytest.raises(ColorlabError, match="colorized"):
         TuringTest(small_photos[:2], [])
+    with pytest.raises(ColorlabError, match="pairs"):
+        TuringTest(small_photos[:2], small_photos[:1])
     with pytest.raises(ColorlabError, match="uint8"):
         TuringTest([np.zeros((4, 4), np.float32)], small_photos[:1])
+    with pytest.raises(ColorlabError, match="pair 0"):
+        TuringTest([small_photos[0]], [small_photos[0][:8]])
+    with pytest.raises(ColorlabError, match="left' or 'right"):
+        TuringTest(small_photos[:1], small_photos[1:2]).choose("middle")
+
+
+def test_turing_test_error_in_a_button_shows_in_its_status_line(small_photos, monkeypatch):
+    tt = TuringTest(small_photos[:1], small_photos[1:2], seed=0)
+    tt.widget
+
+    def broken(side):
+        raise ColorlabError("the quiz broke")
+    monkeypatch.setattr(tt, "choose", broken)
+    tt._view["buttons"][0].click()  # must not raise
+    assert tt._view["status"].value == "⚠ the quiz broke"

@@ -4,10 +4,13 @@ Each widget is a plain Python object holding its state and callbacks (so tests a
 drive it without a browser); ``obj.widget`` is its ipywidgets view, and displaying the object
 in a notebook shows that view.
 
-* :class:`HintPainter` — click on a gray photo to drop colour hints (seed 003).
+* :class:`HintPainter` — click on a gray photo to drop colour hints (Zhang et al. 2017).
 * :class:`RarityExplorer` — λ and weighting scheme → weight map and the effect on one photo's loss.
 * :class:`ProfileExplorer` — K → palettes and member photos of each colour profile.
-* :class:`TuringTest` — real or colorized? The fooled rate with a 95 % confidence interval.
+* :class:`TuringTest` — which of the two is real? A two-alternative forced choice (Zhang et al. 2016);
+  the fooled rate with its 95 % Wilson interval.
+
+An error inside a widget's callback is shown in the widget's status line (:func:`._common.shows_errors`).
 """
 from .hint_painter import HintPainter
 from .profile_explorer import ProfileExplorer

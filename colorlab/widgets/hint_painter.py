@@ -4,7 +4,9 @@ All state (the photo, the hints, the undo history, the current colour and patch 
 callback live in :class:`HintPainter` as plain Python, so tests drive it without a browser:
 ``painter.click(x, y)`` adds or removes a hint and re-colorizes. The ipywidgets view (built on
 first access of :attr:`HintPainter.widget`) only forwards events: clicks on the photo come from
-``ipyevents`` (``dataX``/``dataY`` are pixel coordinates of the displayed image).
+``ipyevents`` (``dataX``/``dataY`` are pixel coordinates of the displayed image). An error inside any of the
+view's callbacks (an unreadable upload, say) is shown in the status line under the photos
+(:func:`colorlab.widgets._common.shows_errors`), not only in JupyterLab's log.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from ..color import AB_SCALE, gray_rgb, join_l_ab, lab_to_rgb, normalize_l, rgb_
 from ..errors import ColorlabError
 from ..hints import HINT_CHANNELS, Hint, encode_hints
 from ..palette import suggest_palette, to_hex
-from ._common import array_png as png_bytes
+from ._common import array_png as png_bytes, shows_errors
 
 __all__ = ["HintPainter", "parse_color", "gray_display"]
 
@@ -80,7 +82,7 @@ def gray_display(L: torch.Tensor) -> np.ndarray:
 
 
 class HintPainter:
-    """Interactive user-guided colorization of one photo with a hint model (seed 003's UI).
+    """Interactive user-guided colorization of one photo with a hint model (the interface of Zhang et al. 2017 and Benabla et al.).
 
     Args:
         model: a hint model (``in_channels = 4``) or a checkpoint path of one.
@@ -282,45 +284,54 @@ class HintPainter:
 
         from ..data import sample_photos
 
+        status = W.Label()
+        status.add_class("colorlab-hint-status")
+        guard = shows_errors(status)  # an error in any callback shows in the status line (not only in the log)
         px = f"{self.photo_size}px"
         photo = W.Image(format="png", width=px, height=px)
         photo.add_class("colorlab-hint-photo")
         result = W.Image(format="png", width=px, height=px)
         result.add_class("colorlab-hint-result")
         clicks = Event(source=photo, watched_events=["click"], prevent_default_action=True)
-        clicks.on_dom_event(lambda e: self.click(e.get("dataX", e.get("relativeX", -1)),
-                                                 e.get("dataY", e.get("relativeY", -1))))
+
+        @guard
+        def clicked(e):
+            self.click(e.get("dataX", e.get("relativeX", -1)), e.get("dataY", e.get("relativeY", -1)))
+        clicks.on_dom_event(clicked)
         picker = W.ColorPicker(value=to_hex(self.color), description="colour", concise=False)
-        picker.observe(lambda ch: self.set_color(ch["new"]), names="value")
+        picker.observe(guard(lambda ch: self.set_color(ch["new"])), names="value")
         size = W.IntSlider(value=self.patch_size, min=1, max=25, description="patch (px)")
-        size.observe(lambda ch: self.set_patch_size(ch["new"]), names="value")
+        size.observe(guard(lambda ch: self.set_patch_size(ch["new"])), names="value")
         undo, clear, save = W.Button(description="undo", icon="undo"), W.Button(description="clear"), \
             W.Button(description="save", icon="save")
-        undo.on_click(lambda _: self.undo())
-        clear.on_click(lambda _: self.clear())
-        save.on_click(lambda _: self.save())
+        undo.on_click(guard(lambda _: self.undo()))
+        clear.on_click(guard(lambda _: self.clear()))
+        save.on_click(guard(lambda _: self.save()))
         names = [n for n, _ in sample_photos("all")]
         samples = W.Dropdown(options=["(choose)"] + names, description="sample")
 
+        @guard
         def pick_sample(ch):
             if ch["new"] in names:
                 self.set_image(dict(sample_photos("all"))[ch["new"]], name=ch["new"])
         samples.observe(pick_sample, names="value")
         upload = W.FileUpload(accept="image/*", multiple=False, description="upload photo")
 
+        @guard
         def uploaded(ch):
             if ch["new"]:
                 f = ch["new"][0]
-                self.load_bytes(f["content"], f.get("name", "upload"))
+                try:
+                    self.load_bytes(f["content"], f.get("name", "upload"))
+                finally:
+                    upload.value = ()  # forget the file, so that choosing the same one again is seen
         upload.observe(uploaded, names="value")
         swatches = W.HBox()
-        status = W.Label()
-        status.add_class("colorlab-hint-status")
         help_text = W.HTML("<b>Click</b> the gray photo to drop a hint; click a hint again to remove it.")
         box = W.VBox([help_text, W.HBox([photo, result]), W.HBox([W.Label("palette:"), swatches]),
                       W.HBox([picker, size]), W.HBox([undo, clear, save, samples, upload]), status])
         return dict(box=box, photo=photo, result=result, events=clicks, picker=picker, size=size,
-                    swatches=swatches, status=status, samples=samples, upload=upload)
+                    swatches=swatches, status=status, samples=samples, upload=upload, guard=guard)
 
     def _refresh_view(self, palette: bool = False) -> None:
         v = self._view
@@ -334,7 +345,7 @@ class HintPainter:
             for hx in self.palette.hex:
                 b = W.Button(tooltip=hx, layout=W.Layout(width="32px", height="24px"))
                 b.style.button_color = hx
-                b.on_click(lambda _, c=hx: self.set_color(c))
+                b.on_click(v["guard"](lambda _, c=hx: self.set_color(c)))
                 buttons.append(b)
             v["swatches"].children = buttons
 

@@ -1,8 +1,10 @@
-"""Colorization Turing test (the seeds' human evaluation): real or colorized?
+"""Colorization Turing test as a two-alternative forced choice (Zhang, Isola & Efros 2016).
 
-Photos are shown one at a time in random order; the player says "real" or "colorized".
-The *fooled rate* is the share of colorized photos the player took for real, reported with a
-95 % Wilson confidence interval (a 50 % rate means the colorizations cannot be told apart).
+Each trial shows one photo twice, side by side in random order: the real photo and its
+colorization. The player clicks the one they think is real. The *fooled rate* is the share of
+trials in which the player picked the colorization, reported with a 95 % Wilson interval
+(Wilson 1927). A player who cannot tell the two apart picks at random: 50 %. (Zhang et al.
+asked their participants to click the *fake* one; picking the real one is the same choice.)
 """
 from __future__ import annotations
 
@@ -11,104 +13,149 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ColorlabError
-from ._common import array_png
+from ._common import array_png, shows_errors
 
 __all__ = ["TuringTest", "TuringReport", "wilson_interval"]
 
+SIDES = ("left", "right")
+
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (scipy's ``binomtest(...).proportion_ci``)."""
+    """Wilson score interval of a binomial proportion ``successes / n`` (Wilson 1927).
+
+    With ``p̂ = k / n`` and ``z`` the normal quantile (1.96 for 95 %)::
+
+        centre = (p̂ + z²/2n) / (1 + z²/n),   half = z / (1 + z²/n) · sqrt(p̂(1 − p̂)/n + z²/4n²)
+
+    Unlike ``p̂ ± z·sqrt(p̂(1 − p̂)/n)`` it stays inside [0, 1] and is not empty at ``k = 0`` or
+    ``k = n``. Computed by scipy's ``binomtest(k, n).proportion_ci(method="wilson")``; ``(nan, nan)``
+    when ``n = 0``.
+    """
     from scipy.stats import binomtest
 
     if n == 0:
         return float("nan"), float("nan")
+    if not 0 <= successes <= n:
+        raise ColorlabError(f"need 0 <= successes <= n, got {successes} of {n}")
     ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
 
 
 @dataclass
 class TuringReport:
-    """Outcome so far: colorized photos shown/fooled, the fooled rate and its 95 % CI, accuracy on real photos."""
+    """Outcome so far: trials judged, trials where the colorization was picked, the fooled rate and its 95 % interval."""
 
-    fake_shown: int
+    trials: int
     fooled: int
     fooled_rate: float
     ci_low: float
     ci_high: float
-    real_shown: int
-    real_correct: int
 
     def __str__(self) -> str:
-        if not self.fake_shown:
-            return "no colorized photo judged yet"
-        return (f"fooled {self.fooled}/{self.fake_shown} = {100 * self.fooled_rate:.0f}% "
-                f"(95% CI {100 * self.ci_low:.0f}–{100 * self.ci_high:.0f}%); "
-                f"real photos recognised {self.real_correct}/{self.real_shown}")
+        if not self.trials:
+            return "no pair judged yet"
+        return (f"fooled in {self.fooled} of {self.trials} pairs = {100 * self.fooled_rate:.0f}% "
+                f"(95% Wilson interval {100 * self.ci_low:.0f}–{100 * self.ci_high:.0f}%; "
+                f"50% = cannot tell real from colorized)")
+
+
+def _enlarged(rgb: np.ndarray, size: int) -> np.ndarray:
+    """A small photo repeated pixel by pixel up to about ``size`` (browsers blur small images they enlarge)."""
+    k = max(1, size // max(rgb.shape[:2]))
+    return np.repeat(np.repeat(rgb, k, axis=0), k, axis=1) if k > 1 else rgb
 
 
 class TuringTest:
-    """A real-or-colorized quiz over ``real`` and ``colorized`` photos (uint8 ``(H, W, 3)`` each).
+    """Real or colorized? Pairs ``real[i]`` / ``colorized[i]`` (the same photo; uint8 ``(H, W, 3)`` each).
 
-    State: ``trials`` (``(index, is_real)`` in play order), ``guesses`` (the player's answers,
-    True = "real"), :attr:`current` (the photo to judge, None when done), :meth:`report`.
+    Args:
+        real, colorized: the photos and their colorizations, pair by pair.
+        seed: the order of the pairs and the side of the real photo in each.
+        display_size: about how many screen pixels each photo is shown at (small photos are enlarged).
+
+    State: ``trials`` (``(pair index, real_on_left)`` in play order), ``choices`` ("left"/"right" per
+    judged trial), :attr:`fooled` (per judged trial: was the colorization picked?), :attr:`current`
+    (the ``(left, right)`` photos to judge, None when done), :meth:`report`. :meth:`choose` records a
+    choice; the view's two buttons call it. No feedback is given until the end (as in Zhang et al.'s test trials).
     """
 
-    def __init__(self, real, colorized, seed: int = 0):
+    def __init__(self, real, colorized, seed: int = 0, display_size: int = 192):
         self.real, self.colorized = list(real), list(colorized)
         if not self.colorized:
             raise ColorlabError("the Turing test needs at least one colorized photo")
-        for im in self.real + self.colorized:
-            a = np.asarray(im)
-            if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
-                raise ColorlabError(f"every photo must be uint8 RGB (H, W, 3), got {a.dtype} {a.shape}")
-        items = [(i, True) for i in range(len(self.real))] + [(i, False) for i in range(len(self.colorized))]
-        order = np.random.default_rng(seed).permutation(len(items))
-        self.trials = [items[j] for j in order]
-        self.guesses: list[bool] = []
+        if len(self.real) != len(self.colorized):
+            raise ColorlabError(f"the Turing test shows pairs: real[i] and colorized[i] are the same photo; got "
+                                f"{len(self.real)} real and {len(self.colorized)} colorized photos")
+        for i, (r, c) in enumerate(zip(self.real, self.colorized)):
+            for im in (r, c):
+                a = np.asarray(im)
+                if a.ndim != 3 or a.shape[2] != 3 or a.dtype != np.uint8:
+                    raise ColorlabError(f"every photo must be uint8 RGB (H, W, 3), got {a.dtype} {a.shape}")
+            if np.shape(r) != np.shape(c):
+                raise ColorlabError(f"pair {i}: the real photo is {np.shape(r)} but its colorization {np.shape(c)}")
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(self.real))
+        real_left = rng.integers(0, 2, len(self.real)).astype(bool)
+        self.trials: list[tuple[int, bool]] = [(int(i), bool(left)) for i, left in zip(order, real_left)]
+        self.choices: list[str] = []
+        self.display_size = int(display_size)
         self._view = None
 
     @property
     def done(self) -> bool:
-        return len(self.guesses) >= len(self.trials)
+        return len(self.choices) >= len(self.trials)
 
     @property
-    def current(self) -> np.ndarray | None:
-        """The photo to judge now (None when every photo has been judged)."""
+    def current(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ``(left, right)`` photos of the pair to judge now (None when every pair has been judged)."""
         if self.done:
             return None
-        i, is_real = self.trials[len(self.guesses)]
-        return np.asarray((self.real if is_real else self.colorized)[i])
+        i, real_left = self.trials[len(self.choices)]
+        real, fake = np.asarray(self.real[i]), np.asarray(self.colorized[i])
+        return (real, fake) if real_left else (fake, real)
 
-    def guess(self, real: bool) -> None:
-        """Record the player's answer for the current photo (True = "real") and move on."""
+    def choose(self, side) -> None:
+        """Record which photo of the current pair the player takes for real: ``"left"``/``"right"`` (or 0/1)."""
         if self.done:
-            raise ColorlabError("the test is over: every photo has been judged")
-        self.guesses.append(bool(real))
+            raise ColorlabError("the test is over: every pair has been judged")
+        if side in (0, 1) and not isinstance(side, str):
+            side = SIDES[int(side)]
+        if side not in SIDES:
+            raise ColorlabError(f"choose 'left' or 'right', got {side!r}")
+        self.choices.append(side)
         self._refresh()
 
+    @property
+    def fooled(self) -> list[bool]:
+        """Per judged trial: True where the player picked the colorization as the real photo."""
+        return [(side == "left") != real_left for (_, real_left), side in zip(self.trials, self.choices)]
+
     def report(self) -> TuringReport:
-        judged = list(zip(self.trials, self.guesses))
-        fake = [g for (_, is_real), g in judged if not is_real]
-        real = [g for (_, is_real), g in judged if is_real]
-        fooled = sum(fake)
-        rate = fooled / len(fake) if fake else float("nan")
-        lo, hi = wilson_interval(fooled, len(fake))
-        return TuringReport(len(fake), fooled, rate, lo, hi, len(real), sum(real))
+        fooled = self.fooled
+        n, k = len(fooled), sum(fooled)
+        lo, hi = wilson_interval(k, n)
+        return TuringReport(n, k, k / n if n else float("nan"), lo, hi)
 
     @property
     def widget(self):
-        """The photo, "real" / "colorized" buttons, progress and the running report."""
+        """The two photos side by side, a "this one is real" button under each, progress, report and status."""
         if self._view is None:
             import ipywidgets as W
 
-            real, fake = W.Button(description="real", button_style="success"), \
-                W.Button(description="colorized", button_style="warning")
-            real.on_click(lambda _: None if self.done else self.guess(True))
-            fake.on_click(lambda _: None if self.done else self.guess(False))
-            self._view = dict(image=W.Image(format="png", width="256px"), progress=W.Label(), report=W.Label(),
-                              buttons=(real, fake))
-            self._view["box"] = W.VBox([self._view["image"], W.HBox([real, fake]), self._view["progress"],
-                                        self._view["report"]])
+            status = W.Label()
+            status.add_class("colorlab-turing-status")
+            guard = shows_errors(status)
+            px = f"{self.display_size}px"
+            images = [W.Image(format="png", width=px, height=px) for _ in SIDES]
+            buttons = [W.Button(description=f"{side} is real", button_style="info") for side in SIDES]
+            for side, b in zip(SIDES, buttons):
+                b.on_click(guard(lambda _, s=side: None if self.done else self.choose(s)))
+            columns = [W.VBox([im, b]) for im, b in zip(images, buttons)]
+            self._view = dict(images=images, buttons=buttons, progress=W.Label(), report=W.Label(), status=status,
+                              help=W.HTML("One of the two photos is real, the other colorized. "
+                                          "<b>Click under the one you think is real.</b>"))
+            self._view["box"] = W.VBox([self._view["help"], W.HBox(columns), self._view["progress"],
+                                        self._view["report"], status])
             self._refresh()
         return self._view["box"]
 
@@ -116,12 +163,13 @@ class TuringTest:
         v = self._view
         if v is None:
             return
-        cur = self.current
-        if cur is not None:
-            v["image"].value = array_png(cur)
-        v["progress"].value = f"photo {min(len(self.guesses) + 1, len(self.trials))} of {len(self.trials)}" \
-            if not self.done else "done — thank you!"
-        v["report"].value = str(self.report())
+        pair = self.current
+        if pair is not None:
+            for im, photo in zip(v["images"], pair):
+                im.value = array_png(_enlarged(photo, self.display_size))
+        n = len(self.trials)
+        v["progress"].value = "done — thank you!" if self.done else f"pair {len(self.choices) + 1} of {n}"
+        v["report"].value = str(self.report()) if self.done else ""
         for b in v["buttons"]:
             b.disabled = self.done
 
