@@ -1,4 +1,5 @@
-"""Figures about the Lab split: channels, training patches, gray / predicted / truth galleries."""
+"""Figures about the Lab split: the sRGB gamut on the ab plane, channels, training patches,
+gray / predicted / truth galleries."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,7 @@ import torch
 from ..checkpoint import atomic_write
 from ..color import gray_rgb, lab_to_rgb, rgb_to_lab
 
-__all__ = ["ab_channel_rgb", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
+__all__ = ["ab_channel_rgb", "ab_gamut", "chroma_hue", "plot_ab_gamut", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
 
 
 def _plt():
@@ -35,6 +36,57 @@ def ab_channel_rgb(lab: torch.Tensor, channel: int, L: float = 65.0) -> torch.Te
     out[..., 0, :, :] = L
     out[..., channel, :, :] = lab[..., channel, :, :]
     return lab_to_rgb(out)
+
+
+def chroma_hue(ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """ab ``(..., 2, H, W)`` → chroma ``C = sqrt(a² + b²)`` and hue angle ``h = atan2(b, a)`` in degrees
+    in ``[0, 360)``, each ``(..., H, W)``. Hue 0° points along +a (red), 90° along +b (yellow),
+    180° along −a (green), 270° along −b (blue); it is meaningless where C ≈ 0 (grays)."""
+    a, b = ab.float().unbind(-3)
+    return torch.hypot(a, b), torch.rad2deg(torch.atan2(b, a)) % 360.0
+
+
+def ab_gamut(L: float, n: int = 221, limit: float = 110.0) -> tuple[np.ndarray, np.ndarray]:
+    """Which ab at lightness ``L`` are colours an sRGB screen can show.
+
+    The square ``[-limit, limit]²`` is sampled on an ``n × n`` grid (rows b from −limit up, columns
+    a from −limit up, as ``imshow(origin="lower")`` wants). Returns ``(rgb (n, n, 3) in [0, 1],
+    inside (n, n) bool)``: ``inside`` where Lab → RGB needs no clipping (and converts back to the
+    same Lab), ``rgb`` the colour there (clipped elsewhere).
+    """
+    c = torch.linspace(-limit, limit, n)
+    b, a = torch.meshgrid(c, c, indexing="ij")
+    lab = torch.stack([torch.full_like(a, float(L)), a, b])
+    rgb = lab_to_rgb(lab, clip=False)
+    inside = ((rgb >= -1e-4) & (rgb <= 1 + 1e-4)).all(0)
+    inside &= (rgb_to_lab(rgb.clamp(0, 1)) - lab).abs().amax(0) < 0.5
+    return rgb.clamp(0, 1).permute(1, 2, 0).numpy(), inside.numpy()
+
+
+def plot_ab_gamut(Ls=(25, 50, 75), n: int = 221, limit: float = 110.0, outside=0.93, circle: float = 50.0):
+    """One panel per lightness: the ab square, coloured where sRGB can show the colour, light gray
+    where it cannot; a dashed circle of chroma ``circle`` for scale. Returns the figure."""
+    plt = _plt()
+    Ls = list(Ls)
+    fig, axes = plt.subplots(1, len(Ls), figsize=(3.3 * len(Ls), 3.5), squeeze=False)
+    t = np.linspace(0, 2 * np.pi, 200)
+    c = torch.linspace(-limit, limit, n)
+    b, a = torch.meshgrid(c, c, indexing="ij")
+    C = chroma_hue(torch.stack([a, b]))[0].numpy()
+    for ax, L in zip(axes[0], Ls):
+        rgb, inside = ab_gamut(L, n, limit)
+        img = np.where(inside[..., None], rgb, outside)
+        ax.imshow(img, origin="lower", extent=(-limit, limit, -limit, limit), interpolation="nearest")
+        ax.axhline(0, color="k", lw=0.5, alpha=0.4)
+        ax.axvline(0, color="k", lw=0.5, alpha=0.4)
+        if circle:
+            ax.plot(circle * np.cos(t), circle * np.sin(t), "k--", lw=0.7, alpha=0.6)
+        cmax = float(C[inside].max()) if inside.any() else 0.0
+        ax.set_title(f"L = {L:g}: {inside.mean():.0%} of the square,\nchroma up to {cmax:.0f}", fontsize=9)
+        ax.set_xlabel("a (green ← → red)")
+        ax.set_ylabel("b (blue ← → yellow)")
+    fig.tight_layout()
+    return fig
 
 
 def channels_figure(images: np.ndarray, names=None):

@@ -8,7 +8,11 @@ from ..color import lab_to_rgb
 from ..losses import rarity_weights
 from ..stats import ABPrior
 
-__all__ = ["ab_plane_rgb", "plot_ab_histogram", "plot_weight_map", "plot_lambda_effect"]
+__all__ = ["ab_plane_rgb", "plot_ab_histogram", "plot_weight_map", "plot_lambda_effect", "plot_prior_and_weights",
+           "weight_range", "SLIDER_LAMS"]
+
+#: The λ values a slider from 0 to 1 in steps of 0.05 can take.
+SLIDER_LAMS = tuple(round(0.05 * i, 2) for i in range(21))
 
 
 def ab_plane_rgb(prior: ABPrior, L: float = 65.0) -> np.ndarray:
@@ -50,8 +54,27 @@ def plot_ab_histogram(prior: ABPrior, ax=None, L: float = 65.0, raw: bool = Fals
     return fig
 
 
-def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = None, ax=None, vmax=None):
-    """The rarity weight of every bin on the ab plane (log colour scale)."""
+def weight_range(prior: ABPrior, scheme: str = "zhang", lams=SLIDER_LAMS) -> tuple[float, float]:
+    """One colour range ``(vmin, vmax)`` that holds the rarity weights for every λ in ``lams``.
+
+    λ = 0 (pure inverse frequency) is left out: it gives bins the data never visited weights of
+    10⁹ and more, which would squash every other map into one colour; drawn with this range, its
+    rarest bins simply take the top colour. For ``"sqrt"`` (no λ) the range of its one weight map.
+    """
+    lams = [None] if scheme == "sqrt" else [lam for lam in lams if lam > 0] or [1.0]
+    ws = [rarity_weights(prior, scheme, lam) for lam in lams]
+    vmin, vmax = min(float(w.min()) for w in ws), max(float(w.max()) for w in ws)
+    vmin = max(vmin, 1e-3)
+    return min(vmin, 0.5), max(vmax, 2.0)  # a valid log range even when every weight is 1 (λ = 1)
+
+
+def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = None, ax=None, vmax=None, vmin=None):
+    """The rarity weight of every bin on the ab plane (log colour scale).
+
+    By default the colour range is this map's own; pass ``vmin``/``vmax`` (e.g. from
+    :func:`weight_range`) to draw several maps on one scale so that they can be compared.
+    Weights outside the range take the end colours (the colour bar shows an arrow).
+    """
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
@@ -59,23 +82,27 @@ def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = N
     w = rarity_weights(prior, scheme, lam)
     plane = prior.to_plane(w)
     vmax = vmax or float(w.max())
-    vmin = min(max(float(w.min()), 1e-3), 0.5 * vmax)  # λ = 1: all weights 1, keep a valid range
+    if vmin is None:
+        vmin = min(max(float(w.min()), 1e-3), 0.5 * vmax)  # λ = 1: all weights 1, keep a valid range
     im = _imshow_plane(ax, np.ma.masked_invalid(plane), prior, cmap="magma", norm=LogNorm(vmin=vmin, vmax=vmax))
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    low, high = float(w.min()) < vmin * (1 - 1e-6), float(w.max()) > vmax * (1 + 1e-6)
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max", (True, True): "both"}[low, high]
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, extend=extend)
     lam_txt = "" if scheme == "sqrt" else f", λ = {lam if lam is not None else 0.5:g}"
     ax.set_title(f"weights: {scheme}{lam_txt}", fontsize=9)
     return fig
 
 
 def plot_lambda_effect(prior: ABPrior, lams=(0.0, 0.25, 0.5, 0.75, 1.0), scheme: str = "zhang"):
-    """How λ changes the weights: one map per λ (each with its own log scale) and weight vs.
-    probability curves on one plot."""
+    """How λ changes the weights: one map per λ, all on one log colour scale (:func:`weight_range`
+    of the λ > 0 shown), and weight vs. probability curves on one plot."""
     import matplotlib.pyplot as plt
 
     lams = list(lams)
+    vmin, vmax = weight_range(prior, scheme, lams)
     fig, axes = plt.subplots(1, len(lams) + 1, figsize=(3.2 * (len(lams) + 1), 3.2))
     for ax, lam in zip(axes, lams):
-        plot_weight_map(prior, scheme, lam, ax=ax)
+        plot_weight_map(prior, scheme, lam, ax=ax, vmin=vmin, vmax=vmax)
     ax = axes[-1]
     order = torch.argsort(prior.p, descending=True)
     p = prior.p[order].numpy()
@@ -85,5 +112,25 @@ def plot_lambda_effect(prior: ABPrior, lams=(0.0, 0.25, 0.5, 0.75, 1.0), scheme:
     ax.set_ylabel("weight")
     ax.legend(fontsize=7)
     ax.set_title("rare colours weigh more as λ → 0", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_prior_and_weights(prior: ABPrior, lam: float = 0.5, L: float = 65.0):
+    """Three panels on the ab plane: the smoothed prior p̃ in its true colours, Zhang et al.'s weights
+    for ``lam`` and the ``1/sqrt(p + 1e-7)`` weights of Robles & Budach — the two weight maps on one
+    log colour scale, so that they can be compared bin by bin."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    plot_ab_histogram(prior, ax=axes[0], L=L)
+    axes[0].set_title("how often each colour occurs: p̃\n(opacity ∝ log p̃; white = never seen)", fontsize=9)
+    ws = [rarity_weights(prior, "zhang", lam), rarity_weights(prior, "sqrt")]
+    vmin = max(min(float(w.min()) for w in ws), 1e-3)
+    vmax = max(max(float(w.max()) for w in ws), 2 * vmin)
+    plot_weight_map(prior, "zhang", lam, ax=axes[1], vmin=vmin, vmax=vmax)
+    axes[1].set_title(f"Zhang et al.: ((1−λ)p̃ + λ/Q)⁻¹, λ = {lam:g}\n(mean pixel weight 1)", fontsize=9)
+    plot_weight_map(prior, "sqrt", ax=axes[2], vmin=vmin, vmax=vmax)
+    axes[2].set_title("Robles & Budach: 1/sqrt(p̃ + 1e-7)\n(mean pixel weight 1)", fontsize=9)
     fig.tight_layout()
     return fig

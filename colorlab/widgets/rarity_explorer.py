@@ -4,6 +4,10 @@ The state (scheme, λ, the per-bin weights, the photo's per-pixel weight map and
 rarity-weighted losses) lives in :class:`RarityExplorer`; :meth:`RarityExplorer.set` recomputes
 it. The loss compares a prediction of the photo (by default the all-gray one, ab = 0, which is
 what a colorizer that has collapsed to the mean would give) with the photo's true ab.
+
+The weight maps are drawn on one fixed log colour scale per scheme (:meth:`RarityExplorer.weight_range`,
+the range over every λ the slider can take), so moving the slider visibly changes the map
+instead of rescaling the colour bar to each λ's own extremes.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from ..color import AB_SCALE, rgb_to_lab
 from ..errors import ColorlabError
 from ..losses import SCHEMES, rarity_weights
 from ..stats import ABPrior
+from ..viz.stats import SLIDER_LAMS, weight_range
 from ._common import figure_png
 
 __all__ = ["RarityExplorer"]
@@ -50,6 +55,7 @@ class RarityExplorer:
         self._bins = prior.bin_index(self._true.to(prior.centers.device)).cpu()
         self._err = ((self._pred - self._true) / AB_SCALE).square().mean(0)   # (H, W)
         self._view = None
+        self._ranges: dict[str, tuple[float, float]] = {}
         self.set(scheme, lam)
 
     def set(self, scheme: str | None = None, lam: float | None = None) -> dict:
@@ -67,19 +73,29 @@ class RarityExplorer:
         self._refresh()
         return self.loss
 
+    def weight_range(self, scheme: str | None = None) -> tuple[float, float]:
+        """The fixed colour range ``(vmin, vmax)`` of ``scheme``'s maps: it holds the weights of every
+        slider position λ = 0.05 … 1 (λ = 0's weights of never-seen colours run off its top)."""
+        scheme = scheme or self.scheme
+        if scheme not in self._ranges:
+            self._ranges[scheme] = weight_range(self.prior, scheme, SLIDER_LAMS)
+        return self._ranges[scheme]
+
     def figure(self):
-        """Weight map on the ab plane | the photo | its per-pixel weights (log colour scale)."""
+        """Weight map on the ab plane | the photo | its per-pixel weights, both maps on the
+        scheme's fixed log colour scale (:meth:`weight_range`)."""
         import matplotlib.pyplot as plt
         from matplotlib.colors import LogNorm
 
         from ..viz.stats import plot_weight_map
 
+        vmin, vmax = self.weight_range()
         fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
-        plot_weight_map(self.prior, self.scheme, self.lam, ax=axes[0])
+        plot_weight_map(self.prior, self.scheme, self.lam, ax=axes[0], vmin=vmin, vmax=vmax)
         axes[1].imshow(self.photo)
         axes[1].set_title("photo", fontsize=9)
         pw = self.pixel_weights.numpy()
-        im = axes[2].imshow(pw, cmap="magma", norm=LogNorm(vmin=max(pw.min(), 1e-3), vmax=max(pw.max(), 1e-3 * 1.01)))
+        im = axes[2].imshow(pw, cmap="magma", norm=LogNorm(vmin=vmin, vmax=vmax))
         fig.colorbar(im, ax=axes[2], fraction=0.046, pad=0.04)
         axes[2].set_title(f"pixel weights · loss ×{self.loss['ratio']:.2f} vs. plain MSE", fontsize=9)
         for ax in axes[1:]:
@@ -100,7 +116,8 @@ class RarityExplorer:
             import ipywidgets as W
 
             scheme = W.Dropdown(options=list(SCHEMES), value=self.scheme, description="scheme")
-            lam = W.FloatSlider(value=self.lam if self.lam is not None else 0.5, min=0.0, max=1.0, step=0.05,
+            lam = W.FloatSlider(value=self.lam if self.lam is not None else 0.5, min=SLIDER_LAMS[0],
+                                max=SLIDER_LAMS[-1], step=SLIDER_LAMS[1] - SLIDER_LAMS[0],
                                 description="λ", continuous_update=False)
             scheme.observe(lambda ch: self.set(ch["new"], None if ch["new"] == "sqrt" else lam.value), names="value")
             lam.observe(lambda ch: self.set(self.scheme, ch["new"]), names="value")
