@@ -92,7 +92,7 @@ def plot_ab_gamut(Ls=(25, 50, 75), n: int = 221, limit: float = 110.0, outside=0
 def channels_figure(images: np.ndarray, names=None):
     """One row per photo: colour, L (gray), a (green–red), b (blue–yellow). ``images``: uint8 (N, H, W, 3)."""
     plt = _plt()
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    x = torch.from_numpy(np.array(images)).permute(0, 3, 1, 2)  # a copy: memmaps are read-only
     lab = rgb_to_lab(x)
     n = len(images)
     fig, axes = plt.subplots(n, 4, figsize=(10, 2.6 * n), squeeze=False)
