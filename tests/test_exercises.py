@@ -4,6 +4,7 @@ answers and accepts right ones is tested without a kernel in test_exercise_answe
 from __future__ import annotations
 
 import copy
+import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def test_every_lab_has_a_checked_exercise(path):
     assert pairs, f"{path.name} has no ### BEGIN SOLUTION block"
     for ex, check in pairs:
         assert "check" in nb.cells[check].metadata.get("tags", []), f"{path.name}: cell {check} must be the check"
-        assert "assert" in nb.cells[check].source
+        assert re.search(r"\bcheck\.\w+\(", nb.cells[check].source), f"{path.name}: cell {check} must call check.<name>(...)"
         assert nb.cells[ex].metadata.get("colorlab", {}).get("exercise"), \
             f"{path.name} cell {ex}: name the exercise in metadata.colorlab.exercise ('labNN.<name>')"
 
