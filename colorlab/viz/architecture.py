@@ -74,9 +74,9 @@ def unet_diagram(model, size: int, ax=None):
         if level < depth - 1:
             _box(ax, right - level * dx, y, label(level), _DEC)
             _arrow(ax, (level * dx + 0.2, y - 0.42), ((level + 1) * dx - 0.2, y - dy + 0.42),
-                   f"{down}\n+ 2 conv", offset=(-0.42, 0.05))
+                   f"{down}\n+ 2 conv", offset=(-0.47, -0.08))
             _arrow(ax, (right - (level + 1) * dx + 0.2, y - dy + 0.42), (right - level * dx - 0.2, y - 0.42),
-                   "up-conv 2×2\n(transposed)", offset=(0.5, 0.05))
+                   "up-conv 2×2\n(transposed)", offset=(0.55, -0.08))
             has = level in skips
             _arrow(ax, (level * dx + 0.47, y + 0.1), (right - level * dx - 0.47, y + 0.1),
                    "copy + concatenate" if has else "no skip", dashed=not has, colour="0.2" if has else "0.6",
@@ -108,12 +108,12 @@ def fusion_diagram(model, size: int, ax=None):
     _box(ax, 6.3, 0.55, f"fusion\nconcatenate,\n1×1 conv + ReLU\n{fus}×{s8}×{s8}", "#d5c7e8", w=1.45, h=1.0)
     _box(ax, 8.4, 0.55, f"decoder\nconv + 3× upsample\n→ ab 2×{size}×{size}", _DEC, w=1.6, h=1.0)
     _arrow(ax, (0.55, 0.1), (1.35, 0.5))
-    _arrow(ax, (0.55, -0.1), (1.35, -1.3), f"resize to {S}", offset=(-0.1, -0.35))
+    _arrow(ax, (0.55, -0.1), (1.35, -1.3), f"resize to {S}", offset=(-0.45, -0.2))
     _arrow(ax, (2.85, 0.55), (5.58, 0.55), f"local features ({enc} ch)", offset=(0, 0.15))
     _arrow(ax, (2.85, -1.35), (3.78, -1.35))
     _arrow(ax, (5.12, -1.1), (5.9, 0.05), f"+{dim} ch", offset=(0.35, -0.05))
     _arrow(ax, (7.02, 0.55), (7.6, 0.55))
-    ax.set_xlim(-0.7, 9.2)
+    ax.set_xlim(-0.7, 9.4)
     ax.set_ylim(-2.0, 1.3)
     ax.set_title(f"fusion colorizer: every one of the {s8}×{s8} positions gets the same global vector", fontsize=9)
     return fig
@@ -178,8 +178,12 @@ def receptive_field_figure(gray, colour, windows: dict, centre: tuple, titles=No
             H, W = arr.shape[:2]
             ax.imshow(arr, interpolation="nearest")
             for k, (name, side) in enumerate(windows.items()):
-                half = min(int(side), max(H, W)) / 2
-                ax.add_patch(Rectangle((cx - half, cy - half), 2 * half, 2 * half, fill=False, lw=1.6,
+                # the window, cut to the image (a window larger than the image sees all of it); edges that
+                # fall on the image border are drawn just inside it, where they stay visible
+                half, inset = (int(side) / 2 if side < max(H, W) else float(max(H, W) * 2)), 0.3 + 0.35 * k
+                x0, x1 = max(cx - half, -0.5 + inset), min(cx + half, W - 0.5 - inset)
+                y0, y1 = max(cy - half, -0.5 + inset), min(cy + half, H - 0.5 - inset)
+                ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.6,
                                        edgecolor=colours[k % 4], linestyle=styles[k % 4],
                                        label=f"{name}: {side} px" if r == 0 and c == 0 else None))
             ax.plot([cx], [cy], marker="+", color="red", markersize=8, mew=1.5)
