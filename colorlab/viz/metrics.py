@@ -12,16 +12,19 @@ def ab_error_curve(pred_ab: torch.Tensor, true_ab: torch.Tensor, pixel_weights: 
     """The share of pixels whose ab error is at most t, for ``steps`` thresholds t in [0, max_t].
 
     Args:
-        pred_ab, true_ab: ``(N, 2, H, W)`` in Lab units; every pixel of every image is pooled.
+        pred_ab, true_ab: ``(N, 2, H, W)`` in Lab units.
         pixel_weights: optional ``(N, H, W)`` weights (the rebalanced curve: each pixel counts by the
             rarity of its true colour).
     Returns:
         ``(t, share, auc)``: the thresholds, the (weighted) share of pixels with error ≤ t, and the
-        area under the curve divided by ``max_t`` — the mean of ``max(0, 1 − e / max_t)``, the number
-        :func:`colorlab.metrics.auc_ab` gives for the same pixels.
+        area under the curve divided by ``max_t``. Shares are taken per image and averaged over the
+        images, so ``auc`` is the mean over images of :func:`colorlab.metrics.auc_ab` (weighted or
+        not), the number :func:`colorlab.evaluate.evaluate` puts in its table.
     """
-    err = torch.linalg.vector_norm(pred_ab.float() - true_ab.float(), dim=1).flatten().double()
-    w = torch.ones_like(err) if pixel_weights is None else pixel_weights.reshape(-1).double().to(err.device)
+    err = torch.linalg.vector_norm(pred_ab.float() - true_ab.float(), dim=1).double()   # (N, H, W)
+    w = torch.ones_like(err) if pixel_weights is None else pixel_weights.reshape(err.shape).double().to(err.device)
+    w = (w / w.flatten(1).sum(1).view(-1, 1, 1)).flatten()            # every image weighs the same in total
+    err = err.flatten()
     t = torch.linspace(0, max_t, steps, dtype=torch.float64, device=err.device)
     order = torch.argsort(err)
     cum = torch.cumsum(w[order], 0) / w.sum()
