@@ -163,19 +163,29 @@ def test_kmeans_benchmark_runs_small(tmp_path):
     assert 0.9 < saved["inertia_ratio"] < 1.1
 
 
-@pytest.mark.parametrize("k", [5, 10])  # k ≤ 8 uses the packed-key arg-min, k > 8 the plain one
+@pytest.mark.parametrize("k", [5, 10, 20])  # k ≤ 16 uses the packed-key arg-min, k > 16 the plain one
 def test_fast_assignment_matches_a_plain_argmin(k):
-    from colorlab.profiles import _assign, _sq_dist
+    from colorlab.profiles import _augment, _nearest
 
     g = torch.Generator().manual_seed(k)
     xt = torch.randn(3, 3, 500, generator=g) * 40
     c = torch.randn(3, k, 3, generator=g) * 40
-    plain = _sq_dist(xt, c).argmin(1)
-    if k <= 8:
-        xa = torch.cat([xt, torch.ones(3, 1, 500)], 1)
-        assert (_assign(xa, xt.square().sum(1, keepdim=True), c)[0] == plain).float().mean() > 0.999
+    d2 = ((xt[:, None] - c[..., None]) ** 2).sum(2)                 # (B, k, P) written out
+    labels, dist = _nearest(_augment(xt), c)
+    assert (labels == d2.argmin(1)).float().mean() > 0.999
+    assert torch.allclose(dist, d2.min(1).values, rtol=1e-4, atol=1e-2)
     res = batched_kmeans(xt.transpose(1, 2), k, iters=3)
     assert res.labels.max() < k and torch.isfinite(res.inertia).all()
+
+
+def test_packed_keys_survive_points_on_a_centre():
+    """A point exactly on a centre (distance 0, or a rounding error below it) still goes to that centre."""
+    from colorlab.profiles import _augment, _nearest
+    x = torch.tensor([[[0.0, 3.0, 10.0, 10.0], [0.0, 4.0, 0.0, 1e-3], [0.0, 0.0, 0.0, 0.0]]])  # (1, 3, 4)
+    c = torch.tensor([[[0.0, 0.0, 0.0], [10.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])  # centres 0 and 2 coincide
+    labels, dist = _nearest(_augment(x), c)
+    assert labels.tolist() == [[0, 0, 1, 1]]                           # ties to the lower index, as argmin
+    assert dist[0, 0] == 0 and abs(float(dist[0, 1]) - 25) < 1e-3 and (dist >= 0).all()
 
 
 # ------------------------------------------------------------------ the fast k-means against the plain reference
@@ -205,10 +215,9 @@ def test_histogram_kmeans_is_lloyd_on_the_weighted_cells():
     from colorlab.profiles import colour_histogram, lloyd_kmeans
     x = _photo_lab()
     fast = batched_kmeans(x, 5, iters=10, init="first", step=DCD_STEP)
-    xc = x - x.mean(1, keepdim=True)
-    hist = colour_histogram(xc.transpose(1, 2).contiguous(), DCD_STEP)
-    ref = lloyd_kmeans(hist.points.transpose(1, 2), xc[:, :5], iters=10, weights=hist.weights)
-    assert torch.allclose(fast.centers, ref.centers + x.mean(1, keepdim=True), atol=1e-2)
+    hist = colour_histogram(x.transpose(1, 2).contiguous(), DCD_STEP)
+    ref = lloyd_kmeans(hist.points.transpose(1, 2), x[:, :5], iters=10, weights=hist.weights)
+    assert torch.allclose(fast.centers, ref.centers, atol=1e-2)
     # labels and inertia: every pixel to its nearest final centre, inertia over all pixels
     d2 = ((x[:, :, None] - fast.centers[:, None]) ** 2).sum(-1)
     assert (fast.labels == d2.argmin(-1)).float().mean() > 0.999
@@ -267,3 +276,18 @@ def test_name_groups_matches_groups_to_true_classes_one_to_one():
     named = name_groups(g, [2, 2, 0, 1, 1, 0, 1], ["day", "dusk", "night"])
     assert named.names == ["profile 0 ≈ night", "profile 1 ≈ day", "profile 2 ≈ dusk"]
     assert named.labels is g.labels and g.names[0] == "profile 0"   # the grouping itself is untouched
+
+
+def test_batched_kmeans_in_passes_matches_one_pass(monkeypatch):
+    """On a CPU a large batch is clustered SETS_PER_PASS sets at a time; each set's result is the same."""
+    import colorlab.profiles as profiles
+    from colorlab.profiles import lloyd_kmeans
+    x = _photo_lab(n=7, size=16)
+    whole = batched_kmeans(x, 4, iters=5, init="first")
+    monkeypatch.setattr(profiles, "SETS_PER_PASS", 3)
+    parts = batched_kmeans(x, 4, iters=5, init="first")
+    assert torch.equal(parts.labels, whole.labels) and torch.allclose(parts.inertia, whole.inertia)
+    ref = lloyd_kmeans(x, x[:, :4], iters=5)
+    assert torch.allclose(parts.centers, ref.centers, atol=1e-2)
+    seeded = batched_kmeans(x, 4, iters=5, seed=1, step=DCD_STEP)
+    assert seeded.centers.shape == (7, 4, 3) and seeded.labels.shape == (7, 256) and torch.isfinite(seeded.inertia).all()
