@@ -2,7 +2,8 @@
 
 Starts JupyterLab on 127.0.0.1 (random free port, a token, no browser) in a temp copy of
 ``notebooks/09_user_hints.ipynb`` with small parameters, opens it in Debian's ``chromium``,
-runs all cells, clicks on the gray photo and checks that the colorization shown changed.
+runs all cells, clicks on the gray photo and checks that the colorization shown changed, then uploads a
+file that is not an image and checks that the error shows in the painter's status line.
 A screenshot is saved in the test's ``tmp_path``. The server is always stopped.
 """
 from __future__ import annotations
@@ -139,7 +140,9 @@ def test_hint_painter_in_a_real_browser(tmp_path):
                 page.wait_for_function("() => document.querySelector('img.colorlab-hint-result')?.naturalWidth > 0")
                 src_before, status_before = result.get_attribute("src"), status.inner_text()
                 box = photo.bounding_box()
-                page.mouse.click(box["x"] + 0.45 * box["width"], box["y"] + 0.40 * box["height"])
+                # the locator's click scrolls the photo into view right before clicking, and waits until it is
+                # still and receives the click (Run All may still scroll the notebook towards the last cells)
+                photo.click(position={"x": 0.45 * box["width"], "y": 0.40 * box["height"]})
                 page.wait_for_function(
                     "before => document.querySelector('img.colorlab-hint-result').src !== before"
                     " && document.querySelector('.colorlab-hint-status').innerText.includes('1 hint')",
@@ -147,6 +150,13 @@ def test_hint_painter_in_a_real_browser(tmp_path):
                 page.screenshot(path=str(shot), full_page=False)
                 assert result.get_attribute("src") != src_before
                 assert status.inner_text() != status_before and "1 hint ·" in status.inner_text()
+                # a file that is not an image: the upload callback's error shows in the status line
+                with page.expect_file_chooser() as chooser:  # the widget's <input type=file> is not in the page
+                    page.locator(".jp-Notebook .widget-upload").last.click()
+                chooser.value.set_files(files=[{"name": "broken.png", "mimeType": "image/png", "buffer": b"not an image"}])
+                page.wait_for_function("() => document.querySelector('.colorlab-hint-status').innerText.includes('⚠')",
+                                       timeout=30_000)
+                assert "broken.png" in status.inner_text() and "not an image" in status.inner_text()
             except Exception:
                 if not shot.exists():
                     try:
