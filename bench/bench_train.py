@@ -6,7 +6,8 @@ In one run, on the machine that runs it:
 
 * the matmul peak in every dtype the device has (fp32, bf16, fp16); the *highest* is the ceiling;
 * a plain fp32 eager PyTorch loop (contiguous NCHW, Adam, MSE) — the baseline;
-* every candidate the kit could train with, through the kit's own path (fastai Learner + callbacks):
+* every candidate the kit could train with, through the kit's own path (fastai Learner + callbacks),
+  timed by :func:`colorlab.speed.benchmark_training` — the benchmark notebook 11 runs too:
   fp32 / bf16 (/ fp16 where the device has fast kernels) × NCHW / channels_last, and the best
   eager precision with ``torch.compile`` (whose one-off cost and speed-up are recorded in the
   kit's speed cache, so the kit's ``compile="auto"`` decides with this machine's numbers);
@@ -18,7 +19,7 @@ Each configuration is timed in steady state: ``--rounds`` epochs of 8 batches af
 epoch (compilation, kernel choice), the best epoch counts — the machine is shared, and a burst
 of other work should slow one epoch, not the result. ``--threads 1`` keeps a busy machine from
 stalling two-thread runs (everything, the peaks included, then runs on one core). Writes
-bench/results/train.json.
+bench/results/train.json (``--out`` elsewhere).
 """
 from __future__ import annotations
 
@@ -30,26 +31,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, matmul_peaks, sync, write  # noqa: E402
+from common import machine, sync, write  # noqa: E402
 
 from colorlab.colorize import colorize  # noqa: E402
 from colorlab.device import describe_device, get_device  # noqa: E402
 from colorlab.loaders import make_dataloaders  # noqa: E402
 from colorlab.models import count_parameters, create  # noqa: E402
-from colorlab.speed import SpeedPlan, candidates, cpu_capability, record_compile, speed_plan  # noqa: E402
-from colorlab.train import make_learner  # noqa: E402
+from colorlab.speed import (SpeedPlan, benchmark_training, candidates, cpu_capability, record_compile,  # noqa: E402
+                            speed_plan, train_flops, training_speed)
 
-
-def train_flops(model, bs, size, device) -> int:
-    """FLOPs of one forward+backward step, counted by torch.utils.flop_counter."""
-    x = torch.randn(bs, 1, size, size, device=device)
-    with FlopCounterMode(display=False) as fc:
-        model(x).float().pow(2).mean().backward()
-    model.zero_grad(set_to_none=True)
-    return fc.get_total_flops()
+__all__ = ["main", "plain_loop", "train_flops"]  # train_flops: bench_gpu.py imports it from here
 
 
 def plain_loop(model, images, bs, rounds, device, steps_per_round=8) -> float:
@@ -79,30 +72,6 @@ def plain_loop(model, images, bs, rounds, device, steps_per_round=8) -> float:
         sync(device)
         best = max(best, steps_per_round * bs / (time.perf_counter() - t))
     return best
-
-
-def kit_path(plan: SpeedPlan, images, bs, rounds, device) -> tuple[float, float, object]:
-    """The kit's path with ``plan`` (fastai Learner + its speed callbacks): (img/s best epoch, warm-up s, dls)."""
-    from colorlab.losses import make_loss
-    torch.manual_seed(0)
-    model = create("unet")
-    if plan.compile:
-        model.compile()
-    dls = make_dataloaders(images, images[:bs], bs=bs, device=device)
-    learn = make_learner(dls, model, make_loss("mse"), plan=plan)
-    learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == "ProgressCallback"])
-    learn.logger = lambda *a, **k: None
-    t = time.perf_counter()
-    learn.fit(1)  # warm-up: kernels picked, compilation done, loader primed
-    sync(device)
-    warmup = time.perf_counter() - t
-    best = 0.0
-    for _ in range(rounds):
-        t = time.perf_counter()
-        learn.fit(1)
-        sync(device)
-        best = max(best, len(dls.train) * bs / (time.perf_counter() - t))
-    return best, warmup, dls
 
 
 def loader_speed(dls, device) -> float:
@@ -143,6 +112,7 @@ def main(argv=None):
     ap.add_argument("--run-images", type=int, default=200_000,
                     help="length of the run the kit's default is chosen for (images × epochs; default: 20 epochs "
                          "of 10,000 images)")
+    ap.add_argument("--out", default=None, help="where to write the JSON (default: bench/results/train.json)")
     args = ap.parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -150,12 +120,6 @@ def main(argv=None):
     images = np.random.default_rng(0).integers(0, 256, (args.bs * 8, args.size, args.size, 3), dtype=np.uint8)
     torch.manual_seed(0)
     model = create("unet").to(dev)
-    flops = train_flops(model, args.bs, args.size, dev) / args.bs
-    peaks = matmul_peaks(dev)
-    ceiling_dtype = max(peaks, key=peaks.get)
-    ceiling = peaks[ceiling_dtype]
-    print(f"matmul peaks (TFLOP/s): { {k: round(v / 1e12, 3) for k, v in peaks.items()} }; ceiling {ceiling_dtype}",
-          flush=True)
 
     plain = plain_loop(create("unet").to(dev), images, args.bs, args.rounds, dev)
     print(f"plain fp32 eager loop: {plain:.1f} img/s", flush=True)
@@ -165,19 +129,22 @@ def main(argv=None):
     eager_default = speed_plan(dev, precision="auto", compile="off")
     probe_s = time.perf_counter() - t
 
-    runs, warmups = {}, {}
+    # every eager candidate through the kit's path: the benchmark notebook 11 runs too
     cands, rule = candidates(dev)
-    for precision, cl in cands:
-        plan = SpeedPlan(precision, cl)
-        runs[_name(plan)], warmups[_name(plan)], _ = kit_path(plan, images, args.bs, args.rounds, dev)
-        print(f"{plan.name}: {runs[_name(plan)]:.1f} img/s", flush=True)
+    plans = {_name(SpeedPlan(p, cl)): SpeedPlan(p, cl) for p, cl in cands}
+    bench = benchmark_training(images, plans, valid=images[:args.bs], bs=args.bs, rounds=args.rounds, device=dev)
+    print(bench.table(), flush=True)
+    flops, peaks = bench.flops_per_image, bench.peaks
+    ceiling_dtype, ceiling = bench.ceiling_dtype, bench.ceiling
+    runs, warmups = dict(bench.img_per_s), dict(bench.warmup_s)
     if not args.no_compile:
         best_eager = max(runs, key=runs.get)
         for precision in dict.fromkeys([best_eager.split("+")[0], "fp32"]):
             plan = SpeedPlan(precision, True, compile=True)
             eager = runs[_name(SpeedPlan(precision, True))]
             try:
-                runs[_name(plan)], warmups[_name(plan)], _ = kit_path(plan, images, args.bs, args.rounds, dev)
+                runs[_name(plan)], warmups[_name(plan)] = training_speed(plan, images, images[:args.bs], args.bs,
+                                                                         args.rounds, dev)
             except Exception as e:  # noqa: BLE001 - no compiler, unsupported op: the candidate just drops out
                 print(f"{plan.name}: failed ({type(e).__name__}: {e})", flush=True)
                 continue
@@ -188,7 +155,8 @@ def main(argv=None):
 
     default = speed_plan(dev, precision="auto", compile="auto", run_images=args.run_images, size=args.size)
     short = speed_plan(dev, precision="auto", compile="auto", run_images=20 * 2_000, size=args.size)
-    kit = runs[_name(default)] if _name(default) in runs else kit_path(default, images, args.bs, args.rounds, dev)[0]
+    kit = runs[_name(default)] if _name(default) in runs else \
+        training_speed(default, images, images[:args.bs], args.bs, args.rounds, dev)[0]
     best_name = max(runs, key=runs.get)
     achieved = kit * flops
     loader = loader_speed(make_dataloaders(images, images[:args.bs], bs=args.bs, device=dev), dev)
@@ -228,7 +196,7 @@ def main(argv=None):
         "colorize_1024x768_s": {"target": 1.0, "met": result["colorize_1024x768_s"] <= 1.0},
         "loader_over_training": {"target": 4.0, "met": loader / kit >= 4.0},
     }
-    write("train", result)
+    write("train", result, args.out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""The training benchmark in the package (colorlab.speed.benchmark_training), shared by bench/bench_train.py and lab 11."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from colorlab.speed import SpeedPlan, TrainingBenchmark, benchmark_training, matmul_peaks, train_flops, training_speed
+
+
+def _images(n=24, size=16, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+
+
+def test_train_flops_of_one_convolution_is_forward_plus_weight_gradient():
+    conv = torch.nn.Conv2d(1, 4, 3, padding=1, bias=False)
+    bs, size = 2, 8
+    forward = 2 * bs * 4 * 1 * 9 * size * size        # multiply-adds of the convolution, ×2
+    # the input needs no gradient: backward computes the weight gradient only, as many FLOPs as the forward
+    assert train_flops(conv, bs, size, "cpu") == 2 * forward
+
+
+def test_matmul_peaks_measure_fp32_at_least():
+    peaks = matmul_peaks("cpu", n=64, reps=2)
+    assert peaks["fp32"] > 0 and set(peaks) <= {"fp32", "bf16", "fp16"}
+
+
+def test_training_speed_times_the_kits_path():
+    ips, warmup = training_speed(SpeedPlan("fp32"), _images(), bs=8, rounds=1, device="cpu")
+    assert ips > 0 and warmup > 0
+    # fewer images than a batch: one smaller batch an epoch, still timed
+    ips, _ = training_speed(SpeedPlan("fp32"), _images(n=4), valid=_images(n=4), bs=8, rounds=1, device="cpu")
+    assert ips > 0
+
+
+def test_benchmark_training_compares_plans_against_the_ceiling():
+    plans = {"fp32": SpeedPlan("fp32"), "fp32+cl": SpeedPlan("fp32", channels_last=True)}
+    bench = benchmark_training(_images(), plans, bs=8, rounds=1, device="cpu", peak_n=64)
+    assert isinstance(bench, TrainingBenchmark)
+    assert list(bench.img_per_s) == list(plans) == list(bench.warmup_s)
+    assert all(v > 0 for v in bench.img_per_s.values())
+    assert bench.flops_per_image > 0 and bench.ceiling_dtype in bench.peaks
+    share = bench.fraction_of_peak("fp32")
+    assert share == pytest.approx(bench.img_per_s["fp32"] * bench.flops_per_image / bench.ceiling)
+    assert 0 < share < 10          # a tiny U-Net on a tiny matmul: far from 1, but a number
+    table = bench.table()
+    assert "fp32+cl" in table and "channels_last" in table and "TFLOP/s" in table and "×" in table
+
+
+def test_benchmark_training_without_peaks():
+    bench = benchmark_training(_images(), {"fp32": SpeedPlan("fp32")}, bs=8, rounds=1, device="cpu", peak_n=0)
+    assert bench.peaks == {} and bench.ceiling_dtype is None and math.isnan(bench.ceiling)
+    assert "not measured" in bench.table()
