@@ -436,11 +436,32 @@ class DominantColors:
         return DominantColors(*(torch.cat(ts) for ts in zip(*(p._tensors() for p in parts))))
 
 
+def _coherency(labels: torch.Tensor) -> torch.Tensor:
+    """Fraction ``(B,)`` of the pixels of ``labels (B, H, W)`` whose 3 × 3 neighbourhood (in the image) has their label.
+
+    Row by row: a pixel agrees with its row if its left and right neighbours have its label; it is
+    coherent if it agrees with its row and the pixels above and below have its label and agree with
+    theirs. (The same as eroding each label's mask with a 3 × 3 window, several times cheaper.)
+    """
+    same_h = labels[:, :, 1:] == labels[:, :, :-1]                  # (B, H, W - 1) neighbours left-right agree
+    row = torch.ones_like(labels, dtype=torch.bool)
+    row[:, :, 1:] &= same_h
+    row[:, :, :-1] &= same_h
+    same_v = labels[:, 1:] == labels[:, :-1]                         # (B, H - 1, W) neighbours up-down agree
+    ok = row.clone()
+    ok[:, 1:] &= same_v & row[:, :-1]
+    ok[:, :-1] &= same_v & row[:, 1:]
+    return ok.flatten(1).float().mean(1)
+
+
 @torch.no_grad()
 def dominant_colors_batch(rgb: torch.Tensor, n_colors: int = 5, iters: int = 10, seed: int = 0,
-                          init: str = "k-means++") -> DominantColors:
-    """The DCD of every image of a batch ``(B, 3, H, W)`` (uint8 or [0, 1]), on its device."""
-    lab = rgb_to_lab(rgb).float()
+                          init: str = "k-means++", lab: torch.Tensor | None = None) -> DominantColors:
+    """The DCD of every image of a batch ``(B, 3, H, W)`` (uint8 or [0, 1]), on its device.
+
+    ``lab``: the batch already in Lab, if the caller has it (:func:`describe_images` converts once).
+    """
+    lab = (rgb_to_lab(rgb) if lab is None else lab).float()
     B, _, H, W = lab.shape
     x = lab.permute(0, 2, 3, 1).reshape(B, H * W, 3)
     km = batched_kmeans(x, n_colors, iters=iters, init=init, seed=seed, step=DCD_STEP)
@@ -449,9 +470,7 @@ def dominant_colors_batch(rgb: torch.Tensor, n_colors: int = 5, iters: int = 10,
     diff2 = (x - km.centers.gather(1, km.labels[..., None].expand(-1, -1, 3))).square()
     var = torch.zeros(B, k, 3, device=x.device).scatter_add_(1, km.labels[..., None].expand(-1, -1, 3), diff2)
     var = var / counts.clamp_min(1)[..., None]
-    onehot = F.one_hot(km.labels.view(B, H, W), k).permute(0, 3, 1, 2).float()
-    uniform = -F.max_pool2d(-onehot, 3, stride=1, padding=1)        # 1 where the 3×3 window is all this label
-    coherency = (uniform * onehot).sum(1).mean((1, 2))
+    coherency = _coherency(km.labels.view(B, H, W))
     order = counts.argsort(1, descending=True)
     take3 = order[..., None].expand(-1, -1, 3)
     return DominantColors(colors=km.centers.gather(1, take3), fractions=counts.gather(1, order) / (H * W),
@@ -474,8 +493,8 @@ class ImageDescriptors:
         return len(self.dcd)
 
 
-def _ab_hist_batch(rgb: torch.Tensor, bins: int) -> torch.Tensor:
-    ab = rgb_to_lab(rgb)[:, 1:].float()
+def _ab_hist_batch(rgb: torch.Tensor, bins: int, lab: torch.Tensor | None = None) -> torch.Tensor:
+    ab = (rgb_to_lab(rgb) if lab is None else lab)[:, 1:].float()
     B = ab.shape[0]
     ij = ((ab + AB_SCALE) / (2 * AB_SCALE) * bins).floor().long().clamp_(0, bins - 1)
     cell = (ij[:, 0] * bins + ij[:, 1]).reshape(B, -1)
@@ -494,8 +513,9 @@ def describe_images(data, n_colors: int = 5, iters: int = 10, hist_bins: int = 8
     dev = get_device(device)
     dcds, hists = [], []
     for i, rgb in enumerate(iter_rgb_batches(data, batch_size, dev, progress=progress, desc="colour descriptors")):
-        dcds.append(dominant_colors_batch(rgb, n_colors, iters, seed=seed + i).cpu())
-        hists.append(_ab_hist_batch(rgb, hist_bins).cpu())
+        lab = rgb_to_lab(rgb)
+        dcds.append(dominant_colors_batch(rgb, n_colors, iters, seed=seed + i, lab=lab).cpu())
+        hists.append(_ab_hist_batch(rgb, hist_bins, lab=lab).cpu())
     if not dcds:
         raise ColorlabError("no images to describe")
     config = {"n_colors": n_colors, "iters": iters, "hist_bins": hist_bins, "seed": seed}

@@ -291,3 +291,16 @@ def test_batched_kmeans_in_passes_matches_one_pass(monkeypatch):
     assert torch.allclose(parts.centers, ref.centers, atol=1e-2)
     seeded = batched_kmeans(x, 4, iters=5, seed=1, step=DCD_STEP)
     assert seeded.centers.shape == (7, 4, 3) and seeded.labels.shape == (7, 256) and torch.isfinite(seeded.inertia).all()
+
+
+def test_coherency_is_a_3x3_erosion_of_each_label():
+    """The row-by-row coherency equals eroding each label's mask with a 3 × 3 window (max-pooling its negative)."""
+    from colorlab.profiles import _coherency
+    g = torch.Generator().manual_seed(0)
+    for k, H, W in ((2, 5, 7), (5, 16, 16), (3, 1, 6)):
+        blocks = torch.randint(0, k, (4, (H + 2) // 3, (W + 2) // 3), generator=g)
+        lab = torch.cat([torch.randint(0, k, (2, H, W), generator=g),
+                         blocks.repeat_interleave(3, 1).repeat_interleave(3, 2)[:, :H, :W]])
+        onehot = F.one_hot(lab, k).permute(0, 3, 1, 2).float()
+        eroded = -F.max_pool2d(-onehot, 3, stride=1, padding=1)
+        assert torch.allclose(_coherency(lab), (eroded * onehot).sum(1).mean((1, 2)))
