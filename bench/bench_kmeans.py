@@ -9,7 +9,8 @@ Target on a 2-core CPU: ≥ 10× faster with inertia within 1 %.
 
 Timing on a shared machine: the images are split into ``--rounds`` chunks and the two sides take
 turns chunk by chunk; each side's speed is its best chunk (a burst of other programs' work hits
-one chunk, not the result). The totals over all chunks are reported too.
+one chunk, not the result). The totals over all chunks are reported too, with the CPU's model name
+and the load average (1, 5, 15 min) at the start and at the end of the run.
 
     python bench/bench_kmeans.py            # 10,000 images, writes bench/results/kmeans.json
     python bench/bench_kmeans.py --n 200    # a quick run
@@ -69,6 +70,7 @@ def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, skl
     limit = threadpool_limits(threads) if threads > 0 else nullcontext()
 
     dev = get_device(device)
+    load_start = list(_loadavg())
     imgs = synthetic_images(n, size, seed)
     lab = rgb_to_lab(imgs).permute(0, 2, 3, 1).reshape(n, size * size, 3).contiguous()
     m = n if sklearn_n is None else min(n, sklearn_n)
@@ -115,7 +117,8 @@ def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, skl
         "images": n, "sklearn_images": m, "size": size, "k": k, "iters": iters, "init": "k-means++",
         "batch_size": batch_size, "histogram_step": step or None, "device": describe_device(dev),
         "torch_threads": torch.get_num_threads(),
-        "threads_limit": threads or "library defaults", "load_average": list(_loadavg()),
+        "threads_limit": threads or "library defaults",
+        "load_average": load_start, "load_average_end": list(_loadavg()),
         "cpu": _cpu_name(), "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
         "rounds": rounds, "timing": "best chunk of each side, chunks interleaved",
         "torch_images_per_s": round(torch_ips, 1), "sklearn_images_per_s": round(sk_ips, 1),
