@@ -10,12 +10,23 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["as_numpy", "assert_close", "assert_shape", "passed", "rng"]
+__all__ = ["as_numpy", "assert_close", "assert_shape", "call_student", "passed", "rng"]
 
 
 def rng(seed: int = 0) -> np.random.Generator:
     """The seeded generator every check draws its inputs from."""
     return np.random.default_rng(seed)
+
+
+def call_student(fn, *args, what: str = "your function", hint: str = ""):
+    """``fn(*args)``: a crash of the student's code (other than an unfinished exercise or a failed
+    assertion) becomes an AssertionError that says what crashed, with ``hint`` on how to fix it."""
+    try:
+        return fn(*args)
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as e:  # noqa: BLE001 - a crash is a wrong answer: say which and why
+        raise AssertionError(f"{what} raised {type(e).__name__}: {e}" + (f"\nHint: {hint}" if hint else "")) from e
 
 
 def as_numpy(x, what: str = "your answer") -> np.ndarray:

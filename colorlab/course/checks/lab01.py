@@ -6,19 +6,9 @@ import math
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, passed, rng
+from . import as_numpy, assert_close, assert_shape, call_student, passed, rng
 
 __all__ = ["chroma_hue", "rgb_to_lab", "split_batch"]
-
-
-def _call(what: str, fn, *args, hint: str = ""):
-    """Run the student's code; shape and type trouble becomes an AssertionError with a hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except (RuntimeError, IndexError, TypeError, ValueError) as e:
-        raise AssertionError(f"{what} raised {type(e).__name__}: {e}" + (f"\nHint: {hint}" if hint else "")) from e
 
 
 def _pair(out, what: str, names: str):
@@ -37,7 +27,7 @@ def chroma_hue(fn) -> None:
     ab[0, :, 0, :4] = torch.tensor([[30.0, 0.0, -30.0, 0.5], [0.0, 30.0, -40.0, -60.0]])  # red, yellow, blue-green, blue
     for x, shape in ((ab, (2, 5, 6)), (ab[1], (5, 6))):
         what = f"my_chroma_hue(ab of shape {tuple(x.shape)})"
-        out = _pair(_call(what, fn, x.clone(), hint="a is ab[..., 0, :, :], b is ab[..., 1, :, :]"), what, "C, h")
+        out = _pair(call_student(fn, x.clone(), what=what, hint="a is ab[..., 0, :, :], b is ab[..., 1, :, :]"), what, "C, h")
         C_ref, h_ref = ref_fn(x)
         for mine, name in zip(out, ("C", "h")):
             assert_shape(as_numpy(mine, f"your {name}"), shape,
@@ -74,8 +64,7 @@ def rgb_to_lab(fn) -> float:
                            dtype=torch.float32)
     rgb[2, :, 0, :6] = corners.T                     # black, white, the primaries, near-black
     ref = color.rgb_to_lab(rgb)
-    mine = _call("my_rgb_to_lab(rgb (3, 3, 8, 8))", fn, rgb.clone(),
-                 hint="rgb is (N, 3, H, W): the channel axis is 1 (e.g. einsum 'ij,njhw->nihw' or rgb[:, 0])")
+    mine = call_student(fn, rgb.clone(), what="my_rgb_to_lab(rgb (3, 3, 8, 8))", hint="rgb is (N, 3, H, W): the channel axis is 1 (e.g. einsum 'ij,njhw->nihw' or rgb[:, 0])")
     mine = torch.as_tensor(as_numpy(mine, "your Lab"))
     assert_shape(mine, tuple(ref.shape), "your Lab")
     diff = (mine - ref.double()).abs()
@@ -108,8 +97,7 @@ def split_batch(fn) -> None:
     images = rng(2).integers(0, 256, (3, 6, 5, 3), dtype=np.uint8)     # H ≠ W: a transposed image shows
     L_ref, ab_ref = color.split_lab(torch.from_numpy(images.copy()).permute(0, 3, 1, 2))
     what = "my_split_batch(images (3, 6, 5, 3) uint8)"
-    out = _pair(_call(what, fn, images.copy(),
-                      hint="images are (N, H, W, 3), channels last; the kit's conversions want (N, 3, H, W): "
+    out = _pair(call_student(fn, images.copy(), what=what, hint="images are (N, H, W, 3), channels last; the kit's conversions want (N, 3, H, W): "
                            "move the colour axis with .permute(0, 3, 1, 2) first"), what, "L_in, ab_target")
     L, ab = as_numpy(out[0], "your L input"), as_numpy(out[1], "your ab target")
     axis_hint = ("(hint: the kit keeps colour on axis 1, (N, C, H, W); move it with permute(0, 3, 1, 2) — "

@@ -4,19 +4,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, passed, rng
+from . import as_numpy, assert_close, assert_shape, call_student, passed, rng
 
 __all__ = ["ab_histogram", "rarity_weights"]
-
-
-def _call(what: str, fn, *args, hint: str = ""):
-    """Run the student's code; shape and type trouble becomes an AssertionError with a hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except (RuntimeError, IndexError, TypeError, ValueError) as e:
-        raise AssertionError(f"{what} raised {type(e).__name__}: {e}" + (f"\nHint: {hint}" if hint else "")) from e
 
 
 def ab_histogram(fn) -> None:
@@ -31,7 +21,7 @@ def ab_histogram(fn) -> None:
     for n in (8, 64):
         ref = ab_prior(rgb, grid=f"regular{n}", sigma=0.0, device="cpu").p.double().numpy()
         what = f"my_ab_histogram(ab (2, 2, 12, 10), n={n})"
-        p = as_numpy(_call(what, fn, ab.clone(), n, hint="ab is (N, 2, H, W): a = ab[:, 0], b = ab[:, 1]"),
+        p = as_numpy(call_student(fn, ab.clone(), n, what=what, hint="ab is (N, 2, H, W): a = ab[:, 0], b = ab[:, 1]"),
                      "your histogram")
         if p.shape == (n, n):
             raise AssertionError(f"{what} returned an (n, n) grid: return it flat, shape (n·n,) = ({n * n},), "
@@ -64,7 +54,7 @@ def rarity_weights(fn) -> None:
         p = torch.tensor(p_np, dtype=torch.float64)
         Q = p.numel()
         what = f"my_rarity_weights(p (Q = {Q}), lam={lam})"
-        w = as_numpy(_call(what, fn, p.clone(), lam), "your weights")
+        w = as_numpy(call_student(fn, p.clone(), lam, what=what), "your weights")
         assert_shape(w, (Q,), f"{what} (one weight per bin)")
         assert np.isfinite(w).all(), f"{what} gives inf or NaN weights: with λ > 0 every bin should stay finite"
         ref = ref_fn(p, "zhang", lam).double().numpy()

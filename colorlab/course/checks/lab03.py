@@ -9,22 +9,11 @@ import numpy as np
 import torch
 
 from ...profiles import lloyd_kmeans
-from . import as_numpy, assert_close, passed, rng
+from . import as_numpy, assert_close, call_student, passed, rng
 
 __all__ = ["assign_to_nearest", "kmeans"]
 
-
-def _call(fn, *args, what: str):
-    """Run the student's function; any crash but NotImplementedError becomes an AssertionError with its message."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except AssertionError:
-        raise
-    except Exception as e:  # noqa: BLE001 - a crash is a wrong answer: say which and why
-        raise AssertionError(f"{what} raised {type(e).__name__}: {e}. Check the shapes: points are (N, D), "
-                             "centres (K, D); broadcasting x[:, None, :] - centres[None, :, :] gives (N, K, D)") from e
+_SHAPE_HINT = "points are (N, D), centres (K, D); broadcasting x[:, None, :] - centres[None, :, :] gives (N, K, D)"
 
 
 def _labels(got, n: int, k: int, what: str = "your labels") -> np.ndarray:
@@ -40,7 +29,7 @@ def assign_to_nearest(fn) -> None:
     """``fn(x (N, D), centres (K, D)) → (N,)``: the index of every point's nearest centre."""
     g = torch.Generator().manual_seed(1)
     x, c = torch.randn(200, 3, generator=g), torch.randn(5, 3, generator=g)
-    got = _call(fn, x.clone(), c.clone(), what="assign_to_nearest(x, centres)")
+    got = call_student(fn, x.clone(), c.clone(), what="assign_to_nearest(x, centres)", hint=_SHAPE_HINT)
     if isinstance(got, torch.Tensor):
         assert not got.is_floating_point(), f"return integer indices (argmin), not {got.dtype} values"
     labels = _labels(got, 200, 5)
@@ -70,7 +59,7 @@ def kmeans(fn) -> None:
     cases = [("four blobs, three starting centres in one of them and one far from every point", *_case(3)),
              ("four blobs, started from the first four points", *(lambda x: (x, x[:4].clone()))(_case(4)[0]))]
     for name, x, start in cases:
-        got = _call(fn, x.clone(), start.clone(), what="kmeans(x, centres)")
+        got = call_student(fn, x.clone(), start.clone(), what="kmeans(x, centres)", hint=_SHAPE_HINT)
         assert isinstance(got, (tuple, list)) and len(got) == 3, \
             f"return three things, (centres, labels, inertia); got {type(got).__name__}"
         centres, labels, inertia = got

@@ -18,19 +18,9 @@ from ...data.scenes import FRUIT_MODES
 from ...losses import MSELoss
 from ...models import PlainCNN
 from ...models.base import conv_bn_relu
-from . import as_numpy, assert_close, passed, rng
+from . import as_numpy, assert_close, call_student, passed, rng
 
 __all__ = ["best_constant_ab", "conv_block", "train_step"]
-
-
-def _call(fn, *args, what: str):
-    """Run the student's function; any crash but NotImplementedError becomes an AssertionError with its message."""
-    try:
-        return fn(*args)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as e:  # noqa: BLE001 - a crash is a wrong answer: say which and why
-        raise AssertionError(f"{what} raised {type(e).__name__}: {e}") from e
 
 
 # --------------------------------------------------------------------------- exercise 1
@@ -47,7 +37,7 @@ def _fruit_pixels(seed: int = 0) -> torch.Tensor:
 def best_constant_ab(fn) -> None:
     """``fn(ab (N, 2, H, W)) → c (2,)`` minimising mean((ab − c)²): the mean ab."""
     ab = _fruit_pixels()
-    got = _call(fn, ab.clone(), what="best_constant_ab(ab)")
+    got = call_student(fn, ab.clone(), what="best_constant_ab(ab)")
     c = as_numpy(got, "your constant")
     assert c.shape == (2,), f"return one ab pair, shape (2,); got shape {c.shape} (average over every axis but the channel)"
     x = ab.double().numpy()
@@ -71,7 +61,7 @@ def conv_block(fn) -> None:
     """``fn(in_ch, out_ch, stride) → nn.Module``: 3×3 conv (padding 1, that stride) → BatchNorm2d → ReLU."""
     for cin, cout, stride, size in [(3, 8, 1, 12), (4, 6, 2, 12), (2, 5, 2, 9)]:
         torch.manual_seed(0)
-        block = _call(fn, cin, cout, stride, what=f"conv_block({cin}, {cout}, {stride})")
+        block = call_student(fn, cin, cout, stride, what=f"conv_block({cin}, {cout}, {stride})")
         assert isinstance(block, nn.Module), f"return an nn.Module (e.g. nn.Sequential), got {type(block).__name__}"
         convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
         bns = [m for m in block.modules() if isinstance(m, nn.BatchNorm2d)]
@@ -87,7 +77,7 @@ def conv_block(fn) -> None:
             ref[0].weight.copy_(conv.weight)  # same filters; a conv bias (if any) is removed by BatchNorm in training
         x = torch.randn(4, cin, size, size, generator=torch.Generator().manual_seed(stride))
         block.train(), ref.train()
-        y = _call(block, x.clone(), what=f"your block on a batch {tuple(x.shape)}")
+        y = call_student(block, x.clone(), what=f"your block on a batch {tuple(x.shape)}")
         want = ref(x)
         assert isinstance(y, torch.Tensor) and tuple(y.shape) == tuple(want.shape), (
             f"conv_block({cin}, {cout}, stride={stride}) on {tuple(x.shape)} gives "
@@ -125,7 +115,7 @@ def train_step(fn) -> None:
         ab = (torch.rand(4, 2, 8, 8, generator=g) - 0.5) * 0.8
         before = _params(model)
         want = _reference_step(ref, ref_opt, L, ab)
-        got = _call(fn, model, opt, L.clone(), ab.clone(), what=f"train_step (step {t})")
+        got = call_student(fn, model, opt, L.clone(), ab.clone(), what=f"train_step (step {t})")
         try:
             got = float(got)
         except (TypeError, ValueError, RuntimeError):

@@ -4,19 +4,9 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from . import assert_close, assert_shape, passed
+from . import assert_close, assert_shape, call_student, passed
 
 __all__ = ["pixel_weights", "blended_loss", "up_stage"]
-
-
-def _call(what: str, fn, *args, hint: str = ""):
-    """Run the student's code; shape and type trouble becomes an AssertionError with a hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except (RuntimeError, IndexError, TypeError, ValueError) as e:
-        raise AssertionError(f"{what} raised {type(e).__name__}: {e}" + (f"\nHint: {hint}" if hint else "")) from e
 
 
 def pixel_weights(fn) -> None:
@@ -33,8 +23,7 @@ def pixel_weights(fn) -> None:
         ab[0, :, 0, 2] = torch.tensor([15.0, 110.0])          # b = 110 exactly: the last column
         ab[0, :, 0, 3] = torch.tensor([109.99, -109.99])
         ref = w[BinLookup(f"regular{n}")(ab)]
-        mine = _call(f"pixel_weights(ab, w, n={n})", fn, ab.clone(), w.clone(), n,
-                     hint="the bin index must stay in 0 … n−1: clamp i and j (a = 110 falls on the border)")
+        mine = call_student(fn, ab.clone(), w.clone(), n, what=f"pixel_weights(ab, w, n={n})", hint="the bin index must stay in 0 … n−1: clamp i and j (a = 110 falls on the border)")
         assert_shape(mine, (3, 5, 7), f"pixel_weights(ab (3, 2, 5, 7), w, n={n})")
         same = torch.isclose(torch.as_tensor(mine).float(), ref)
         if not same.all():
@@ -67,8 +56,7 @@ def blended_loss(fn) -> None:
         pred = torch.rand(*shape, generator=g) * 1.2 - 0.6
         w = blend.weighted.pixel_weights(target)
         ref = blend(pred, target)
-        mine = _call(f"my_blended_loss(pred {shape}, target, w {tuple(w.shape)}, alpha={alpha})", fn, pred, target, w,
-                     alpha, hint="w is (N, H, W) and the squared error (N, 2, H, W): take the mean over the channel "
+        mine = call_student(fn, pred, target, w, alpha, what=f"my_blended_loss(pred {shape}, target, w {tuple(w.shape)}, alpha={alpha})", hint="w is (N, H, W) and the squared error (N, 2, H, W): take the mean over the channel "
                                  "axis first (or use w[:, None])")
         mine = torch.as_tensor(mine)
         assert mine.numel() == 1, f"the loss should be one number, got shape {tuple(mine.shape)}"
@@ -152,7 +140,7 @@ def up_stage(cls) -> None:
             x = torch.randn(2, in_ch, h, w, requires_grad=True)
             skip = torch.randn(2, skip_ch, 2 * h, 2 * w, requires_grad=True)
             what = f"UpStage({in_ch}, {skip_ch}, {out_ch})(x {tuple(x.shape)}, skip {tuple(skip.shape)})"
-            y = _call(what, stage, x, skip, hint=f"after concatenating, the conv block sees out_ch + skip_ch = "
+            y = call_student(stage, x, skip, what=what, hint=f"after concatenating, the conv block sees out_ch + skip_ch = "
                                                 f"{out_ch} + {skip_ch} channels (if you upsample to out_ch first)")
             assert_shape(y, (2, out_ch, 2 * h, 2 * w), what)
             (y * torch.randn_like(y)).sum().backward()

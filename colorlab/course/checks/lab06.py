@@ -12,7 +12,7 @@ import io
 import torch
 import torch.nn as nn
 
-from . import assert_close, assert_shape, passed
+from . import assert_close, assert_shape, call_student, passed
 
 __all__ = ["fuse", "fusion_layer"]
 
@@ -50,15 +50,6 @@ _CONV_HINT = (_TILE_HINT + "; weight is (F, C + D): output channel f at a positi
               "e.g. torch.einsum('fc,nchw->nfhw', weight, x)")
 
 
-def _call(what: str, fn, *args, hint: str = _TILE_HINT):
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except (RuntimeError, IndexError, TypeError, ValueError) as e:
-        raise AssertionError(f"{what} raised {type(e).__name__}: {e}\nHint: {hint}") from e
-
-
 def _same_everywhere(glob: torch.Tensor, g: torch.Tensor, what: str) -> None:
     """``glob (N, D, H, W)`` must hold ``g[n]`` at every position of image n."""
     N, _, H, W = glob.shape
@@ -80,7 +71,7 @@ def fuse(fn) -> None:
         ref = _kit_fusion(h, w, n)
         local, g = ref["local"], ref["g"]
         what = f"fuse(local {tuple(local.shape)}, g {tuple(g.shape)})"
-        out = _call(what, fn, local.clone(), g.clone())
+        out = call_student(fn, local.clone(), g.clone(), what=what, hint=_TILE_HINT)
         assert_shape(out, (n, C + D, h, w), what)
         out = torch.as_tensor(out)
         assert torch.allclose(out[:, :C], local), \
@@ -96,14 +87,13 @@ def fusion_layer(fn) -> None:
         ref = _kit_fusion(h, w, n, seed=1)
         local, g = ref["local"], ref["g"]
         what = f"fusion_layer(local {tuple(local.shape)}, g {tuple(g.shape)}, weight {tuple(ref['weight'].shape)}, bias)"
-        out = _call(what, fn, local.clone(), g.clone(), ref["weight"].clone(), ref["bias"].clone(), hint=_CONV_HINT)
+        out = call_student(fn, local.clone(), g.clone(), ref["weight"].clone(), ref["bias"].clone(), what=what, hint=_CONV_HINT)
         assert_shape(out, (n, F, h, w), what)
         out = torch.as_tensor(out).float()
         assert (out >= 0).all(), f"{what}: negative outputs — the layer ends with a ReLU (after the 1×1 convolution and its bias)"
         # the global vector is the same everywhere: where the local features are the same too, so is the output
         flat = local[:, :, :1, :1].expand_as(local).contiguous()
-        same = torch.as_tensor(_call(what, fn, flat, g.clone(), ref["weight"].clone(), ref["bias"].clone(),
-                                      hint=_CONV_HINT)).float()
+        same = torch.as_tensor(call_student(fn, flat, g.clone(), ref["weight"].clone(), ref["bias"].clone(), what=what, hint=_CONV_HINT)).float()
         spread = (same - same[:, :, :1, :1]).abs().max()
         assert spread < 1e-5, (f"{what}: with the same local features at every position, the output still differs "
                                f"between positions (by up to {spread:.3g}): the global vector is not the same at every "

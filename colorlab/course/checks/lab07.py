@@ -5,19 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, passed, rng
+from . import as_numpy, assert_close, assert_shape, call_student, passed, rng
 
 __all__ = ["annealed_mean", "rebalanced_cross_entropy", "soft_encode"]
-
-
-def _call(fn, *args, hint: str):
-    """``fn(*args)``; a crash (other than an unfinished exercise) becomes an AssertionError with ``hint``."""
-    try:
-        return fn(*args)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as e:  # noqa: BLE001 - any crash of the student's code is reported with a hint
-        raise AssertionError(f"your function raised {type(e).__name__}: {e}. {hint}") from e
 
 
 def _tensor(x, what: str) -> torch.Tensor:
@@ -43,8 +33,7 @@ def annealed_mean(my_annealed_mean) -> None:
     logits = torch.from_numpy(rng(7).normal(size=(2, len(centres), 3, 4)) * 3).float()
     plain = reference(logits, centres, 1.0)
     for T in (1.0, 0.38, 0.1):
-        mine = _tensor(_call(my_annealed_mean, logits.clone(), centres.clone(), T,
-                             hint="Take softmax(logits / T) over dim 1 (the Q bins), then the expected centre."),
+        mine = _tensor(call_student(my_annealed_mean, logits.clone(), centres.clone(), T, hint="Take softmax(logits / T) over dim 1 (the Q bins), then the expected centre."),
                        "the annealed mean")
         ref = reference(logits, centres, T)
         assert_shape(mine, ref.shape, f"the annealed mean at T = {T}")
@@ -72,8 +61,7 @@ def rebalanced_cross_entropy(my_rebalanced_ce) -> None:
         ref = RebalancedCrossEntropy(prior, lam=lam)(ref_in, ab / AB_SCALE)
         ref.backward()
         mine_in = logits.clone().requires_grad_(True)
-        mine = _tensor(_call(my_rebalanced_ce, mine_in, z.clone(), v.clone(),
-                             hint="logits and z are (N, Q, H, W), v is (N, H, W): log-softmax over dim 1."), "the loss")
+        mine = _tensor(call_student(my_rebalanced_ce, mine_in, z.clone(), v.clone(), hint="logits and z are (N, Q, H, W), v is (N, H, W): log-softmax over dim 1."), "the loss")
         assert mine.numel() == 1, f"the loss should be one number (a scalar tensor), got shape {tuple(mine.shape)}"
         got, want, pixels = float(mine.detach()), float(ref.detach()), n * h * w
         if abs(got - want) > 1e-4 * max(1.0, abs(want)):
@@ -104,8 +92,7 @@ def soft_encode(my_soft_encode) -> None:
     for k, sigma, shape in ((5, 5.0, (2, 3, 4)), (3, 8.0, (1, 2, 5))):
         n, h, w = shape
         ab = torch.from_numpy(r.uniform(-75, 75, size=(n, 2, h, w))).float()     # no ties between bins
-        mine = _tensor(_call(my_soft_encode, ab.clone(), centres.clone(), k, sigma,
-                             hint="ab is (N, 2, H, W), centres (Q, 2); return (N, Q, H, W)."), "the soft-encoding")
+        mine = _tensor(call_student(my_soft_encode, ab.clone(), centres.clone(), k, sigma, hint="ab is (N, 2, H, W), centres (Q, 2); return (N, Q, H, W)."), "the soft-encoding")
         ref = reference(ab, centres, k=k, sigma=sigma)
         assert_shape(mine, ref.shape, f"the soft-encoding (k = {k})")
         m = as_numpy(mine)

@@ -6,19 +6,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from . import as_numpy, assert_shape, passed, rng
+from . import as_numpy, assert_shape, call_student, passed, rng
 
 __all__ = ["split_by_group", "routed_forward"]
-
-
-def _call(fn, *args, hint: str):
-    """``fn(*args)``; a crash (other than an unfinished exercise) becomes an AssertionError with ``hint``."""
-    try:
-        return fn(*args)
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as e:  # noqa: BLE001 - any crash of the student's code is reported with a hint
-        raise AssertionError(f"your function raised {type(e).__name__}: {e}. {hint}") from e
 
 
 def split_by_group(split_by_group) -> None:
@@ -30,7 +20,7 @@ def split_by_group(split_by_group) -> None:
              (np.array([0, 3, 3, 0, 1, 3]), 4),                           # group 2 is empty
              (r.integers(0, 5, size=60), 5)]
     for labels, k in cases:
-        parts = _call(split_by_group, labels.copy(), k, hint="labels is an int array (N,); return a list of k arrays.")
+        parts = call_student(split_by_group, labels.copy(), k, hint="labels is an int array (N,); return a list of k arrays.")
         try:
             parts = list(parts)
         except TypeError:
@@ -87,8 +77,7 @@ def routed_forward(routed_forward) -> None:
         colorizers = [_FakeColorizer(j) for j in range(k)]
         with torch.no_grad():
             want = RoutedColorizer(colorizers, router=classifier)(L)
-            got = _call(routed_forward, L.clone(), classifier, colorizers,
-                        hint="Route with classifier(L).argmax over the groups (dim 1), and give each image's output "
+            got = call_student(routed_forward, L.clone(), classifier, colorizers, hint="Route with classifier(L).argmax over the groups (dim 1), and give each image's output "
                              "back its place in the batch.")
         if not isinstance(got, torch.Tensor):
             raise AssertionError(f"return a tensor (N, 2, H, W), got {type(got).__name__}")

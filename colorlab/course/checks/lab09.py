@@ -8,20 +8,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, passed
+from . import as_numpy, assert_close, assert_shape, call_student, passed
 
 __all__ = ["hint_channels", "encode_patch_hints"]
 
-
-def _call(fn, *args, what: str):
-    """Run the student's function; a crash from shapes or types becomes an AssertionError with a hint."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except (TypeError, ValueError, IndexError, RuntimeError) as e:
-        raise AssertionError(f"{what} crashed with {type(e).__name__}: {e}. Check the shapes: a hint image is "
-                             f"(3, height, width), rows (top) first, then columns (left)") from e
+_SHAPE_HINT = "a hint image is (3, height, width), rows (top) first, then columns (left)"
 
 
 def _reference(tops, lefts, sizes, colours, height: int, width: int) -> torch.Tensor:
@@ -60,7 +51,7 @@ def hint_channels(fn) -> None:
              (12, 20, 2, 9, 5, (-45.0, 60.0)),    # not square: rows and columns differ
              (10, 10, 7, 6, 5, (10.0, 25.0))]     # the patch runs over the bottom and right edges: clipped
     for height, width, top, left, size, ab in cases:
-        mine = _call(fn, height, width, top, left, size, ab, what="hint_channels")
+        mine = call_student(fn, height, width, top, left, size, ab, what="hint_channels", hint=_SHAPE_HINT)
         ref = _reference([top], [left], [size], [[ab[0] / 110, ab[1] / 110]], height, width)
         what = f"hint_channels({height}, {width}, top={top}, left={left}, size={size}, ab={ab})"
         try:
@@ -96,7 +87,7 @@ def encode_patch_hints(fn) -> None:
              ("hints that overlap and run over the edges (later hints win)",
               [2, 5, 15, 0, 8], [20, 22, 1, 0, 9], [6, 4, 9, 3, 7])]
     for name, tops, lefts, sizes in cases:
-        mine = _call(fn, ab.clone(), list(tops), list(lefts), list(sizes), what="encode_patch_hints")
+        mine = call_student(fn, ab.clone(), list(tops), list(lefts), list(sizes), what="encode_patch_hints", hint=_SHAPE_HINT)
         ref = _reference(tops, lefts, sizes, _patch_means(ab, tops, lefts, sizes), H, W)
         what = f"encode_patch_hints, {name} (tops={tops}, lefts={lefts}, sizes={sizes}, image {H}×{W})"
         try:
