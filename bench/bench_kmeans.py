@@ -4,7 +4,7 @@ Both cluster the same Lab pixels of N images (64×64 by default) with the same k
 number of Lloyd iterations and k-means++ seeding; we report images/s for each, the speed
 ratio and the mean inertia ratio (cluster quality, both scored on all pixels). The kit's
 k-means iterates over a weighted colour histogram of each image (cells of ``--step`` Lab units,
-``colorlab.profiles.DCD_STEP``, as the dominant colours use); ``--step 0`` clusters raw pixels.
+``colorlab.profiles.groups.DCD_STEP``, as the dominant colours use); ``--step 0`` clusters raw pixels.
 Target on a 2-core CPU: ≥ 10× faster with inertia within 1 %.
 
 Timing on a shared machine: the images are split into ``--rounds`` chunks and the two sides take
@@ -34,9 +34,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colorlab.color import rgb_to_lab  # noqa: E402
-from colorlab.device import describe_device, get_device  # noqa: E402
-from colorlab.profiles import DCD_STEP, batched_kmeans  # noqa: E402
+from colorlab.core.color import rgb_to_lab  # noqa: E402
+from colorlab.core.device import describe_device, get_device  # noqa: E402
+from colorlab.profiles.groups import DCD_STEP, batched_kmeans  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import _cpu_name  # noqa: E402

@@ -7,11 +7,11 @@ In one run, on the machine that runs it:
 * the matmul peak in every dtype the device has (fp32, bf16, fp16); the *highest* is the ceiling;
 * a plain fp32 eager PyTorch loop (contiguous NCHW, Adam, MSE) — the baseline;
 * every candidate the kit could train with, through the kit's own path (fastai Learner + callbacks),
-  timed by :func:`colorlab.speed.benchmark_training` — the benchmark notebook 11 runs too:
+  timed by :func:`colorlab.training.speed.benchmark_training` — the benchmark notebook 11 runs too:
   fp32 / bf16 (/ fp16 where the device has fast kernels) × NCHW / channels_last, and the best
   eager precision with ``torch.compile`` (whose one-off cost and speed-up are recorded in the
   kit's speed cache, so the kit's ``compile="auto"`` decides with this machine's numbers);
-* the kit's default (:func:`colorlab.speed.speed_plan`: the probe's choice, and compile when it pays
+* the kit's default (:func:`colorlab.training.speed.speed_plan`: the probe's choice, and compile when it pays
   for itself over a ``--run-images`` run), its ratio to the plain loop and to the best candidate,
   and its fraction of the ceiling.
 
@@ -35,11 +35,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, sync, write  # noqa: E402
 
-from colorlab.colorize import colorize  # noqa: E402
-from colorlab.device import describe_device, get_device  # noqa: E402
-from colorlab.loaders import make_dataloaders  # noqa: E402
+from colorlab.inference.colorize import colorize  # noqa: E402
+from colorlab.core.device import describe_device, get_device  # noqa: E402
+from colorlab.data.loaders import make_dataloaders  # noqa: E402
 from colorlab.models import count_parameters, create  # noqa: E402
-from colorlab.speed import (SpeedPlan, benchmark_training, candidates, cpu_capability, record_compile,  # noqa: E402
+from colorlab.training.speed import (SpeedPlan, benchmark_training, candidates, cpu_capability, record_compile,  # noqa: E402
                             speed_plan, train_flops, training_speed)
 
 __all__ = ["main", "plain_loop", "train_flops"]  # train_flops: bench_gpu.py imports it from here
@@ -47,7 +47,7 @@ __all__ = ["main", "plain_loop", "train_flops"]  # train_flops: bench_gpu.py imp
 
 def plain_loop(model, images, bs, rounds, device, steps_per_round=8) -> float:
     """The baseline: eager fp32 PyTorch, contiguous NCHW, Adam, MSE — img/s (best round)."""
-    from colorlab.color import split_lab
+    from colorlab.core.color import split_lab
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     model.train()
     n = len(images)

@@ -1,6 +1,6 @@
 """Shared bits of the bench scripts: the machine's matmul peak, JSON output, timing.
 
-The matmul peaks are the kit's own (:func:`colorlab.speed.matmul_peak`, :func:`colorlab.speed.matmul_peaks`),
+The matmul peaks are the kit's own (:func:`colorlab.training.speed.matmul_peak`, :func:`colorlab.training.speed.matmul_peaks`),
 so the bench scripts and notebook 11 measure the same ceiling.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from colorlab.speed import matmul_peak, matmul_peaks  # noqa: F401  (re-exported for the bench scripts)
+from colorlab.training.speed import matmul_peak, matmul_peaks  # noqa: F401  (re-exported for the bench scripts)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

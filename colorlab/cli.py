@@ -5,11 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 
 def _cmd_datasets(args) -> int:
-    from .data import dataset_status
+    from colorlab.data import dataset_status
     rows = dataset_status()
     w = max(len(r["name"]) for r in rows)
     print(f"{'dataset':<{w}}  present  where it looks / how to get it")
@@ -21,14 +21,14 @@ def _cmd_datasets(args) -> int:
 
 
 def _cmd_download(args) -> int:
-    from .data import download_dataset
+    from colorlab.data import download_dataset
     download_dataset(args.dataset, root=args.root, split=args.split, progress=not args.quiet,
                      keep_archives=args.keep_archives)
     return 0
 
 
 def _cmd_prepare(args) -> int:
-    from .data import prepare
+    from colorlab.data import prepare
     prepare(args.dataset, root=args.root, split=args.split, size=args.size, n=args.n, seed=args.seed,
             force=args.force, download=args.download, drop_gray=not args.keep_gray, workers=args.workers,
             pool=args.pool, resume=args.resume)
@@ -36,7 +36,7 @@ def _cmd_prepare(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from .demo import run_demo
+    from colorlab.course.demo import run_demo
     run_demo(out_dir=args.out, epochs=args.epochs, n_train=args.n, size=args.size, device=args.device,
              quick=args.quick)
     return 0
@@ -45,9 +45,9 @@ def _cmd_demo(args) -> int:
 def _cmd_train(args) -> int:
     import contextlib
 
-    from .data import prepare
-    from .distributed import distributed_context, is_rank0, rank0_first
-    from .stats import prior_for
+    from colorlab.data import prepare
+    from colorlab.core.distributed import distributed_context, is_rank0, rank0_first
+    from colorlab.rarity.stats import prior_for
     with distributed_context(device=args.device) if args.distributed else contextlib.nullcontext():
         with rank0_first():  # one process decodes the dataset and computes the prior; the others reuse them
             train = prepare(args.dataset, root=args.root, split="train", size=args.size, n=args.n, seed=args.seed,
@@ -59,8 +59,8 @@ def _cmd_train(args) -> int:
 
 
 def _train_prepared(args, train, valid, prior) -> int:
-    from .distributed import is_rank0
-    from .train import train_colorizer
+    from colorlab.core.distributed import is_rank0
+    from colorlab.training.train import train_colorizer
     res = train_colorizer(train, valid, model=args.model, loss=args.loss, prior=prior, epochs=args.epochs,
                           lr=args.lr, bs=args.bs, device=args.device, out_dir=args.out, resume=args.resume,
                           checkpoint_every=args.checkpoint_every, gallery_every=args.gallery_every, seed=args.seed,
@@ -72,10 +72,10 @@ def _train_prepared(args, train, valid, prior) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .checkpoint import load_checkpoint
-    from .data import prepare
-    from .evaluate import evaluate
-    from .stats import prior_for
+    from colorlab.core.checkpoint import load_checkpoint
+    from colorlab.data import prepare
+    from colorlab.evaluation.evaluate import evaluate
+    from colorlab.rarity.stats import prior_for
     models = {}
     size = None
     for ck in args.models:
@@ -94,7 +94,7 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from .sweep import run_sweep
+    from colorlab.training.sweep import run_sweep
     table = run_sweep(args.config, out_dir=args.out, size=args.size, device=args.device, progress=not args.quiet)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     print(f"table: {table.attrs['csv']}, {table.attrs['markdown']}; plot: {table.attrs['plot']}")
@@ -102,12 +102,12 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_colorize(args) -> int:
-    from .batch import colorize_paths
+    from colorlab.inference.batch import colorize_paths
     return colorize_paths(args.inputs, args.out, model=args.model, size=args.size, device=args.device)
 
 
 def _cmd_course_export(args) -> int:
-    from .course import export_bundle
+    from colorlab.course import export_bundle
     files = export_bundle(args.dir, src=args.src, datasets=args.datasets, force=args.force)
     n_nb = sum(f.suffix == ".ipynb" for f in files)
     print(f"wrote {len(files)} files to {args.dir}: {n_nb} exercise notebooks (no solutions, no model answers), "
@@ -116,7 +116,7 @@ def _cmd_course_export(args) -> int:
 
 
 def _cmd_run_notebooks(args) -> int:
-    from .notebooks import parse_parameters, run_notebooks_command
+    from colorlab.course.notebooks import parse_parameters, run_notebooks_command
     return run_notebooks_command(args.folder, args.out, parse_parameters(args.param), smoke=not args.full,
                                  only=args.only, workers=args.workers, baselines=args.baselines)
 

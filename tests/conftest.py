@@ -43,7 +43,7 @@ def small_photos() -> list[np.ndarray]:
     """24 small RGB uint8 photos (40x48), crops of the bundled sample photos (all clearly colourful)."""
     import torch
     from colorlab.data import ab_spread, sample_photos
-    from colorlab.io import load_image
+    from colorlab.core.io import load_image
 
     crops = []
     for _, path in sample_photos("all"):

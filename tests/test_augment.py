@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from colorlab.augment import PAPERS_RECIPE, Augment, make_augment
-from colorlab.color import join_l_ab, denormalize_l, rgb_to_lab, split_lab, normalize_ab, normalize_l
-from colorlab.errors import ColorlabError
-from colorlab.loaders import LabBatch
+from colorlab.data.augment import PAPERS_RECIPE, Augment, make_augment
+from colorlab.core.color import join_l_ab, denormalize_l, rgb_to_lab, split_lab, normalize_ab, normalize_l
+from colorlab.core.errors import ColorlabError
+from colorlab.data.loaders import LabBatch
 
 
 @pytest.fixture

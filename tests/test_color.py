@@ -4,7 +4,7 @@ import pytest
 import torch
 from skimage.color import lab2rgb, rgb2lab
 
-from colorlab.color import (AB_SCALE, denormalize_ab, denormalize_l, join_l_ab, lab_to_rgb,
+from colorlab.core.color import (AB_SCALE, denormalize_ab, denormalize_l, join_l_ab, lab_to_rgb,
                             normalize_ab, normalize_l, rgb_to_lab, split_lab)
 
 
@@ -121,7 +121,7 @@ def test_join_l_ab_keeps_full_resolution_detail():
 
 
 def test_gray_is_shown_as_lab_gray_not_linear_L():
-    from colorlab.color import gray_rgb
+    from colorlab.core.color import gray_rgb
     L = torch.full((1, 1, 2, 2), 50.0)
     g = gray_rgb(L)
     assert g.shape == (1, 3, 2, 2)

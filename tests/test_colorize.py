@@ -8,10 +8,10 @@ import torch
 from PIL import Image
 
 from colorlab import ColorlabError
-from colorlab.checkpoint import save_checkpoint
+from colorlab.core.checkpoint import save_checkpoint
 from colorlab.cli import main
-from colorlab.color import rgb_to_lab
-from colorlab.colorize import colorize
+from colorlab.core.color import rgb_to_lab
+from colorlab.inference.colorize import colorize
 from colorlab.models import create
 
 

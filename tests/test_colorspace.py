@@ -4,11 +4,11 @@ import pytest
 import torch
 from PIL import Image
 
-from colorlab.color import split_lab
-from colorlab.colorspace import (LabView, get_colorspace, join_ycbcr, rgb_to_ycbcr, split_ycbcr,
+from colorlab.core.color import split_lab
+from colorlab.core.colorspace import (LabView, get_colorspace, join_ycbcr, rgb_to_ycbcr, split_ycbcr,
                                  ycbcr_to_rgb)
-from colorlab.errors import ColorlabError
-from colorlab.loaders import make_dataloaders
+from colorlab.core.errors import ColorlabError
+from colorlab.data.loaders import make_dataloaders
 
 
 def test_ycbcr_round_trip_is_exact():

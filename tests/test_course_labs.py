@@ -12,8 +12,8 @@ import nbformat
 import pytest
 
 from colorlab.course import export_bundle
-from colorlab.errors import ColorlabError
-from colorlab.notebooks import BEGIN, END, has_solution, list_notebooks
+from colorlab.core.errors import ColorlabError
+from colorlab.course.notebooks import BEGIN, END, has_solution, list_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

@@ -9,7 +9,7 @@ import torch
 
 from colorlab.data import (DATASETS, SampleDataset, TFFlowers, TinyImageNet, dataset_class, dataset_status,
                            get_dataset)
-from colorlab.errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import torch
 
 from colorlab.data import (GRAY_AB_THRESHOLD, Prepared, SampleDataset, ab_spread, get_dataset, is_gray,
                            load_prepared, prepare)
-from colorlab.errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 
 def test_prepared_sample_fixture(prepared_sample, prepared_sample_val):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from colorlab.data import SAMPLE_PHOTOS, SAMPLE_VAL_PHOTOS, get_dataset, sample_photos
-from colorlab.errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 
 def test_photos_are_on_disk_and_split_by_photo():
@@ -62,7 +62,7 @@ def test_several_zooms():
 
 def test_patch_matches_its_crop():
     from PIL import Image
-    from colorlab.io import load_image
+    from colorlab.core.io import load_image
     ds = get_dataset("sample", size=32, n=4, zooms=(1.0,))
     name, box = ds.source(0).split("@")
     xy, side = box.split("+")

@@ -5,7 +5,7 @@ import numpy as np
 from PIL import Image
 
 from colorlab.cli import main
-from colorlab.demo import run_demo
+from colorlab.course.demo import run_demo
 
 
 def test_quick_demo_writes_everything_and_sets_the_default_model(tmp_path, capsys):

@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from colorlab import ColorlabError
-from colorlab.device import autocast_dtype, describe_device, get_device
+from colorlab.core.device import autocast_dtype, describe_device, get_device
 
 
 def test_auto_falls_back_to_cpu_without_accelerators(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr("colorlab.device._mps_available", lambda: False)
+    monkeypatch.setattr("colorlab.core.device._mps_available", lambda: False)
     assert get_device("auto") == torch.device("cpu")
     assert get_device(None) == torch.device("cpu")
 
@@ -19,7 +19,7 @@ def test_auto_prefers_cuda_then_mps(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert get_device("auto").type == "cuda"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr("colorlab.device._mps_available", lambda: True)
+    monkeypatch.setattr("colorlab.core.device._mps_available", lambda: True)
     assert get_device("auto").type == "mps"
 
 
@@ -41,7 +41,7 @@ def test_autocast_dtype_and_description(monkeypatch):
 
 
 def test_no_module_calls_cuda_directly():
-    """Every device choice goes through colorlab.device.get_device."""
+    """Every device choice goes through colorlab.core.device.get_device."""
     pkg = Path(__file__).resolve().parents[1] / "colorlab"
     offenders = [f"{p.relative_to(pkg)}:{i}" for p in pkg.rglob("*.py")
                  for i, line in enumerate(p.read_text().splitlines(), 1)

@@ -20,9 +20,9 @@ import torch
 from torch import nn
 
 from colorlab import ColorlabError
-from colorlab.distributed import (DistributedDDP, convert_sync_batchnorm, env_world, init_distributed, is_rank0,
+from colorlab.core.distributed import (DistributedDDP, convert_sync_batchnorm, env_world, init_distributed, is_rank0,
                                   rank0_first, shard_indices, world_size)
-from colorlab.loaders import make_dataloaders
+from colorlab.data.loaders import make_dataloaders
 
 TINY = dict(base=8, depth=2)
 HERE = Path(__file__).resolve()
@@ -62,9 +62,9 @@ def _worker(out: Path) -> None:
     """Train 3 epochs, 'crash' after 2, resume to 3; record weights, losses and who wrote checkpoints."""
     from fastai.callback.core import Callback, CancelFitException
 
-    import colorlab.callbacks as callbacks
-    from colorlab.distributed import distributed_context
-    from colorlab.train import train_colorizer
+    import colorlab.training.callbacks as callbacks
+    from colorlab.core.distributed import distributed_context
+    from colorlab.training.train import train_colorizer
 
     class KillAfter(Callback):
         order = 99
@@ -173,7 +173,7 @@ def test_sync_batchnorm_only_where_it_matters():
 
 def test_ddp_callback_is_a_no_op_in_one_process():
     from colorlab.models import create
-    from colorlab.train import train_colorizer
+    from colorlab.training.train import train_colorizer
     res = train_colorizer(_blocks(16), _blocks(4), model=create("unet", **TINY), epochs=1, bs=8, device="cpu",
                           progress=False, distributed=True)
     assert any(isinstance(c, DistributedDDP) for c in res.learn.cbs)

@@ -16,8 +16,8 @@ import pytest
 
 from colorlab.data import get_dataset
 from colorlab.data import remote
-from colorlab.download import DownloadError, Remote, fetch
-from colorlab.errors import ColorlabError
+from colorlab.core.download import DownloadError, Remote, fetch
+from colorlab.core.errors import ColorlabError
 
 
 def _tar(folder: Path, arcroot: Path, mode: str = "w:gz") -> bytes:

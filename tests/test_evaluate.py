@@ -7,10 +7,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from colorlab import metrics
-from colorlab.color import AB_SCALE, rgb_to_lab
-from colorlab.errors import ColorlabError
-from colorlab.evaluate import COLUMNS, GRAY, MEAN_AB, evaluate, mean_ab
+from colorlab.evaluation import metrics
+from colorlab.core.color import AB_SCALE, rgb_to_lab
+from colorlab.core.errors import ColorlabError
+from colorlab.evaluation.evaluate import COLUMNS, GRAY, MEAN_AB, evaluate, mean_ab
 from colorlab.models import create
 
 
@@ -123,8 +123,8 @@ def test_rebalanced_auc_with_a_prior(photos):
 
 
 def test_rebalanced_auc_with_the_kits_abprior(photos):
-    from colorlab.losses import rarity_weights
-    from colorlab.stats import ABPrior
+    from colorlab.rarity.losses import rarity_weights
+    from colorlab.rarity.stats import ABPrior
 
     ab = rgb_to_lab(torch.from_numpy(photos).permute(0, 3, 1, 2))[:, 1:]
     probe = ABPrior.from_counts(torch.ones(313, dtype=torch.int64))

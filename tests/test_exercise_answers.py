@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from colorlab.notebooks import BEGIN, END, has_solution, list_notebooks
+from colorlab.course.notebooks import BEGIN, END, has_solution, list_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

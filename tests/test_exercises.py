@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from colorlab.errors import ColorlabError
-from colorlab.notebooks import (ANSWER_PLACEHOLDER, BEGIN, END, SMOKE, STUB, execute_cells, has_solution, list_notebooks, make_exercise,
+from colorlab.core.errors import ColorlabError
+from colorlab.course.notebooks import (ANSWER_PLACEHOLDER, BEGIN, END, SMOKE, STUB, execute_cells, has_solution, list_notebooks, make_exercise,
                                 sync_exercises)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from colorlab.color import lab_to_rgb, rgb_to_lab
+from colorlab.core.color import lab_to_rgb, rgb_to_lab
 from colorlab.models import create
 from colorlab.widgets import HintPainter
 from colorlab.widgets.hint_painter import gray_display

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from colorlab.errors import ColorlabError
-from colorlab.hints import (Hint, HintCallback, HintSampler, _patch_colours, encode_hints, hints_vs_psnr,
+from colorlab.core.errors import ColorlabError
+from colorlab.hints.encoding import (Hint, HintCallback, HintSampler, _patch_colours, encode_hints, hints_vs_psnr,
                             paint_patches, random_hints, train_hint_model)
 
 
@@ -162,7 +162,7 @@ def test_train_hint_model_through_the_fastai_path(prepared_sample, tmp_path):
 
 # ------------------------------------------------------------------ palette suggestions and post-processing
 def test_palette_finds_the_five_colours_of_a_block_image():
-    from colorlab.palette import suggest_palette
+    from colorlab.profiles.palette import suggest_palette
     colours = np.array([[200, 30, 30], [30, 160, 40], [20, 40, 200], [240, 220, 40], [250, 250, 250]], np.uint8)
     widths = [40, 25, 15, 12, 8]  # columns of each colour → its share of the image
     img = np.concatenate([np.broadcast_to(c, (20, w, 3)) for c, w in zip(colours, widths)], 1)
@@ -175,7 +175,7 @@ def test_palette_finds_the_five_colours_of_a_block_image():
 
 
 def test_gamma_lut_and_boosts():
-    from colorlab.postprocess import apply_gamma, boost, enhance, gamma_lut
+    from colorlab.inference.postprocess import apply_gamma, boost, enhance, gamma_lut
     lut = gamma_lut(2.0)
     assert lut.dtype == torch.uint8 and lut[0] == 0 and lut[255] == 255
     assert lut[64] == round(255 * (64 / 255) ** 0.5) and torch.all(lut[1:] >= lut[:-1])

@@ -1,4 +1,4 @@
-"""colorlab.io: every format and mode comes out as RGB uint8; every bad file gives one clear error."""
+"""colorlab.core.io: every format and mode comes out as RGB uint8; every bad file gives one clear error."""
 from __future__ import annotations
 
 import struct
@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from colorlab.color import rgb_to_lab
-from colorlab.errors import ColorlabError
-from colorlab.io import load_image, save_image, to_gray
+from colorlab.core.color import rgb_to_lab
+from colorlab.core.errors import ColorlabError
+from colorlab.core.io import load_image, save_image, to_gray
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ def test_embedded_icc_profile_is_converted_to_srgb(tmp_path, photo):
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     Image.fromarray(photo).save(tmp_path / "icc.png", icc_profile=srgb)
     assert Image.open(tmp_path / "icc.png").info.get("icc_profile")
-    from colorlab import io as cio
+    from colorlab.core import io as cio
     before = cio._srgb_transform.cache_info()
     assert np.abs(load_image(tmp_path / "icc.png").astype(int) - photo.astype(int)).max() <= 2
     after = cio._srgb_transform.cache_info()

@@ -1,4 +1,4 @@
-"""Rarity weights and the colorization losses (colorlab.losses)."""
+"""Rarity weights and the colorization losses (colorlab.rarity.losses)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from colorlab.errors import ColorlabError
-from colorlab.losses import (BlendedLoss, MSELoss, RarityWeightedMSE, RebalancedCrossEntropy, make_loss,
+from colorlab.core.errors import ColorlabError
+from colorlab.rarity.losses import (BlendedLoss, MSELoss, RarityWeightedMSE, RebalancedCrossEntropy, make_loss,
                              rarity_weights)
-from colorlab.stats import ABPrior, ab_prior, soft_encode
+from colorlab.rarity.stats import ABPrior, ab_prior, soft_encode
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import torch
 from skimage.color import deltaE_ciede2000
 from skimage.metrics import structural_similarity
 
-from colorlab import metrics
-from colorlab.errors import ColorlabError
-from colorlab.metrics import auc_ab, ciede2000, colourfulness, frechet_distance, psnr, ssim
+from colorlab.evaluation import metrics
+from colorlab.core.errors import ColorlabError
+from colorlab.evaluation.metrics import auc_ab, ciede2000, colourfulness, frechet_distance, psnr, ssim
 
 # Sharma, Wu & Dalal (2005), Table 1: L1 a1 b1 L2 a2 b2 ΔE00 — the 34 published test pairs.
 SHARMA = np.array([

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from colorlab.errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 from colorlab.models import MODELS, count_parameters, create, predict_ab
 from colorlab.models.backbones import build_backbone, pretrained_weights_file
 from colorlab.models.fpn import tap_points
@@ -207,7 +207,7 @@ def test_predict_ab_for_both_heads():
 
 
 def test_predict_ab_defaults_to_zhangs_313_bins():
-    from colorlab.stats import zhang_bins
+    from colorlab.rarity.stats import zhang_bins
     cls = create("plain_cnn", base=4, head="classification")
     assert cls.n_bins == 313
     with torch.no_grad():

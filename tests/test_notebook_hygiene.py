@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from colorlab.notebooks import list_notebooks
+from colorlab.course.notebooks import list_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
@@ -52,7 +52,7 @@ def test_layout(path):
     assert PARAMETERS <= names, f"{path.name}: parameters cell lacks {sorted(PARAMETERS - names)}"
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "write_metrics(" in code[-1].source, f"{path.name}: the last code cell must write metrics.json"
-    assert not re.search(r"\.cuda\(", "\n".join(c.source for c in code)), f"{path.name}: use colorlab.device, not .cuda()"
+    assert not re.search(r"\.cuda\(", "\n".join(c.source for c in code)), f"{path.name}: use colorlab.core.device, not .cuda()"
 
 
 def test_one_identical_setup_cell_everywhere():

@@ -1,4 +1,4 @@
-"""The L-only profile/category predictor (colorlab.predictor)."""
+"""The L-only profile/category predictor (colorlab.models.predictor)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from colorlab.errors import ColorlabError
-from colorlab.predictor import BackboneClassifier, SmallCNN, evaluate_predictor, make_predictor, train_predictor
+from colorlab.core.errors import ColorlabError
+from colorlab.models.predictor import BackboneClassifier, SmallCNN, evaluate_predictor, make_predictor, train_predictor
 
 
 def _toy(n, seed):

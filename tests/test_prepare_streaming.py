@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from colorlab.data import PhotoFolder, prepare
-from colorlab.errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 
 def _photo_folder(root: Path, n: int, side: int = 192, seed: int = 0) -> Path:

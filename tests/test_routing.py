@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from colorlab.color import rgb_to_lab
-from colorlab.errors import ColorlabError
+from colorlab.core.color import rgb_to_lab
+from colorlab.core.errors import ColorlabError
 from colorlab.models import create
-from colorlab.routing import (RoutedColorizer, cross_group_table, group_priors, prior_shift,
+from colorlab.training.routing import (RoutedColorizer, cross_group_table, group_priors, prior_shift,
                               train_per_group)
-from colorlab.stats import ab_prior
+from colorlab.rarity.stats import ab_prior
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +47,14 @@ def test_train_per_group_uses_each_groups_prior(prepared_sample, warm_groups, tm
 
 
 def test_train_per_group_with_one_global_prior(prepared_sample, warm_groups, monkeypatch):
-    import colorlab.train
+    import colorlab.training.train
     seen = []
 
     def fake_train(images, valid, prior=None, **kw):  # records what each group's training gets
         seen.append((len(images), prior))
         return type("R", (), {"model": create("unet", base=4, depth=2)})()
 
-    monkeypatch.setattr(colorlab.train, "train_colorizer", fake_train)
+    monkeypatch.setattr(colorlab.training.train, "train_colorizer", fake_train)
     shared = train_per_group(prepared_sample, warm_groups, loss="rarity", grid="regular16", per_group_prior=False,
                              progress=False)
     assert [n for n, _ in seen] == np.bincount(warm_groups).tolist()
@@ -108,7 +108,7 @@ class _ConstantAB(torch.nn.Module):
 
 
 def test_routing_experiment_reads_single_routed_oracle_and_wrong_from_one_pass():
-    from colorlab.routing import routing_experiment
+    from colorlab.training.routing import routing_experiment
     # two flat "profiles": ab (40, 0) and (-40, 0); their colorizers paint exactly that; one model paints gray
     lab = np.zeros((6, 8, 8, 3), dtype=np.float32)
     lab[..., 0] = 50.0
@@ -133,7 +133,7 @@ def test_routing_experiment_reads_single_routed_oracle_and_wrong_from_one_pass()
 
 
 def test_same_steps_gives_each_group_the_one_models_optimizer_steps():
-    from colorlab.routing import _steps_per_epoch
+    from colorlab.training.routing import _steps_per_epoch
     assert _steps_per_epoch(256, 32, True) == 7        # 230 after holding out 26, last partial batch dropped
     assert _steps_per_epoch(64, 32, True) == 1
     assert _steps_per_epoch(64, 32, False) == 2

@@ -10,7 +10,7 @@ import torch.nn as nn
 
 from colorlab.data import get_dataset, prepare
 from colorlab.data import scenes as S
-from colorlab.errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def test_bad_arguments_give_one_clear_error(bad):
 def test_every_colour_is_in_gamut_and_rgb_shows_the_truth(drawn):
     lab = np.stack([s.lab for s in drawn[:100]])
     assert S._in_gamut(lab[..., 0], lab[..., 1], lab[..., 2], eps=1e-3).all()
-    from colorlab.color import rgb_to_lab
+    from colorlab.core.color import rgb_to_lab
     back = rgb_to_lab(torch.from_numpy(np.stack([s.rgb for s in drawn[:20]])).permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
     assert (back - torch.from_numpy(lab[:20])).abs().amax().item() < 1.5  # only 8-bit rounding
 
@@ -159,8 +159,8 @@ def test_prepare_keeps_exact_lab_and_labels_and_keys_the_generator(monkeypatch, 
 
 
 def test_loaders_and_evaluate_read_the_exact_lab(tmp_path):
-    from colorlab.evaluate import evaluate
-    from colorlab.loaders import make_dataloaders
+    from colorlab.evaluation.evaluate import evaluate
+    from colorlab.data.loaders import make_dataloaders
     p = prepare("scenes", split="val", size=32, n=16, seed=0, cache_dir=tmp_path, progress=False)
     dls = make_dataloaders(p, p, bs=8, device="cpu")
     L, ab = dls.valid.one_batch()

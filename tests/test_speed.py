@@ -1,4 +1,4 @@
-"""Precision, memory format and compilation chosen by measurement (colorlab.speed) and honoured by training."""
+"""Precision, memory format and compilation chosen by measurement (colorlab.training.speed) and honoured by training."""
 import json
 
 import numpy as np
@@ -6,10 +6,12 @@ import pytest
 import torch
 from fastai.callback.core import Callback
 
-from colorlab import ColorlabError, speed
-from colorlab.checkpoint import read_checkpoint
-from colorlab.speed import SpeedPlan, speed_plan
-from colorlab.train import train_colorizer
+from colorlab import ColorlabError
+
+from colorlab.training import speed
+from colorlab.core.checkpoint import read_checkpoint
+from colorlab.training.speed import SpeedPlan, speed_plan
+from colorlab.training.train import train_colorizer
 
 TINY = dict(base=8, depth=2)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from colorlab.cli import build_parser
-from colorlab.errors import ColorlabError
-from colorlab.sweep import expand_runs, load_config, markdown_table, run_sweep
+from colorlab.core.errors import ColorlabError
+from colorlab.training.sweep import expand_runs, load_config, markdown_table, run_sweep
 
 CONFIGS = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
 

@@ -8,10 +8,10 @@ import torch
 from fastai.callback.core import Callback, CancelFitException
 
 from colorlab import ColorlabError
-from colorlab.callbacks import DeviceMixedPrecision
-from colorlab.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from colorlab.training.callbacks import DeviceMixedPrecision
+from colorlab.core.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from colorlab.models import create
-from colorlab.train import train_colorizer
+from colorlab.training.train import train_colorizer
 
 TINY = dict(base=8, depth=2)
 
@@ -49,7 +49,7 @@ def test_a_few_epochs_lower_the_loss(tmp_path):
 
 
 def test_checkpoint_records_the_augmentation(tmp_path):
-    from colorlab.augment import Augment
+    from colorlab.data.augment import Augment
     train_colorizer(_blocks(16), model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, device="cpu",
                     progress=False, out_dir=tmp_path, augment=Augment(flip=True, rotation=10.0))
     recorded = read_checkpoint(tmp_path / "checkpoint.pt")["config"]["augment"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from colorlab.errors import ColorlabError
-from colorlab.profiles import lloyd_kmeans
+from colorlab.core.errors import ColorlabError
+from colorlab.profiles.groups import lloyd_kmeans
 
 
 def _blobs(seed=0, n=40):

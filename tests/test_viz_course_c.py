@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from colorlab.errors import ColorlabError  # noqa: E402
+from colorlab.core.errors import ColorlabError  # noqa: E402
 from colorlab.models import FPNColorizer, FusionColorizer, UNet  # noqa: E402
 from colorlab.viz.architecture import (fpn_diagram, fusion_diagram, pixel_weight_figure,  # noqa: E402
                                        receptive_field_figure, unet_diagram)

@@ -11,10 +11,12 @@ import pytest
 import torch
 import torchvision
 
-from colorlab import metrics, weights
-from colorlab.checkpoint import load_checkpoint, save_checkpoint
-from colorlab.download import DownloadError
-from colorlab.errors import ColorlabError
+from colorlab.evaluation import metrics
+
+from colorlab.inference import weights
+from colorlab.core.checkpoint import load_checkpoint, save_checkpoint
+from colorlab.core.download import DownloadError
+from colorlab.core.errors import ColorlabError
 from colorlab.models import create
 from colorlab.models.backbones import pretrained_weights_file, weights_name
 
@@ -167,7 +169,7 @@ def test_lpips_and_fid_with_served_weights_fill_the_evaluation_table(served, mon
     right shapes, served under the real file names."""
     from pytorch_fid.inception import _inception_v3
 
-    from colorlab.evaluate import evaluate
+    from colorlab.evaluation.evaluate import evaluate
     monkeypatch.setattr(metrics, "_NETS", {})
     alexnet = {k: v for k, v in _random_state("alexnet").items() if k.startswith("features.")}
     _serve_weights(monkeypatch, served, metrics.ALEXNET_URL, alexnet)

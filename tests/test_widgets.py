@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from colorlab.errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 from colorlab.models import create
 from colorlab.widgets import HintPainter, ProfileExplorer, RarityExplorer, TuringTest, wilson_interval
 
@@ -157,7 +157,7 @@ def test_enhanced_output_is_brighter(hint_model, small_photos):
 # ------------------------------------------------------------------ rarity explorer
 @pytest.fixture(scope="module")
 def prior(prepared_sample):
-    from colorlab.stats import ab_prior
+    from colorlab.rarity.stats import ab_prior
     return ab_prior(prepared_sample, device="cpu")
 
 

@@ -8,6 +8,6 @@
 * :func:`export_bundle` — ``colorlab course export DIR``: what students get (exercises without
   solutions or model answers, the datasets' READMEs, a README for students).
 """
-from .export import export_bundle
+from colorlab.course.export import export_bundle
 
 __all__ = ["export_bundle"]

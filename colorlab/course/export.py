@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..errors import ColorlabError
-from ..notebooks import _dumps, list_notebooks, make_exercise
+from colorlab.core.errors import ColorlabError
+from colorlab.course.notebooks import _dumps, list_notebooks, make_exercise
 
 STUDENT_README = """\
 # colorlab — the labs

@@ -19,8 +19,8 @@ uint8 memory-mapped cache (:class:`Prepared`) that training reads from.
 =================  ===================================================================
 
 Each loader reads the dataset's real on-disk layout under ``root`` (default
-``colorlab.config.data_root() / <folder>``); missing or incomplete data raises one
-:class:`~colorlab.errors.ColorlabError` naming what is missing, the expected layout and how
+``colorlab.core.config.data_root() / <folder>``); missing or incomplete data raises one
+:class:`~colorlab.core.errors.ColorlabError` naming what is missing, the expected layout and how
 to get it. Nothing touches the network unless ``download=True`` (or :func:`download_dataset`,
 ``colorlab download NAME``; see :mod:`colorlab.data.remote` for mirrors, resume and checks). ``dataset_status()`` lists
 what is present. Layouts, licences and checksums: ``datasets/<name>/README.md``.
@@ -29,18 +29,18 @@ from __future__ import annotations
 
 import inspect
 
-from ..errors import ColorlabError
-from .base import PhotoDataset
-from .flowers import Flowers102, TFFlowers
-from .folder import PhotoFolder
-from .gray import GRAY_AB_THRESHOLD, ab_spread, is_gray
-from .places import Places365
-from .prepare import Prepared, load_prepared, prepare
-from .remote import download_dataset
-from .scenes import ScenesDataset
-from .sample import SAMPLE_PHOTOS, SAMPLE_VAL_PHOTOS, SampleDataset, sample_photos
-from .status import dataset_status, format_status
-from .tiny_imagenet import TinyImageNet
+from colorlab.core.errors import ColorlabError
+from colorlab.data.base import PhotoDataset
+from colorlab.data.flowers import Flowers102, TFFlowers
+from colorlab.data.folder import PhotoFolder
+from colorlab.data.gray import GRAY_AB_THRESHOLD, ab_spread, is_gray
+from colorlab.data.places import Places365
+from colorlab.data.prepare import Prepared, load_prepared, prepare
+from colorlab.data.remote import download_dataset
+from colorlab.data.scenes import ScenesDataset
+from colorlab.data.sample import SAMPLE_PHOTOS, SAMPLE_VAL_PHOTOS, SampleDataset, sample_photos
+from colorlab.data.status import dataset_status, format_status
+from colorlab.data.tiny_imagenet import TinyImageNet
 
 __all__ = [
     "DATASETS", "get_dataset", "dataset_class", "download_dataset", "prepare", "load_prepared", "Prepared",

@@ -3,7 +3,7 @@
 A dataset here is a list of ``(path, label)`` photo files plus ``classes``. Items are
 ``(uint8 tensor (3, size, size), int label)``: the photo resized so its shorter side is
 ``size`` and centre-cropped (``size=None`` keeps the full photo). Lab is *not* computed
-here — that happens on the batch's device, in batches (:func:`colorlab.color.split_lab`).
+here — that happens on the batch's device, in batches (:func:`colorlab.core.color.split_lab`).
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from ..config import data_root
-from ..errors import ColorlabError
-from ..io import is_image_file, open_rgb
+from colorlab.core.config import data_root
+from colorlab.core.errors import ColorlabError
+from colorlab.core.io import is_image_file, open_rgb
 
 __all__ = ["PhotoDataset", "fit_square", "to_tensor", "hash_split", "list_images", "missing"]
 
@@ -72,7 +72,7 @@ class PhotoDataset(Dataset):
 
     Args:
         root: the dataset folder, or a folder that contains it under its usual name
-            (:attr:`folder`). Default: ``colorlab.config.data_root() / folder``.
+            (:attr:`folder`). Default: ``colorlab.core.config.data_root() / folder``.
         split: one of :attr:`splits`.
         size: items are ``size x size`` (shorter side resized, centre crop); None: full photos.
         download: fetch the data if it is missing (the only way anything touches the network).
@@ -137,7 +137,7 @@ class PhotoDataset(Dataset):
 
     def _download(self) -> Path:
         """Fetch the data (:func:`colorlab.data.remote.download_dataset`); return the dataset folder."""
-        from .remote import RECIPES, download_dataset
+        from colorlab.data.remote import RECIPES, download_dataset
         if self.name not in RECIPES:
             raise ColorlabError(f"{self.title} cannot be downloaded automatically; {self.how_to_get}")
         return download_dataset(self.name, root=self._root_arg, split=self._download_split())

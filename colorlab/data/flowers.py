@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ColorlabError
-from ..io import is_image_file
-from .base import PhotoDataset, hash_split
+from colorlab.core.errors import ColorlabError
+from colorlab.core.io import is_image_file
+from colorlab.data.base import PhotoDataset, hash_split
 
 __all__ = ["Flowers102", "TFFlowers"]
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ColorlabError
-from .base import PhotoDataset, hash_split, list_images
+from colorlab.core.errors import ColorlabError
+from colorlab.data.base import PhotoDataset, hash_split, list_images
 
 __all__ = ["PhotoFolder"]
 

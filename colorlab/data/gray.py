@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ..color import rgb_to_lab
+from colorlab.core.color import rgb_to_lab
 
 __all__ = ["GRAY_AB_THRESHOLD", "ab_spread", "is_gray"]
 

@@ -40,9 +40,9 @@ import torch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from ..config import cache_root
-from ..errors import ColorlabError
-from .gray import GRAY_AB_THRESHOLD, is_gray
+from colorlab.core.config import cache_root
+from colorlab.core.errors import ColorlabError
+from colorlab.data.gray import GRAY_AB_THRESHOLD, is_gray
 
 __all__ = ["prepare", "load_prepared", "Prepared", "FORMAT_VERSION"]
 
@@ -255,7 +255,7 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
         n: ``sample``: number of patches (default 512 for train, 64 for val); other datasets:
             at most this many photos, a random subset chosen by ``seed`` (default: all).
         seed: patch positions (sample) or the subset (others).
-        cache_dir: where cache folders go (default :func:`colorlab.config.cache_root`).
+        cache_dir: where cache folders go (default :func:`colorlab.core.config.cache_root`).
         force: rebuild even when a complete cache with these arguments exists.
         progress: show a progress bar and a one-line summary.
         drop_gray: leave out photos whose ab spread is under ``gray_threshold``
@@ -266,7 +266,7 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
             ``chunk`` (photos decoded at a time: memory is bounded by about
             ``chunk`` decoded photos); and dataset options (``zooms``, ``val_fraction``, ...).
     """
-    from . import dataset_class, get_dataset  # the registry lives in the package
+    from colorlab.data import dataset_class, get_dataset  # the registry lives in the package
 
     download = bool(kw.pop("download", False))
     workers = int(kw.pop("workers", 0) or min(8, os.cpu_count() or 1))
@@ -286,7 +286,7 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
     if unbounded:
         n = n or (64 if split == "val" else 512)
     if generated:
-        from .scenes import GENERATOR_VERSION
+        from colorlab.data.scenes import GENERATOR_VERSION
         n = n or (2048 if split == "train" else 256)
         kw["generator"] = GENERATOR_VERSION  # an edited generator never reuses a stale cache
         drop_gray = False                    # overcast scenes are dull on purpose
@@ -303,7 +303,7 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
         return load_prepared(final)
 
     if generated:
-        from .scenes import write_scenes
+        from colorlab.data.scenes import write_scenes
         with _locked(final):
             if not force and _is_complete(final):
                 return load_prepared(final)

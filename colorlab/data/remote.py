@@ -1,7 +1,7 @@
 """Downloading the real datasets: published files, checksums, and assembly into the loaders' layout.
 
 :func:`download_dataset` (``colorlab download NAME``, ``get_dataset(..., download=True)``)
-fetches each archive with :func:`colorlab.download.fetch` (mirror, resume, checks), extracts it
+fetches each archive with :func:`colorlab.core.download.fetch` (mirror, resume, checks), extracts it
 into a temporary folder next to the destination, checks that the loader's layout is complete
 there, and only then renames it into place — a half-extracted copy never sits where the
 loaders look. Archives are deleted once extracted (``keep_archives=True`` keeps them in
@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..download import DownloadError, Remote, check_free_space, extract, fetch, human_size, mirror
-from ..errors import ColorlabError
+from colorlab.core.download import DownloadError, Remote, check_free_space, extract, fetch, human_size, mirror
+from colorlab.core.errors import ColorlabError
 
 __all__ = ["download_dataset", "RECIPES", "Recipe", "download_plan"]
 
@@ -67,7 +67,7 @@ RECIPES: dict[str, Recipe] = {
 
 
 def _recipe(name: str) -> tuple[str, Recipe, type]:
-    from . import dataset_class
+    from colorlab.data import dataset_class
     cls = dataset_class(name)
     key = getattr(cls, "name", name)
     if key not in RECIPES:
@@ -116,7 +116,7 @@ def download_dataset(name: str, root: str | os.PathLike | None = None, split: st
         progress: show progress bars.
         keep_archives: keep the archives in ``<parent>/.downloads`` after extracting them.
 
-    Raises one :class:`~colorlab.download.DownloadError` per failure, leaving nothing
+    Raises one :class:`~colorlab.core.download.DownloadError` per failure, leaving nothing
     half-extracted where the loaders look (a partial archive is kept for resuming).
     """
     key, recipe, cls = _recipe(name)

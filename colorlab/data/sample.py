@@ -19,9 +19,9 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from ..errors import ColorlabError
-from ..io import open_rgb
-from .base import to_tensor
+from colorlab.core.errors import ColorlabError
+from colorlab.core.io import open_rgb
+from colorlab.data.base import to_tensor
 
 __all__ = ["SamplePhoto", "SAMPLE_PHOTOS", "SAMPLE_VAL_PHOTOS", "sample_photos", "SampleDataset"]
 

@@ -47,7 +47,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 __all__ = ["ScenesDataset", "render_scene", "Scene", "CLASSES", "PROFILES", "GENERATOR_VERSION",
            "UNIMODAL", "MULTIMODAL", "RARE", "PROFILE_DEPENDENT", "lab_to_rgb_uint8"]
@@ -399,7 +399,7 @@ def write_scenes(folder, key: dict, split: str, size: int, n: int, seed: int, pr
 
 
 def scene_groups() -> dict[str, tuple[int, ...]]:
-    """The pixel groups the labs measure: ``{name: class ids}`` for :func:`colorlab.evaluate.evaluate`'s
+    """The pixel groups the labs measure: ``{name: class ids}`` for :func:`colorlab.evaluation.evaluate.evaluate`'s
     ``groups``: ``unimodal`` (colour follows from L), ``multimodal`` (isoluminant modes), ``rare``
     (the rare class), ``profile`` (colour set by the scene's profile)."""
     return {"unimodal": UNIMODAL, "multimodal": MULTIMODAL, "rare": RARE, "profile": PROFILE_DEPENDENT}

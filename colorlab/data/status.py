@@ -1,7 +1,7 @@
 """Which datasets are on this machine, where the kit looks for them, and how to get the rest."""
 from __future__ import annotations
 
-from ..config import data_root
+from colorlab.core.config import data_root
 
 __all__ = ["dataset_status"]
 
@@ -12,8 +12,8 @@ def dataset_status() -> list[dict]:
     Each row: ``name``, ``path`` (where it looks when no ``root`` is given), ``present``
     (bool, a cheap layout check — nothing is decoded or downloaded) and ``how`` (one line).
     """
-    from . import DATASETS
-    from .sample import sample_photos, SAMPLE_PHOTOS
+    from colorlab.data import DATASETS
+    from colorlab.data.sample import sample_photos, SAMPLE_PHOTOS
 
     rows = []
     for name, cls in DATASETS.items():

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import is_image_file
-from .base import PhotoDataset
+from colorlab.core.io import is_image_file
+from colorlab.data.base import PhotoDataset
 
 __all__ = ["TinyImageNet"]
 

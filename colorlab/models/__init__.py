@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import torch.nn as nn
 
-from ..errors import ColorlabError
-from .base import Colorizer
-from .fpn import FPNColorizer
-from .fusion import FusionColorizer
-from .heads import annealed_mean, predict_ab
-from .plain_cnn import PlainCNN
-from .unet import UNet
+from colorlab.core.errors import ColorlabError
+from colorlab.models.base import Colorizer
+from colorlab.models.fpn import FPNColorizer
+from colorlab.models.fusion import FusionColorizer
+from colorlab.models.heads import annealed_mean, predict_ab
+from colorlab.models.plain_cnn import PlainCNN
+from colorlab.models.unet import UNet
 
 __all__ = ["MODELS", "create", "count_parameters", "predict_ab", "annealed_mean",
            "Colorizer", "PlainCNN", "UNet", "FusionColorizer", "FPNColorizer"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 __all__ = ["Colorizer", "HEADS"]
 

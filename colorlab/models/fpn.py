@@ -21,10 +21,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..errors import ColorlabError
-from ..weights import pretrained_mode
-from .backbones import gray_to_imagenet, load_backbone, recorded_weights, resolve_freeze
-from .base import Colorizer, conv_bn_relu, output_head
+from colorlab.core.errors import ColorlabError
+from colorlab.inference.weights import pretrained_mode
+from colorlab.models.backbones import gray_to_imagenet, load_backbone, recorded_weights, resolve_freeze
+from colorlab.models.base import Colorizer, conv_bn_relu, output_head
 
 __all__ = ["FPNColorizer", "tap_points"]
 

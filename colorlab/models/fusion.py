@@ -23,11 +23,11 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..errors import ColorlabError
-from ..weights import pretrained_mode
-from .backbones import (announce, backbone_input_size, gray_to_imagenet, load_backbone, recorded_weights,
+from colorlab.core.errors import ColorlabError
+from colorlab.inference.weights import pretrained_mode
+from colorlab.models.backbones import (announce, backbone_input_size, gray_to_imagenet, load_backbone, recorded_weights,
                         resolve_freeze)
-from .base import Colorizer, output_head
+from colorlab.models.base import Colorizer, output_head
 
 __all__ = ["FusionColorizer", "FrozenFeatureExtractor", "receptive_field"]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .base import Colorizer, output_head
+from colorlab.models.base import Colorizer, output_head
 
 __all__ = ["PlainCNN"]
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..errors import ColorlabError
-from .base import Colorizer, conv_bn_relu, output_head
+from colorlab.core.errors import ColorlabError
+from colorlab.models.base import Colorizer, conv_bn_relu, output_head
 
 __all__ = ["UNet", "SKIPS", "DOWNS"]
 

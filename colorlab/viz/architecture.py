@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import ColorlabError
-from .lab import _plt, to_hwc
+from colorlab.core.errors import ColorlabError
+from colorlab.viz.lab import _plt, to_hwc
 
 __all__ = ["unet_diagram", "fusion_diagram", "fpn_diagram", "receptive_field_figure", "pixel_weight_figure"]
 
@@ -55,7 +55,7 @@ def unet_diagram(model, size: int, ax=None):
     orange), each labelled with its channels and resolution; horizontal arrows are the skip
     connections (dashed gray where the model has none at that level).
     """
-    from ..models.unet import skip_levels
+    from colorlab.models.unet import skip_levels
     cfg = _config(model, "unet")
     depth, base, in_ch = int(cfg.get("depth", 4)), int(cfg.get("base", 32)), int(cfg.get("in_channels", 1))
     if size % 2 ** (depth - 1):

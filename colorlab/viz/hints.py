@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..color import AB_SCALE, gray_rgb, lab_to_rgb
+from colorlab.core.color import AB_SCALE, gray_rgb, lab_to_rgb
 
 __all__ = ["plot_sampled_hints", "plot_hint_sampler"]
 
@@ -17,10 +17,10 @@ def plot_sampled_hints(L: torch.Tensor, ab: torch.Tensor, hints: torch.Tensor, t
     """Hints on a few photos, one column per photo, rows: gray input / hints / mask / truth.
 
     Args:
-        L: normalised L ``(B, 1, H, W)`` (``L / 50 − 1``, as :func:`colorlab.loaders.lab_batch` gives it).
+        L: normalised L ``(B, 1, H, W)`` (``L / 50 − 1``, as :func:`colorlab.data.loaders.lab_batch` gives it).
         ab: normalised true ab ``(B, 2, H, W)`` (ab / 110).
         hints: hint channels ``(B, 3, H, W)`` (hint ab / 110 and the 0/1 mask), e.g. from
-            :class:`colorlab.hints.HintSampler`.
+            :class:`colorlab.hints.encoding.HintSampler`.
     The "hints" row shows each hint pixel in the hint's colour at the pixel's own lightness (what the
     hint asks the model to paint there) on the gray photo; the mask row is black where a hint was given.
     """
@@ -55,7 +55,7 @@ def plot_sampled_hints(L: torch.Tensor, ab: torch.Tensor, hints: torch.Tensor, t
 
 @torch.no_grad()
 def plot_hint_sampler(sampler, size: int = 32, n: int = 4096, seed: int = 0, max_count: int = 30):
-    """What a :class:`colorlab.hints.HintSampler` draws, over ``n`` images of ``size × size``.
+    """What a :class:`colorlab.hints.encoding.HintSampler` draws, over ``n`` images of ``size × size``.
 
     Left: the number of hints per image against the geometric law ``P(k) = p (1 − p)^k``.
     Right: how often each pixel lies under a hint (the patches gather around the centre).

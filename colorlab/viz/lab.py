@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checkpoint import atomic_write
-from ..color import gray_rgb, lab_to_rgb, rgb_to_lab
+from colorlab.core.checkpoint import atomic_write
+from colorlab.core.color import gray_rgb, lab_to_rgb, rgb_to_lab
 
 __all__ = ["ab_channel_rgb", "ab_gamut", "chroma_hue", "plot_ab_gamut", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
 
@@ -132,9 +132,9 @@ def gallery_figure(L_norm: torch.Tensor, pred_ab: torch.Tensor, true_ab: torch.T
     """Columns gray / predicted / truth for a batch. Inputs normalised: L (N,1,H,W), ab (N,2,H,W).
 
     ``join(gray, chroma) -> RGB`` turns the normalised pair back into RGB (default Lab; pass
-    ``colorlab.colorspace.get_colorspace("ycbcr").join`` for a YCbCr model).
+    ``colorlab.core.colorspace.get_colorspace("ycbcr").join`` for a YCbCr model).
     """
-    from ..colorspace import get_colorspace
+    from colorlab.core.colorspace import get_colorspace
 
     plt = _plt()
     join = join or get_colorspace("lab").join

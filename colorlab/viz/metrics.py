@@ -18,8 +18,8 @@ def ab_error_curve(pred_ab: torch.Tensor, true_ab: torch.Tensor, pixel_weights: 
     Returns:
         ``(t, share, auc)``: the thresholds, the (weighted) share of pixels with error ≤ t, and the
         area under the curve divided by ``max_t``. Shares are taken per image and averaged over the
-        images, so ``auc`` is the mean over images of :func:`colorlab.metrics.auc_ab` (weighted or
-        not), the number :func:`colorlab.evaluate.evaluate` puts in its table.
+        images, so ``auc`` is the mean over images of :func:`colorlab.evaluation.metrics.auc_ab` (weighted or
+        not), the number :func:`colorlab.evaluation.evaluate.evaluate` puts in its table.
     """
     err = torch.linalg.vector_norm(pred_ab.float() - true_ab.float(), dim=1).double()   # (N, H, W)
     w = torch.ones_like(err) if pixel_weights is None else pixel_weights.reshape(err.shape).double().to(err.device)
@@ -41,7 +41,7 @@ def plot_ab_error_curves(preds: dict, true_ab: torch.Tensor, prior=None, pixel_w
 
     Args:
         preds: name → predicted ab ``(N, 2, H, W)`` (Lab units), compared with ``true_ab``.
-        prior: the training set's ab prior (:func:`colorlab.stats.prior_for`): also draw each rebalanced
+        prior: the training set's ab prior (:func:`colorlab.rarity.stats.prior_for`): also draw each rebalanced
             curve (dashed), every pixel weighted by 1/p̃ of its true colour's bin, as the table's "AuC rebalanced".
         pixel_weights: ``(N, H, W)`` weights to use instead of the prior's.
         shade: the name whose area (its AuC) is shaded (default: the first).
@@ -52,7 +52,7 @@ def plot_ab_error_curves(preds: dict, true_ab: torch.Tensor, prior=None, pixel_w
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.2, 3.6))
     shade = shade if shade is not None else next(iter(preds), None)
     if pixel_weights is None and prior is not None:
-        from ..evaluate import _rarity_lookup
+        from colorlab.evaluation.evaluate import _rarity_lookup
         pixel_weights = _rarity_lookup(prior)(true_ab.float())
     for k, (name, ab) in enumerate(preds.items()):
         colour = f"C{k}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..color import lab_to_rgb
+from colorlab.core.color import lab_to_rgb
 
 __all__ = ["lab_swatches_rgb", "plot_palettes", "plot_group_examples", "plot_dominant_colors", "plot_confusion"]
 
@@ -21,7 +21,7 @@ def plot_palettes(groups, ax=None, max_groups: int = 20):
     import matplotlib.pyplot as plt
 
     if groups.palettes is None:
-        raise ValueError("these groups have no palettes: build them with descriptors (colorlab.profiles)")
+        raise ValueError("these groups have no palettes: build them with descriptors (colorlab.profiles.groups)")
     K = min(groups.n_groups, max_groups)
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 0.45 * K + 0.8))
     rgb = lab_swatches_rgb(groups.palettes[:K])
@@ -46,7 +46,7 @@ def plot_group_examples(groups, images, n: int = 6, max_groups: int = 10):
     import matplotlib.pyplot as plt
 
     if groups.examples is None:
-        raise ValueError("these groups have no examples: build them with descriptors (colorlab.profiles)")
+        raise ValueError("these groups have no examples: build them with descriptors (colorlab.profiles.groups)")
     arr = getattr(images, "images", images)
     K, n = min(groups.n_groups, max_groups), min(n, groups.examples.shape[1])
     fig, axes = plt.subplots(K, n, figsize=(1.3 * n, 1.3 * K + 0.3), squeeze=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .lab import _plt, to_hwc
+from colorlab.viz.lab import _plt, to_hwc
 
 __all__ = ["one_per_group", "wrong_profile_gallery"]
 
@@ -26,9 +26,9 @@ def wrong_profile_gallery(colorizers, data, groups, names=None, device="cpu", ti
         names: the K group names (default ``groups.names`` or "group i").
     Rows: the gray input, one per colorizer, the truth.
     """
-    from ..loaders import lab_batch
-    from ..models.heads import predict_ab
-    from .scenes import _join
+    from colorlab.data.loaders import lab_batch
+    from colorlab.models.heads import predict_ab
+    from colorlab.viz.scenes import _join
     plt = _plt()
     K = len(colorizers)
     names = list(names or getattr(groups, "names", None) or [f"group {i}" for i in range(K)])[:K]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..color import lab_to_rgb
-from ..losses import rarity_weights
-from ..stats import ABPrior
+from colorlab.core.color import lab_to_rgb
+from colorlab.rarity.losses import rarity_weights
+from colorlab.rarity.stats import ABPrior
 
 __all__ = ["ab_plane_rgb", "plot_ab_histogram", "plot_weight_map", "plot_lambda_effect", "plot_prior_and_weights",
            "weight_range", "SLIDER_LAMS"]

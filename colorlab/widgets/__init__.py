@@ -12,9 +12,9 @@ in a notebook shows that view.
 
 An error inside a widget's callback is shown in the widget's status line (:func:`._common.shows_errors`).
 """
-from .hint_painter import HintPainter
-from .profile_explorer import ProfileExplorer
-from .rarity_explorer import RarityExplorer
-from .turing_test import TuringReport, TuringTest, wilson_interval
+from colorlab.widgets.hint_painter import HintPainter
+from colorlab.widgets.profile_explorer import ProfileExplorer
+from colorlab.widgets.rarity_explorer import RarityExplorer
+from colorlab.widgets.turing_test import TuringReport, TuringTest, wilson_interval
 
 __all__ = ["HintPainter", "RarityExplorer", "ProfileExplorer", "TuringTest", "TuringReport", "wilson_interval"]

@@ -8,7 +8,7 @@ import logging
 
 import numpy as np
 
-from ..errors import ColorlabError
+from colorlab.core.errors import ColorlabError
 
 __all__ = ["figure_png", "array_png", "shows_errors", "error_text"]
 
@@ -48,7 +48,7 @@ def shows_errors(status):
     nothing. Wrapped in ``shows_errors(status)``, the callback returns None instead of raising and the
     error's one-line message is written to ``status.value`` (any object with a ``value``, e.g. an
     ``ipywidgets.Label``; or a zero-argument function returning it, for a label built later).
-    Errors that are not :class:`~colorlab.errors.ColorlabError` (bugs, not bad input) are also logged
+    Errors that are not :class:`~colorlab.core.errors.ColorlabError` (bugs, not bad input) are also logged
     with their traceback on the ``colorlab.widgets`` logger.
 
     Use it on the view's callbacks only: the widget's methods called from code still raise.

@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ..color import AB_SCALE, gray_rgb, join_l_ab, lab_to_rgb, normalize_l, rgb_to_lab
-from ..errors import ColorlabError
-from ..hints import HINT_CHANNELS, Hint, encode_hints
-from ..palette import suggest_palette, to_hex
-from ._common import array_png as png_bytes, shows_errors
+from colorlab.core.color import AB_SCALE, gray_rgb, join_l_ab, lab_to_rgb, normalize_l, rgb_to_lab
+from colorlab.core.errors import ColorlabError
+from colorlab.hints.encoding import HINT_CHANNELS, Hint, encode_hints
+from colorlab.profiles.palette import suggest_palette, to_hex
+from colorlab.widgets._common import array_png as png_bytes, shows_errors
 
 __all__ = ["HintPainter", "parse_color", "gray_display"]
 
@@ -53,13 +53,13 @@ def _rgb_to_ab(rgb: tuple[int, int, int]) -> tuple[float, float]:
 
 def _square_photo(image, size: int) -> np.ndarray:
     """A path, sample name, PIL image or array → uint8 RGB ``(size, size, 3)`` (centre crop + resize)."""
-    from ..data.base import fit_square
-    from ..io import load_image
+    from colorlab.data.base import fit_square
+    from colorlab.core.io import load_image
 
     if isinstance(image, (str, Path)):
         path = Path(image)
         if not path.exists():
-            from ..data import sample_photos
+            from colorlab.data import sample_photos
             samples = dict(sample_photos("all"))
             if str(image) not in samples:
                 raise ColorlabError(f"{image}: no such file, and not a sample photo ({', '.join(sorted(samples))})")
@@ -91,13 +91,13 @@ class HintPainter:
         work_size: side the model runs at (default: ``min(photo_size, 128)``: only the smooth ab is
             predicted there and upsampled, L keeps the photo's resolution); rounded to the model's stride.
         color: the first hint colour; patch_size: hint side in photo pixels.
-        enhance: optional ``dict(gamma=, saturation=, lightness=)`` for :func:`colorlab.postprocess.enhance`.
+        enhance: optional ``dict(gamma=, saturation=, lightness=)`` for :func:`colorlab.inference.postprocess.enhance`.
         device: where the model runs (``"auto"``).
         threads: CPU threads for one update (default 1: a single small image is latency-bound, and on
             a busy machine 2 OpenMP threads waiting for each other were 3-7× slower here; None keeps
             torch's setting).
 
-    State you can read: ``hints`` (list of :class:`~colorlab.hints.Hint`), ``result`` (uint8
+    State you can read: ``hints`` (list of :class:`~colorlab.hints.encoding.Hint`), ``result`` (uint8
     ``(H, W, 3)`` colorization), ``palette`` (suggested colours), ``updates`` (count),
     ``last_update_ms``. Callbacks: :meth:`click`, :meth:`undo`, :meth:`clear`, :meth:`set_color`,
     :meth:`set_patch_size`, :meth:`set_image`, :meth:`load_bytes`, :meth:`save`.
@@ -106,12 +106,12 @@ class HintPainter:
     def __init__(self, model, image=None, photo_size: int = 256, work_size: int | None = None,
                  color="#e03c31", patch_size: int = 7, enhance: dict | None = None, device="auto",
                  threads: int | None = 1):
-        from ..colorize import load_colorizer
+        from colorlab.inference.colorize import load_colorizer
 
         net, _ = load_colorizer(model, device)
         if getattr(net, "in_channels", None) != 1 + HINT_CHANNELS:
             raise ColorlabError(f"the hint painter needs a hint model (in_channels=4), got "
-                                f"in_channels={getattr(net, 'in_channels', '?')}; train one with colorlab.hints.train_hint_model")
+                                f"in_channels={getattr(net, 'in_channels', '?')}; train one with colorlab.hints.encoding.train_hint_model")
         self.model = net.eval().to(memory_format=torch.channels_last)
         self.device = next(net.parameters()).device
         self.photo_size = int(photo_size)
@@ -129,7 +129,7 @@ class HintPainter:
         self.patch_size = 1
         self.set_patch_size(patch_size)
         if image is None:
-            from ..data import sample_photos
+            from colorlab.data import sample_photos
             image = sample_photos("val")[0][1]
         self.set_image(image)
 
@@ -206,8 +206,8 @@ class HintPainter:
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the current colorization (PNG/JPEG by extension; default ``$COLORLAB_HOME/hints/<name>_hints.png``)."""
-        from ..config import home
-        from ..io import save_image
+        from colorlab.core.config import home
+        from colorlab.core.io import save_image
 
         path = Path(path) if path is not None else home() / "hints" / f"{self.name}_hints.png"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,7 +224,7 @@ class HintPainter:
     @torch.no_grad()
     def update(self) -> np.ndarray:
         """Re-colorize with the current hints; returns (and keeps in ``result``) uint8 ``(H, W, 3)``."""
-        from ..device import autocast_dtype
+        from colorlab.core.device import autocast_dtype
 
         t0 = time.perf_counter()
         saved = torch.get_num_threads()
@@ -232,7 +232,7 @@ class HintPainter:
             torch.set_num_threads(self.threads)
         try:
             x = torch.cat([self._L_in, self.hint_channels()[None]], 1).contiguous(memory_format=torch.channels_last)
-            dtype = autocast_dtype(self.device)  # the first call may time a few training steps (colorlab.speed)
+            dtype = autocast_dtype(self.device)  # the first call may time a few training steps (colorlab.training.speed)
             with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 ab = self.model(x).float()
             rgb = join_l_ab(self._L_full, ab * AB_SCALE)[0]
@@ -240,7 +240,7 @@ class HintPainter:
         finally:
             torch.set_num_threads(saved)
         if self.enhance:
-            from ..postprocess import enhance
+            from colorlab.inference.postprocess import enhance
             out = enhance(out, **self.enhance)
         self.result = out.permute(1, 2, 0).cpu().numpy()
         self.updates += 1
@@ -282,7 +282,7 @@ class HintPainter:
         import ipywidgets as W
         from ipyevents import Event
 
-        from ..data import sample_photos
+        from colorlab.data import sample_photos
 
         status = W.Label()
         status.add_class("colorlab-hint-status")

@@ -1,7 +1,7 @@
 """Profile explorer: choose K and see each colour profile's palette and member photos (Robles & Budach).
 
 The per-image descriptors are computed once; changing K only re-runs the (cheap) profile
-K-means over them (:func:`colorlab.profiles.build_profiles` with ``descriptors=``). Where the true
+K-means over them (:func:`colorlab.profiles.groups.build_profiles` with ``descriptors=``). Where the true
 grouping is known (``truth=``, e.g. the ``scenes`` profiles) the explorer also scores each K against it.
 """
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import ColorlabError
-from ..profiles import build_profiles, describe_images
-from ._common import figure_png
+from colorlab.core.errors import ColorlabError
+from colorlab.profiles.groups import build_profiles, describe_images
+from colorlab.widgets._common import figure_png
 
 __all__ = ["ProfileExplorer"]
 
@@ -24,9 +24,9 @@ class ProfileExplorer:
         k: the first number of profiles; ``k_max`` bounds the slider.
         n_examples: member photos shown per profile.
         truth: optional true group of each photo ``(N,)``: then :attr:`agreement` scores the profiles.
-        hist_bins: side of the ab histogram in the descriptors (:func:`~colorlab.profiles.describe_images`).
+        hist_bins: side of the ab histogram in the descriptors (:func:`~colorlab.profiles.groups.describe_images`).
 
-    State: ``k``, ``profiles`` (:class:`~colorlab.profiles.ColorProfiles`), :meth:`members`,
+    State: ``k``, ``profiles`` (:class:`~colorlab.profiles.groups.ColorProfiles`), :meth:`members`,
     ``palettes`` (``(K, 5, 3)`` Lab swatches), :attr:`inertia`, :attr:`agreement`.
     """
 
@@ -111,7 +111,7 @@ class ProfileExplorer:
 
     def figures(self):
         """``(palettes figure, member photos figure)``."""
-        from ..viz.profiles import plot_group_examples, plot_palettes
+        from colorlab.viz.profiles import plot_group_examples, plot_palettes
 
         g = self.profiles.groups
         return plot_palettes(g), plot_group_examples(g, self.images, n=self.n_examples)

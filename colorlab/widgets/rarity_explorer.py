@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..color import AB_SCALE, rgb_to_lab
-from ..errors import ColorlabError
-from ..losses import SCHEMES, rarity_weights
-from ..stats import ABPrior
-from ..viz.stats import SLIDER_LAMS, weight_range
-from ._common import figure_png
+from colorlab.core.color import AB_SCALE, rgb_to_lab
+from colorlab.core.errors import ColorlabError
+from colorlab.rarity.losses import SCHEMES, rarity_weights
+from colorlab.rarity.stats import ABPrior
+from colorlab.viz.stats import SLIDER_LAMS, weight_range
+from colorlab.widgets._common import figure_png
 
 __all__ = ["RarityExplorer"]
 
@@ -35,10 +35,10 @@ class RarityExplorer:
     """λ and scheme → rarity weights, the weight map of one photo and the loss it gives.
 
     Args:
-        prior: the dataset's :class:`~colorlab.stats.ABPrior`.
+        prior: the dataset's :class:`~colorlab.rarity.stats.ABPrior`.
         photo: uint8 RGB ``(H, W, 3)``.
         prediction: a colorization of ``photo`` (uint8 RGB, same size); default: gray (ab = 0).
-        scheme, lam: the starting weighting (see :func:`colorlab.losses.rarity_weights`).
+        scheme, lam: the starting weighting (see :func:`colorlab.rarity.losses.rarity_weights`).
 
     After :meth:`set`: ``weights (Q,)``, ``pixel_weights (H, W)``, ``loss`` =
     ``{"mse", "weighted_mse", "ratio"}`` on normalised ab.
@@ -87,7 +87,7 @@ class RarityExplorer:
         import matplotlib.pyplot as plt
         from matplotlib.colors import LogNorm
 
-        from ..viz.stats import plot_weight_map
+        from colorlab.viz.stats import plot_weight_map
 
         vmin, vmax = self.weight_range()
         fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ColorlabError
-from ._common import array_png, shows_errors
+from colorlab.core.errors import ColorlabError
+from colorlab.widgets._common import array_png, shows_errors
 
 __all__ = ["TuringTest", "TuringReport", "wilson_interval"]
 

@@ -125,7 +125,7 @@ def my_rgb_to_lab(rgb):
         "right": [
             # the kit's own helpers
             '''
-from colorlab.color import normalize_ab, normalize_l, rgb_to_lab
+from colorlab.core.color import normalize_ab, normalize_l, rgb_to_lab
 
 def my_split_batch(images):
     lab = rgb_to_lab(torch.as_tensor(np.array(images)).permute(0, 3, 1, 2))
@@ -133,14 +133,14 @@ def my_split_batch(images):
 ''',
             # the one-call version
             '''
-from colorlab.color import split_lab
+from colorlab.core.color import split_lab
 
 def my_split_batch(images):
     return split_lab(torch.from_numpy(np.moveaxis(np.asarray(images), -1, 1).copy()))
 ''',
             # one image at a time, in a loop
             '''
-from colorlab.color import AB_SCALE, rgb_to_lab
+from colorlab.core.color import AB_SCALE, rgb_to_lab
 
 def my_split_batch(images):
     Ls, abs_ = [], []
@@ -153,7 +153,7 @@ def my_split_batch(images):
         ],
         "wrong": [
             ("reshape instead of permute (subtle: the shapes are right, the pixels scrambled)", '''
-from colorlab.color import rgb_to_lab
+from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
     x = torch.from_numpy(np.ascontiguousarray(images))
@@ -161,35 +161,35 @@ def my_split_batch(images):
     return lab[:, :1] / 50 - 1, lab[:, 1:] / 110
 '''),
             ("ab divided by 128, another codebase's convention (subtle)", '''
-from colorlab.color import rgb_to_lab
+from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
     lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2))
     return lab[:, :1] / 50 - 1, lab[:, 1:] / 128
 '''),
             ("L scaled to [0, 1] instead of [−1, 1]", '''
-from colorlab.color import rgb_to_lab
+from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
     lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2))
     return lab[:, :1] / 100, lab[:, 1:] / 110
 '''),
             ("not normalised at all", '''
-from colorlab.color import rgb_to_lab
+from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
     lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2))
     return lab[:, :1], lab[:, 1:]
 '''),
             ("float without dividing by 255 (everything clipped to white)", '''
-from colorlab.color import rgb_to_lab
+from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
     lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float())
     return lab[:, :1] / 50 - 1, lab[:, 1:] / 110
 '''),
             ("the colour axis never moved", '''
-from colorlab.color import rgb_to_lab
+from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
     lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)))

@@ -87,7 +87,7 @@ ANSWERS = {
 ''',
             # the means by hand, the painting by the kit's paint_patches
             '''def encode_patch_hints(ab, tops, lefts, sizes):
-    from colorlab.hints import paint_patches
+    from colorlab.hints.encoding import paint_patches
     H, W = ab.shape[1:]
     colours = torch.stack([ab[:, t:t + s, l:l + s].mean((1, 2)) for t, l, s in zip(tops, lefts, sizes)])
     t, l, s = torch.tensor([tops]), torch.tensor([lefts]), torch.tensor([sizes])

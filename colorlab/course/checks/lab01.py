@@ -6,7 +6,7 @@ import math
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, call_student, passed, rng
+from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed, rng
 
 __all__ = ["chroma_hue", "rgb_to_lab", "split_batch"]
 
@@ -54,8 +54,8 @@ def chroma_hue(fn) -> None:
 
 def rgb_to_lab(fn) -> float:
     """``fn(rgb) -> lab``: sRGB ``(N, 3, H, W)`` in [0, 1] → Lab ``(N, 3, H, W)``, against
-    :func:`colorlab.color.rgb_to_lab`. Returns the largest difference (Lab units)."""
-    from colorlab import color
+    :func:`colorlab.core.color.rgb_to_lab`. Returns the largest difference (Lab units)."""
+    from colorlab.core import color
 
     r = rng(0)
     rgb = torch.tensor(r.random((3, 3, 8, 8)), dtype=torch.float32)
@@ -83,7 +83,7 @@ def rgb_to_lab(fn) -> float:
                     "X, Y, Z in turn: einsum 'ij,njhw->nihw')")
         else:
             hint = "L is right but a or b is not: check the white point D65 for X and Z, and the order of f(X), f(Y), f(Z)"
-        raise AssertionError(f"your Lab differs from colorlab.color.rgb_to_lab by up to {err:.3f} (in channel {'Lab'[c]}); "
+        raise AssertionError(f"your Lab differs from colorlab.core.color.rgb_to_lab by up to {err:.3f} (in channel {'Lab'[c]}); "
                              f"e.g. RGB {px}: yours {yours}, expected {want}.\nHint: {hint}")
     passed(f"sRGB → Lab is right (largest difference {err:.1e})")
     return err
@@ -91,8 +91,8 @@ def rgb_to_lab(fn) -> float:
 
 def split_batch(fn) -> None:
     """``fn(images) -> (L_in, ab_target)``: uint8 ``(N, H, W, 3)`` as a prepared cache stores it → float
-    ``(N, 1, H, W)`` with L/50 − 1 and ``(N, 2, H, W)`` with ab/110, against :func:`colorlab.color.split_lab`."""
-    from colorlab import color
+    ``(N, 1, H, W)`` with L/50 − 1 and ``(N, 2, H, W)`` with ab/110, against :func:`colorlab.core.color.split_lab`."""
+    from colorlab.core import color
 
     images = rng(2).integers(0, 256, (3, 6, 5, 3), dtype=np.uint8)     # H ≠ W: a transposed image shows
     L_ref, ab_ref = color.split_lab(torch.from_numpy(images.copy()).permute(0, 3, 1, 2))
@@ -106,7 +106,7 @@ def split_batch(fn) -> None:
     assert_shape(ab, tuple(ab_ref.shape), f"your ab target {axis_hint}")
     L_raw, ab_raw = color.denormalize_l(L_ref).numpy(), color.denormalize_ab(ab_ref).numpy()
     for mine, raw, name, rule in ((L, L_raw, "L input", "L / 50 − 1, so that L = 0 … 100 becomes −1 … 1"),
-                                  (ab, ab_raw, "ab target", "ab / 110 (colorlab.color.AB_SCALE), so that a tanh "
+                                  (ab, ab_raw, "ab target", "ab / 110 (colorlab.core.color.AB_SCALE), so that a tanh "
                                                             "output can reach it")):
         ref = L_ref.numpy() if name == "L input" else ab_ref.numpy()
         if np.allclose(mine, ref, atol=1e-4):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, call_student, passed, rng
+from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed, rng
 
 __all__ = ["ab_histogram", "rarity_weights"]
 
@@ -12,9 +12,9 @@ __all__ = ["ab_histogram", "rarity_weights"]
 def ab_histogram(fn) -> None:
     """``fn(ab, n) -> p``: ab ``(N, 2, H, W)`` in Lab units → probabilities ``(n·n,)`` on a regular n × n grid over
     [−110, 110] (flat index i·n + j, i from a, j from b), summing to 1 — against the kit's own prior,
-    :func:`colorlab.stats.ab_prior` with ``grid="regular<n>"`` and no smoothing (σ = 0)."""
-    from colorlab.color import rgb_to_lab
-    from colorlab.stats import ab_prior
+    :func:`colorlab.rarity.stats.ab_prior` with ``grid="regular<n>"`` and no smoothing (σ = 0)."""
+    from colorlab.core.color import rgb_to_lab
+    from colorlab.rarity.stats import ab_prior
 
     rgb = torch.from_numpy(rng(3).integers(0, 256, (2, 3, 12, 10), dtype=np.uint8))
     ab = rgb_to_lab(rgb)[:, 1:].float()
@@ -42,8 +42,8 @@ def ab_histogram(fn) -> None:
 
 def rarity_weights(fn) -> None:
     """``fn(p, lam) -> w``: Zhang et al.'s ``w ∝ ((1−λ)p + λ/Q)⁻¹`` scaled so that ``Σ p·w = 1``, against
-    :func:`colorlab.losses.rarity_weights`."""
-    from colorlab.losses import rarity_weights as ref_fn
+    :func:`colorlab.rarity.losses.rarity_weights`."""
+    from colorlab.rarity.losses import rarity_weights as ref_fn
 
     r = rng(4)
     big = r.gamma(0.2, size=313)

@@ -2,7 +2,7 @@
 Conv–BatchNorm–ReLU block, and one training step written by hand.
 
 References: the mean (what MSE's minimiser is), :func:`colorlab.models.base.conv_bn_relu` (the kit's
-block) and one step of plain PyTorch training with the kit's loss :class:`colorlab.losses.MSELoss`
+block) and one step of plain PyTorch training with the kit's loss :class:`colorlab.rarity.losses.MSELoss`
 (what fastai's ``Learner`` does for every batch of ``train_colorizer``: forward, loss, backward, step,
 zero the gradients).
 """
@@ -14,11 +14,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ...data.scenes import FRUIT_MODES
-from ...losses import MSELoss
-from ...models import PlainCNN
-from ...models.base import conv_bn_relu
-from . import as_numpy, assert_close, call_student, passed, rng
+from colorlab.data.scenes import FRUIT_MODES
+from colorlab.rarity.losses import MSELoss
+from colorlab.models import PlainCNN
+from colorlab.models.base import conv_bn_relu
+from colorlab.course.checks import as_numpy, assert_close, call_student, passed, rng
 
 __all__ = ["best_constant_ab", "conv_block", "train_step"]
 

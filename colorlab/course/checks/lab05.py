@@ -4,15 +4,15 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from . import assert_close, assert_shape, call_student, passed
+from colorlab.course.checks import assert_close, assert_shape, call_student, passed
 
 __all__ = ["pixel_weights", "blended_loss", "up_stage"]
 
 
 def pixel_weights(fn) -> None:
     """``fn(ab, w, n)``: ab (N, 2, H, W) in Lab units, w (n·n,) → the weight of each pixel's bin (N, H, W),
-    the same as the kit's :class:`~colorlab.stats.BinLookup` on a regular n × n grid over [−110, 110]."""
-    from colorlab.stats import BinLookup
+    the same as the kit's :class:`~colorlab.rarity.stats.BinLookup` on a regular n × n grid over [−110, 110]."""
+    from colorlab.rarity.stats import BinLookup
 
     g = torch.Generator().manual_seed(5)
     for n in (64, 10):
@@ -41,9 +41,9 @@ def pixel_weights(fn) -> None:
 
 
 def blended_loss(fn) -> None:
-    """``fn(pred, target, w, alpha)`` against the kit's :class:`~colorlab.losses.BlendedLoss`."""
-    from colorlab.losses import BlendedLoss
-    from colorlab.stats import ABPrior
+    """``fn(pred, target, w, alpha)`` against the kit's :class:`~colorlab.rarity.losses.BlendedLoss`."""
+    from colorlab.rarity.losses import BlendedLoss
+    from colorlab.rarity.stats import ABPrior
 
     g = torch.Generator().manual_seed(0)
     # a lopsided 64 × 64 histogram, so that the batch's weights do not average to 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, call_student, passed, rng
+from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed, rng
 
 __all__ = ["annealed_mean", "rebalanced_cross_entropy", "soft_encode"]
 
@@ -18,7 +18,7 @@ def _tensor(x, what: str) -> torch.Tensor:
 
 def _made_up_prior(seed: int = 0):
     """A made-up ab prior on Zhang's 313 bins: most pixels near gray, a few vivid ones."""
-    from ...stats import ABPrior, zhang_bins
+    from colorlab.rarity.stats import ABPrior, zhang_bins
     c = zhang_bins().double()
     r = rng(seed)
     counts = 1e5 * torch.exp(-c.square().sum(1) / (2 * 25.0 ** 2)) + torch.from_numpy(r.integers(0, 40, len(c)))
@@ -27,8 +27,8 @@ def _made_up_prior(seed: int = 0):
 
 def annealed_mean(my_annealed_mean) -> None:
     """``my_annealed_mean(logits (N, Q, H, W), centres (Q, 2), T) → ab (N, 2, H, W)`` against
-    :func:`colorlab.stats.annealed_mean` at T = 1, 0.38 and 0.1."""
-    from ...stats import annealed_mean as reference, zhang_bins
+    :func:`colorlab.rarity.stats.annealed_mean` at T = 1, 0.38 and 0.1."""
+    from colorlab.rarity.stats import annealed_mean as reference, zhang_bins
     centres = zhang_bins()
     logits = torch.from_numpy(rng(7).normal(size=(2, len(centres), 3, 4)) * 3).float()
     plain = reference(logits, centres, 1.0)
@@ -40,15 +40,15 @@ def annealed_mean(my_annealed_mean) -> None:
         if T != 1.0 and np.allclose(as_numpy(mine), as_numpy(plain), atol=1e-3):
             raise AssertionError(f"at T = {T} you return the plain mean (T = 1): divide the logits by T before the softmax")
         assert_close(mine, ref, f"the annealed mean at T = {T}", atol=1e-3, rtol=1e-4)
-    passed("the annealed mean matches colorlab.stats.annealed_mean at T = 1, 0.38 and 0.1")
+    passed("the annealed mean matches colorlab.rarity.stats.annealed_mean at T = 1, 0.38 and 0.1")
 
 
 def rebalanced_cross_entropy(my_rebalanced_ce) -> None:
     """``my_rebalanced_ce(logits (N, Q, H, W), z (N, Q, H, W), v (N, H, W)) → scalar`` against
-    :class:`colorlab.losses.RebalancedCrossEntropy` (value and gradient)."""
-    from ...color import AB_SCALE
-    from ...losses import RebalancedCrossEntropy, rarity_weights
-    from ...stats import soft_encode
+    :class:`colorlab.rarity.losses.RebalancedCrossEntropy` (value and gradient)."""
+    from colorlab.core.color import AB_SCALE
+    from colorlab.rarity.losses import RebalancedCrossEntropy, rarity_weights
+    from colorlab.rarity.stats import soft_encode
     prior = _made_up_prior(1)
     r = rng(11)
     for lam, shape in ((0.2, (2, 3, 4)), (0.5, (3, 2, 5))):
@@ -80,13 +80,13 @@ def rebalanced_cross_entropy(my_rebalanced_ce) -> None:
         mine.backward()
         assert mine_in.grad is not None, "no gradient reached the logits: keep the loss a torch computation"
         assert_close(mine_in.grad, ref_in.grad, "the gradient of your loss with respect to the logits", atol=1e-6, rtol=1e-3)
-    passed("the rebalanced cross-entropy matches colorlab.losses.RebalancedCrossEntropy (value and gradient)")
+    passed("the rebalanced cross-entropy matches colorlab.rarity.losses.RebalancedCrossEntropy (value and gradient)")
 
 
 def soft_encode(my_soft_encode) -> None:
     """``my_soft_encode(ab (N, 2, H, W), centres (Q, 2), k, sigma) → (N, Q, H, W)`` against
-    :func:`colorlab.stats.soft_encode` for (k, σ) = (5, 5) and (3, 8)."""
-    from ...stats import soft_encode as reference, zhang_bins
+    :func:`colorlab.rarity.stats.soft_encode` for (k, σ) = (5, 5) and (3, 8)."""
+    from colorlab.rarity.stats import soft_encode as reference, zhang_bins
     centres = zhang_bins()
     r = rng(3)
     for k, sigma, shape in ((5, 5.0, (2, 3, 4)), (3, 8.0, (1, 2, 5))):
@@ -110,4 +110,4 @@ def soft_encode(my_soft_encode) -> None:
         except AssertionError as e:
             raise AssertionError(f"{e}. The weights are exp(−d²/2σ²) with d² the squared distance and σ² (not σ) "
                                  f"in the denominator, normalised over the k nearest bins") from None
-    passed("the soft-encoding matches colorlab.stats.soft_encode for (k, σ) = (5, 5) and (3, 8)")
+    passed("the soft-encoding matches colorlab.rarity.stats.soft_encode for (k, σ) = (5, 5) and (3, 8)")

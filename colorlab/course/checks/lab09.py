@@ -1,6 +1,6 @@
 """Checks of lab 09 (user hints): one hint's channels, and the hint input of several patches with their mean colours.
 
-Both compare with the kit's own encoding, :func:`colorlab.hints.paint_patches` (and, for the patch
+Both compare with the kit's own encoding, :func:`colorlab.hints.encoding.paint_patches` (and, for the patch
 colours, the mean over the patch the hint sampler uses).
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, call_student, passed
+from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed
 
 __all__ = ["hint_channels", "encode_patch_hints"]
 
@@ -17,7 +17,7 @@ _SHAPE_HINT = "a hint image is (3, height, width), rows (top) first, then column
 
 def _reference(tops, lefts, sizes, colours, height: int, width: int) -> torch.Tensor:
     """The kit's encoding of hints with the given normalised colours ``(K, 2)``: ``(3, height, width)``."""
-    from colorlab.hints import paint_patches
+    from colorlab.hints.encoding import paint_patches
 
     k = len(tops)
     as_long = lambda v: torch.tensor([list(v)], dtype=torch.long)  # noqa: E731
@@ -63,12 +63,12 @@ def hint_channels(fn) -> None:
                 raise AssertionError(f"{what}: the patch holds (a, b) itself; the network sees a / 110 and b / 110 "
                                      f"(the scale of its tanh output)") from e
             raise
-    passed("hint_channels encodes a hint like colorlab.hints.paint_patches")
+    passed("hint_channels encodes a hint like colorlab.hints.encoding.paint_patches")
 
 
 def _patch_means(ab: torch.Tensor, tops, lefts, sizes) -> torch.Tensor:
     """The kit's hint colours: the mean true ab over each (clipped) patch, ``(K, 2)``."""
-    from colorlab.hints import _patch_colours
+    from colorlab.hints.encoding import _patch_colours
 
     as_long = lambda v: torch.tensor([list(v)], dtype=torch.long)  # noqa: E731
     return _patch_colours(ab[None].float(), as_long(tops), as_long(lefts), as_long(sizes), "mean", 2.0)[0]
@@ -102,5 +102,5 @@ def encode_patch_hints(fn) -> None:
                 raise AssertionError(f"{what}: your patches hold the true ab of every pixel; a hint has ONE colour, "
                                      f"the mean of the true ab over its patch (a and b separately)") from e
             raise
-    passed("encode_patch_hints builds the hint input as colorlab.hints does: mean colour per patch, mask, "
+    passed("encode_patch_hints builds the hint input as colorlab.hints.encoding does: mean colour per patch, mask, "
            "later hints on top")

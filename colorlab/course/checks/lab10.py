@@ -1,20 +1,20 @@
 """Checks of lab 10 (evaluation): PSNR per image, and the fooled rate of a Turing test with its Wilson interval.
 
-References: :func:`colorlab.metrics.psnr` and :func:`colorlab.widgets.turing_test.wilson_interval`.
+References: :func:`colorlab.evaluation.metrics.psnr` and :func:`colorlab.widgets.turing_test.wilson_interval`.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from . import as_numpy, assert_close, assert_shape, call_student, passed
+from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed
 
 __all__ = ["my_psnr", "fooled_rate"]
 
 
 def my_psnr(fn) -> None:
     """``fn(pred, target)`` on RGB ``(N, 3, H, W)`` in [0, 1] → PSNR in dB per image ``(N,)``."""
-    from colorlab.metrics import psnr
+    from colorlab.evaluation.metrics import psnr
 
     g = torch.Generator().manual_seed(0)
     target = torch.rand(4, 3, 8, 8, generator=g)

@@ -1,0 +1,105 @@
+"""Checkpoints that can never run code: weights + a JSON config, loaded with ``weights_only=True``.
+
+A checkpoint file holds a plain dict of tensors, numbers and strings:
+``{"format": "colorlab-ckpt-1", "config": <JSON text>, "model": state_dict,
+"opt": optimizer state (optional), "epoch": int}``. The config names the model and its
+arguments (``colorlab.models.create(**config["model"])`` rebuilds it), the working size, the
+normalisation and the prior the model was trained with. A copy of the config is written next
+to it as ``<name>.json`` so people can read it without Python.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from colorlab.core.errors import ColorlabError
+
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "atomic_write"]
+
+FORMAT = "colorlab-ckpt-1"
+NORMALIZATION = {"L": "L/50 - 1", "ab": "ab/110"}
+
+
+def atomic_write(path: str | Path, write) -> Path:
+    """Call ``write(tmp_path)`` then rename onto ``path``: readers see the old file or the new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the permissions a plain open() would
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def plain(obj):
+    """Recursively turn fastcore ``L``s, tuples and numpy scalars into lists, dicts, numbers and tensors.
+
+    ``torch.load(weights_only=True)`` accepts only plain containers, so fastai's optimizer state
+    (lists of ``L``) is flattened to these before it is saved.
+    """
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu")
+    if isinstance(obj, dict):
+        return {str(k) if not isinstance(k, (int, str)) else k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) or type(obj).__name__ == "L":
+        return [plain(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return obj.item()
+    return obj
+
+
+def save_checkpoint(path: str | Path, model: torch.nn.Module, config: dict, opt_state: dict | None = None,
+                    epoch: int | None = None) -> Path:
+    """Write weights + config atomically to ``path`` (and the config as ``path.with_suffix('.json')``)."""
+    config = dict(config)
+    config.setdefault("normalization", NORMALIZATION)
+    text = json.dumps(config, indent=2, sort_keys=True, default=str)
+    state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
+    blob = {"format": FORMAT, "config": text, "model": state, "epoch": -1 if epoch is None else int(epoch)}
+    if opt_state is not None:
+        blob["opt"] = plain(opt_state)
+    path = atomic_write(path, lambda tmp: torch.save(blob, tmp))
+    atomic_write(Path(path).with_suffix(".json"), lambda tmp: Path(tmp).write_text(text + "\n"))
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """Load the raw checkpoint dict with ``weights_only=True`` and parse its config."""
+    path = Path(path)
+    if not path.is_file():
+        raise ColorlabError(f"{path}: no such checkpoint (train one with `colorlab train` or `make demo`)")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # pickle errors, truncated files, foreign objects refused by weights_only
+        raise ColorlabError(f"{path}: not a readable colorlab checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from e
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise ColorlabError(f"{path}: not a colorlab checkpoint (format {blob.get('format') if isinstance(blob, dict) else type(blob).__name__!r})")
+    blob["config"] = json.loads(blob["config"])
+    return blob
+
+
+def load_checkpoint(path: str | Path, device="cpu") -> tuple[torch.nn.Module, dict]:
+    """Rebuild the model a checkpoint describes and load its weights. Returns ``(model.eval(), config)``."""
+    from colorlab.models import create  # late import: models import torchvision backbones
+
+    blob = read_checkpoint(path)
+    cfg = blob["config"]
+    spec = dict(cfg["model"])
+    if "pretrained" in spec:  # the checkpoint carries the backbone's weights: don't look for (or warn about) others
+        spec["pretrained"] = "none"
+        if spec.get("name") == "fusion" and "freeze_backbone" not in spec:
+            spec["freeze_backbone"] = True  # saved before the option existed: the global branch was always frozen
+    model = create(**spec)
+    model.load_state_dict(blob["model"])
+    return model.to(device).eval(), cfg

@@ -1,0 +1,206 @@
+"""fastai DataLoaders over prepared uint8 caches, with the Lab split done on the batch's device.
+
+A batch leaves the cache as uint8 ``(B, H, W, 3)`` — a quarter of the bytes of float32 — and
+becomes ``(L/50 - 1, ab/110)`` only after it has been moved to the device, so the Lab maths
+runs on the GPU when there is one.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+from fastai.data.core import DataLoaders, ItemTransform
+from fastai.data import load as fastai_load
+from fastai.data.load import DataLoader
+from fastai.torch_core import to_device
+
+from colorlab.core.color import lab_to_rgb, normalize_ab, normalize_l
+from colorlab.core.device import get_device
+from colorlab.core.errors import ColorlabError
+
+__all__ = ["LabBatch", "CacheLoader", "make_dataloaders", "uint8_to_rgb", "lab_batch"]
+
+
+def uint8_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """uint8 ``(B, H, W, 3)`` → float RGB ``(B, 3, H, W)`` in [0, 1]."""
+    return x.permute(0, 3, 1, 2).contiguous().float().div_(255.0)
+
+
+class LabBatch(ItemTransform):
+    """Batch transform: ``(uint8 images, labels)`` → ``(normalised L, target)``.
+
+    ``target="ab"`` gives normalised ab (colorizers), ``"label"`` the class labels
+    (profile/category predictors). ``augment`` (optional) is applied to RGB in [0, 1]
+    *before* the split, so L and ab stay aligned. ``colorspace="ycbcr"`` gives
+    ``(2Y-1, 2(CbCr-½))`` instead (see :mod:`colorlab.core.colorspace`).
+    """
+
+    order = 10
+
+    def __init__(self, target: str = "ab", augment: Callable | None = None, colorspace: str = "lab"):
+        from colorlab.core.colorspace import get_colorspace
+        if target not in ("ab", "label"):
+            raise ColorlabError(f"target must be 'ab' or 'label', got {target!r}")
+        self.target, self.augment, self.colorspace = target, augment, colorspace
+        self.split = get_colorspace(colorspace).split
+
+    def encodes(self, b):
+        x, y = b
+        if x.is_floating_point():  # exact float Lab (N, H, W, 3), e.g. the scenes cache: no RGB round trip
+            lab = x.permute(0, 3, 1, 2).float()
+            if self.augment is None and self.colorspace == "lab":
+                L, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
+                return (L, ab) if self.target == "ab" else (L, y)
+            rgb = lab_to_rgb(lab)
+        else:
+            rgb = uint8_to_rgb(x)
+        if self.augment is not None:
+            rgb = self.augment(rgb)
+        L, ab = self.split(rgb)
+        return (L, ab) if self.target == "ab" else (L, y)
+
+
+class CacheLoader(DataLoader):
+    """A fastai DataLoader that reads whole batches from a uint8 memmap with one fancy index.
+
+    Reading ``images[sorted_indices]`` is one sequential-ish copy per batch instead of ``bs``
+    small ones through a Dataset, which keeps the loader well ahead of training.
+
+    With ``world_size > 1`` each epoch draws its indices from ``DistributedSampler``
+    (:func:`colorlab.core.distributed.shard_indices`): every rank shuffles with the same
+    ``(shard_seed, epoch)`` and reads only its own ``1/world_size`` share.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None, rank: int = 0, world_size: int = 1,
+                 shard_seed: int = 0, **kwargs):
+        self.images = images
+        self.labels = labels if labels is not None else np.full(len(images), -1, dtype=np.int64)
+        self.rank, self.world_size, self.shard_seed, self.shard_epoch = int(rank), int(world_size), int(shard_seed), 0
+        if not 0 <= self.rank < self.world_size:
+            raise ColorlabError(f"rank must be in [0, world_size={world_size}), got {rank}")
+        super().__init__(n=len(images), indexed=True, **kwargs)
+
+    @property
+    def n_shard(self) -> int:
+        """Items this rank reads per epoch (all of them when not sharded)."""
+        return -(-self.n // self.world_size)
+
+    def __len__(self):
+        if self.world_size == 1:
+            return super().__len__()
+        n, bs = self.n_shard, self.bs or 1
+        return n // bs + (0 if self.drop_last or n % bs == 0 else 1)
+
+    def get_idxs(self):
+        if self.world_size == 1:
+            return super().get_idxs()
+        from colorlab.core.distributed import shard_indices
+        idxs = shard_indices(self.n, self.shuffle, self.shard_seed, self.shard_epoch, self.rank, self.world_size)
+        self.shard_epoch += 1
+        return idxs
+
+    def create_item(self, s):
+        return s
+
+    def __iter__(self):
+        """fastai's loop, but host→device copies are ``non_blocking`` when batches are pinned."""
+        self.randomize()
+        self.before_iter()
+        self._DataLoader__idxs = self.get_idxs()  # fastai's private name for this epoch's indices
+        for b in fastai_load._loaders[self.fake_l.num_workers == 0](self.fake_l):
+            if self.pin_memory and type(b) is list:
+                b = tuple(b)
+            if self.device is not None:
+                b = to_device(b, self.device, non_blocking=bool(self.pin_memory))
+            yield self.after_batch(b)
+        self.after_iter()
+        if hasattr(self, "it"):
+            del self.it
+
+    def create_batch(self, b):
+        idx = np.sort(np.asarray(b, dtype=np.int64))
+        return torch.from_numpy(np.ascontiguousarray(self.images[idx])), torch.from_numpy(self.labels[idx].astype(np.int64))
+
+    def new(self, dataset=None, cls=None, **kwargs):
+        """fastai's ``new`` (used by ``get_preds``, ``lr_find``) rebuilds from a dataset; we carry the arrays."""
+        kw = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last, device=self.device,
+                  after_batch=self.after_batch, num_workers=self.fake_l.num_workers, rank=self.rank,
+                  world_size=self.world_size, shard_seed=self.shard_seed, pin_memory=self.fake_l.pin_memory)
+        kw.update(kwargs)
+        kw.pop("dataset", None)
+        return CacheLoader(self.images, self.labels, **kw)
+
+
+def _arrays(data) -> tuple[np.ndarray, np.ndarray | None]:
+    """Accept a Prepared cache, a uint8 array (N, H, W, 3), or a (images, labels) pair.
+
+    A cache that carries exact float Lab (``.lab``, the ``scenes`` dataset) is read from that.
+    """
+    if getattr(data, "lab", None) is not None:
+        return data.lab, getattr(data, "labels", None)
+    if hasattr(data, "images"):
+        return data.images, getattr(data, "labels", None)
+    if isinstance(data, tuple) and len(data) == 2:
+        return np.asarray(data[0]), np.asarray(data[1])
+    arr = np.asarray(data)
+    return arr, None
+
+
+def make_dataloaders(train, valid=None, bs: int = 64, target: str = "ab", device="auto",
+                     num_workers: int = 0, seed: int = 0, valid_pct: float = 0.1,
+                     augment: Callable | None = None, drop_last: bool = True,
+                     colorspace: str = "lab", rank: int = 0, world_size: int = 1,
+                     pin_memory: bool | None = None) -> DataLoaders:
+    """fastai ``DataLoaders`` that yield ``(L/50-1 (B,1,H,W), target)`` on ``device``.
+
+    Args:
+        train, valid: a prepared cache (``colorlab.data.prepare``), a uint8 array ``(N, H, W, 3)``
+            or an ``(images, labels)`` pair. Without ``valid``, ``valid_pct`` of train (by a seeded
+            permutation) is held out.
+        target: ``"ab"`` (normalised ab ``(B,2,H,W)``) or ``"label"`` (class index ``(B,)``).
+        augment: optional batch transform on RGB ``(B,3,H,W)`` in [0, 1], training batches only.
+        colorspace: ``"lab"`` (L → ab) or ``"ycbcr"`` (Y → CbCr), see :mod:`colorlab.core.colorspace`.
+        rank, world_size: shard the *training* set across data-parallel processes
+            (:mod:`colorlab.core.distributed`); every rank validates on the whole validation set.
+        num_workers: loader processes reading the memmap (each re-opens it; nothing is copied).
+        pin_memory: page-locked batches for asynchronous host→GPU copies; default: on when the
+            device is CUDA (batches then move with ``non_blocking=True``).
+    """
+    dev = get_device(device)
+    x_tr, y_tr = _arrays(train)
+    if x_tr.ndim != 4 or x_tr.shape[-1] != 3 or x_tr.dtype not in (np.uint8, np.float32):
+        raise ColorlabError(f"training images must be uint8 RGB or float32 Lab (N, H, W, 3), got {x_tr.dtype} {x_tr.shape}")
+    if valid is None:
+        n_val = max(1, int(round(len(x_tr) * valid_pct)))
+        if len(x_tr) - n_val < 1:
+            raise ColorlabError(f"need at least 2 images to split off a validation set, got {len(x_tr)}")
+        perm = np.random.default_rng(seed).permutation(len(x_tr))
+        tr_idx, va_idx = np.sort(perm[n_val:]), np.sort(perm[:n_val])
+        y = y_tr if y_tr is not None else np.full(len(x_tr), -1, dtype=np.int64)
+        x_va, y_va = x_tr[va_idx], y[va_idx]
+        x_tr, y_tr = x_tr[tr_idx], y[tr_idx]
+    else:
+        x_va, y_va = _arrays(valid)
+    pin = dev.type == "cuda" if pin_memory is None else bool(pin_memory and torch.cuda.is_available())
+    n_tr = -(-len(x_tr) // world_size)  # training items per rank
+    bs_tr = min(bs, n_tr)
+    train_dl = CacheLoader(x_tr, y_tr, bs=bs_tr, shuffle=True, drop_last=drop_last and n_tr >= bs_tr,
+                           device=dev, num_workers=num_workers, after_batch=LabBatch(target, augment, colorspace),
+                           rank=rank, world_size=world_size, shard_seed=seed, pin_memory=pin)
+    valid_dl = CacheLoader(x_va, y_va, bs=min(bs, len(x_va)) or 1, shuffle=False, drop_last=False,
+                           device=dev, num_workers=num_workers, after_batch=LabBatch(target, colorspace=colorspace),
+                           pin_memory=pin)
+    return DataLoaders(train_dl, valid_dl, device=dev)
+
+
+def lab_batch(data, indices, device="auto", colorspace: str = "lab") -> tuple[torch.Tensor, torch.Tensor]:
+    """Items ``indices`` of ``data`` as the network sees them: ``(L/50-1 (B,1,H,W), ab/110 (B,2,H,W))``.
+
+    Reads the exact float Lab of a dataset that has it (``scenes``), else converts its uint8 RGB —
+    the same split the training batches go through (:class:`LabBatch`).
+    """
+    x, _ = _arrays(data)
+    idx = np.asarray(list(indices) if not isinstance(indices, (np.ndarray, slice)) else indices)
+    batch = torch.from_numpy(np.ascontiguousarray(x[idx])).to(get_device(device))
+    return LabBatch("ab", colorspace=colorspace).encodes((batch, None))
