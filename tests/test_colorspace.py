@@ -5,8 +5,8 @@ import torch
 from PIL import Image
 
 from colorlab.core.color import split_lab
-from colorlab.core.colorspace import (LabView, get_colorspace, join_ycbcr, rgb_to_ycbcr, split_ycbcr,
-                                 ycbcr_to_rgb)
+from colorlab.core.color import LAB, YCBCR, get_colorspace, join_l_ab, rgb_to_ycbcr, ycbcr_to_rgb
+from colorlab.models.lab_view import LabView
 from colorlab.core.errors import ColorlabError
 from colorlab.data.loaders import make_dataloaders
 
@@ -14,9 +14,9 @@ from colorlab.data.loaders import make_dataloaders
 def test_ycbcr_round_trip_is_exact():
     rgb = torch.rand(4, 3, 16, 16)
     assert torch.allclose(ycbcr_to_rgb(rgb_to_ycbcr(rgb)), rgb, atol=1e-5)
-    y, c = split_ycbcr(rgb)
+    y, c = YCBCR.split(rgb)
     assert y.shape == (4, 1, 16, 16) and c.shape == (4, 2, 16, 16)
-    assert torch.allclose(join_ycbcr(y, c), rgb, atol=1e-5)
+    assert torch.allclose(YCBCR.join(y, c), rgb, atol=1e-5)
 
 
 def test_ycbcr_matches_pillow(small_photos):
@@ -55,7 +55,7 @@ def test_loader_targets_follow_the_colorspace(prepared_sample):
     ycc = make_dataloaders(prepared_sample, bs=8, device="cpu", colorspace="ycbcr")
     (xl, yl), (xy, yy) = lab.valid.one_batch(), ycc.valid.one_batch()
     rgb = torch.from_numpy(np.array(lab.valid.images[:8])).permute(0, 3, 1, 2)
-    assert torch.allclose(xy, split_ycbcr(rgb)[0]) and torch.allclose(yy, split_ycbcr(rgb)[1])
+    assert torch.allclose(xy, YCBCR.split(rgb)[0]) and torch.allclose(yy, YCBCR.split(rgb)[1])
     assert torch.allclose(xl, split_lab(rgb)[0]) and not torch.allclose(yl, yy)
 
 
@@ -73,5 +73,19 @@ def test_labview_shows_a_ycbcr_model_as_lab():
     gray = torch.full((1, 3, 8, 8), 0.5)
     gray[..., :4] = 0.2
     L, ab = split_lab(gray)
-    view = LabView(Oracle(split_ycbcr(gray)[1]), "ycbcr")
+    view = LabView(Oracle(YCBCR.split(gray)[1]), "ycbcr")
     assert torch.allclose(view(L), ab, atol=1e-3)  # a neutral photo stays neutral through the detour
+
+
+def test_one_join_for_both_spaces_and_both_units():
+    """LAB.join (normalised, upsampling) agrees with join_l_ab (Lab units); both spaces round-trip."""
+    rgb = torch.rand(2, 3, 32, 32)
+    for space in (LAB, YCBCR):
+        g, c = space.split(rgb)
+        assert torch.allclose(space.join(g, c), rgb, atol=2e-4), space.name
+        assert torch.allclose(space.denormalise(*space.normalise(space.convert(rgb))), space.convert(rgb), atol=1e-4)
+    L, ab = LAB.split(rgb)
+    small = torch.nn.functional.avg_pool2d(ab, 4)
+    via_units = join_l_ab((L + 1) * 50, small * 110)
+    assert torch.allclose(LAB.join(L, small), via_units, atol=1e-5)
+    assert not torch.allclose(LAB.join(L, small), rgb, atol=1e-2)  # the chroma really was coarsened

@@ -13,7 +13,8 @@ import torch  # noqa: E402
 
 from colorlab.core.color import lab_to_rgb, rgb_to_lab  # noqa: E402
 from colorlab.rarity.stats import ABPrior  # noqa: E402
-from colorlab.viz.lab import ab_gamut, chroma_hue, plot_ab_gamut  # noqa: E402
+from colorlab.core.color import chroma_hue
+from colorlab.viz.lab import ab_gamut, plot_ab_gamut  # noqa: E402
 from colorlab.viz.stats import plot_prior_and_weights, plot_weight_map  # noqa: E402
 
 

@@ -1,6 +1,11 @@
-"""CIE Lab colour space on torch tensors: differentiable, any device, batched.
+"""Colour spaces on torch tensors — CIE Lab and YCbCr — and the one object that splits a batch.
 
-Conventions (those of ``skimage.color``): sRGB companding, D65 white
+Differentiable, any device, batched. :class:`ColorSpace` (``LAB``, ``YCBCR``, :func:`get_colorspace`)
+is how every part of the kit turns an RGB batch into (normalised gray input, normalised chroma
+target) and back: ``split``, ``join``, ``normalise``.
+
+Lab conventions (those of ``skimage.color``):
+ sRGB companding, D65 white
 ``(0.95047, 1.0, 1.08883)``, the sRGB→XYZ matrix of IEC 61966-2-1 and the CIE
 thresholds ``0.008856`` / ``7.787``. Ranges: L in [0, 100], a about [-86, 98],
 b about [-108, 94].
@@ -12,16 +17,28 @@ Shapes: colour is the third-from-last axis, ``(..., 3, H, W)`` for RGB and Lab,
 The arithmetic always runs in float32 — also under ``torch.autocast`` and for bf16
 inputs, whose results are cast back to bf16 — because Lab needs ~1e-4 precision that
 bf16 cannot hold.
+
+YCbCr is full-range ITU-R BT.601 as JPEG (and Pillow) define it, on [0, 1] values:
+``Y = 0.299 R + 0.587 G + 0.114 B``, ``Cb = 0.5 + (B − Y) / 1.772``, ``Cr = 0.5 + (R − Y) / 1.402``.
+It is linear in the gamma-encoded RGB, so the round trip is exact up to float rounding. Benabla et
+al.'s hint model predicts Cb and Cr from Y; everything else in the kit predicts Lab ab from L.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
+from colorlab.core.errors import ColorlabError
+
 __all__ = [
-    "rgb_to_lab", "lab_to_rgb", "rgb_to_gray_l", "gray_rgb",
+    "rgb_to_lab", "lab_to_rgb", "rgb_to_gray_l", "gray_rgb", "chroma_hue",
     "normalize_l", "denormalize_l", "normalize_ab", "denormalize_ab",
     "split_lab", "join_l_ab", "AB_SCALE",
+    "rgb_to_ycbcr", "ycbcr_to_rgb",
+    "ColorSpace", "LAB", "YCBCR", "COLORSPACES", "get_colorspace",
 ]
 
 #: ab values are divided by this to put them in [-1, 1] for a tanh output.
@@ -35,6 +52,13 @@ _XYZ_FROM_RGB = ((0.412453, 0.357580, 0.180423),
 _RGB_FROM_XYZ = ((3.240479, -1.537150, -0.498535),
                  (-0.969256, 1.875992, 0.041556),
                  (0.055648, -0.204043, 1.057311))
+# JPEG / JFIF full-range BT.601.
+_YCBCR_FROM_RGB = ((0.299, 0.587, 0.114),
+                   (-0.168736, -0.331264, 0.5),
+                   (0.5, -0.418688, -0.081312))
+_RGB_FROM_YCBCR = ((1.0, 0.0, 1.402),
+                   (1.0, -0.344136, -0.714136),
+                   (1.0, 1.772, 0.0))
 
 
 def _check(x: torch.Tensor, channels: int, name: str) -> None:
@@ -112,6 +136,14 @@ def rgb_to_gray_l(rgb: torch.Tensor) -> torch.Tensor:
     return rgb_to_lab(rgb)[..., :1, :, :]
 
 
+def chroma_hue(ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """ab ``(..., 2, H, W)`` → chroma ``C = sqrt(a² + b²)`` and hue angle ``h = atan2(b, a)`` in degrees
+    in ``[0, 360)``, each ``(..., H, W)``. Hue 0° points along +a (red), 90° along +b (yellow),
+    180° along −a (green), 270° along −b (blue); it is meaningless where C ≈ 0 (grays)."""
+    a, b = ab.float().unbind(-3)
+    return torch.hypot(a, b), torch.rad2deg(torch.atan2(b, a)) % 360.0
+
+
 def normalize_l(L: torch.Tensor) -> torch.Tensor:
     """L in [0, 100] → [-1, 1] (network input)."""
     return L / 50.0 - 1.0
@@ -137,8 +169,7 @@ def split_lab(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
     This is the step every training batch goes through, on the batch's device.
     """
-    lab = rgb_to_lab(rgb)
-    return normalize_l(lab[..., :1, :, :]), normalize_ab(lab[..., 1:, :, :])
+    return LAB.split(rgb)
 
 
 def join_l_ab(L_full: torch.Tensor, ab_small: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
@@ -158,9 +189,100 @@ def join_l_ab(L_full: torch.Tensor, ab_small: torch.Tensor, mode: str = "bilinea
     ab = ab_small.unsqueeze(0) if ab_small.dim() == 3 else ab_small
     if ab.shape[0] != L.shape[0]:
         raise ValueError(f"batch sizes differ: L {tuple(L.shape)} vs ab {tuple(ab.shape)}")
-    ab = ab.to(device=L.device, dtype=torch.float32)
-    if ab.shape[-2:] != L.shape[-2:]:
-        ab = F.interpolate(ab, size=L.shape[-2:], mode=mode, align_corners=False) if mode != "nearest" \
-            else F.interpolate(ab, size=L.shape[-2:], mode="nearest")
+    ab = _upsample(ab.to(device=L.device, dtype=torch.float32), L.shape[-2:], mode)
     rgb = lab_to_rgb(torch.cat([L.float(), ab], dim=1))
     return rgb[0] if squeeze else rgb
+
+
+def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
+    """sRGB ``(..., 3, H, W)`` in [0, 1] (or uint8) → YCbCr ``(..., 3, H, W)``, every channel in [0, 1]."""
+    _check(rgb, 3, "rgb")
+    out_dtype = rgb.dtype if rgb.is_floating_point() else torch.float32
+    x = rgb.float() / 255.0 if rgb.dtype == torch.uint8 else rgb.float()
+    with torch.autocast(x.device.type, enabled=False):
+        ycc = _mix(_YCBCR_FROM_RGB, x)
+        ycc = torch.cat([ycc[..., :1, :, :], ycc[..., 1:, :, :] + 0.5], dim=-3)
+    return ycc.to(out_dtype)
+
+
+def ycbcr_to_rgb(ycbcr: torch.Tensor, clip: bool = True) -> torch.Tensor:
+    """YCbCr ``(..., 3, H, W)`` in [0, 1] → sRGB ``(..., 3, H, W)``; clipped to [0, 1] unless ``clip=False``."""
+    _check(ycbcr, 3, "ycbcr")
+    out_dtype = ycbcr.dtype if ycbcr.is_floating_point() else torch.float32
+    x = ycbcr.float()
+    with torch.autocast(x.device.type, enabled=False):
+        x = torch.cat([x[..., :1, :, :], x[..., 1:, :, :] - 0.5], dim=-3)
+        rgb = _mix(_RGB_FROM_YCBCR, x)
+        if clip:
+            rgb = rgb.clamp(0.0, 1.0)
+    return rgb.to(out_dtype)
+
+
+def _upsample(chroma: torch.Tensor, size, mode: str) -> torch.Tensor:
+    if chroma.shape[-2:] == tuple(size):
+        return chroma
+    kw = {} if mode == "nearest" else {"align_corners": False}
+    return F.interpolate(chroma, size=size, mode=mode, **kw)
+
+
+@dataclass(frozen=True)
+class ColorSpace:
+    """A colorizer's colour space: how an RGB batch becomes (gray input, chroma target) and back.
+
+    Attributes:
+        name: ``"lab"`` or ``"ycbcr"``.
+        gray, chroma: channel names, e.g. ``"L"`` and ``("a", "b")``.
+        convert, invert: RGB ``(..., 3, H, W)`` → the space's three channels, and back (clipped to [0, 1]).
+        scale, offset: the normalisation ``x_norm = x / scale − offset`` per channel (gray, chroma, chroma),
+            which puts gray and chroma about [-1, 1].
+    """
+
+    name: str
+    gray: str
+    chroma: tuple
+    convert: Callable[[torch.Tensor], torch.Tensor]
+    invert: Callable[[torch.Tensor], torch.Tensor]
+    scale: tuple
+    offset: tuple
+
+    def normalise(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Converted channels ``(..., 3, H, W)`` (e.g. an exact Lab tensor) → ``(gray (..., 1), chroma (..., 2))`` normalised."""
+        (s0, s1, _), (o0, o1, _) = self.scale, self.offset
+        return x[..., :1, :, :] / s0 - o0, x[..., 1:, :, :] / s1 - o1
+
+    def denormalise(self, gray: torch.Tensor, chroma: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`normalise`: → the space's channels ``(..., 3, H, W)`` in float32."""
+        (s0, s1, _), (o0, o1, _) = self.scale, self.offset
+        return torch.cat([(gray.float() + o0) * s0, (chroma.float() + o1) * s1], dim=-3)
+
+    def split(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """RGB (uint8 or [0, 1]) ``(..., 3, H, W)`` → normalised network input and target, on the batch's device."""
+        return self.normalise(self.convert(rgb))
+
+    def join(self, gray: torch.Tensor, chroma: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
+        """Normalised gray ``(N, 1, H, W)`` + chroma ``(N, 2, h, w)`` → RGB ``(N, 3, H, W)`` in [0, 1].
+
+        Chroma predicted at a coarser size is upsampled (``mode``) to the gray's: all detail comes
+        from the gray channel, only the (smooth) colour is interpolated.
+        """
+        chroma = _upsample(chroma.to(device=gray.device, dtype=torch.float32), gray.shape[-2:], mode)
+        return self.invert(self.denormalise(gray, chroma))
+
+
+#: Lab: ``(L/50 − 1, ab/110)``.
+LAB = ColorSpace("lab", "L", ("a", "b"), rgb_to_lab, lab_to_rgb, (50.0, AB_SCALE, AB_SCALE), (1.0, 0.0, 0.0))
+#: YCbCr: ``(2Y − 1, 2(CbCr − ½))``.
+YCBCR = ColorSpace("ycbcr", "Y", ("Cb", "Cr"), rgb_to_ycbcr, ycbcr_to_rgb, (0.5, 0.5, 0.5), (1.0, 1.0, 1.0))
+
+#: The colour spaces a run can choose (``colorspace=`` in training and sweeps).
+COLORSPACES = {"lab": LAB, "ycbcr": YCBCR}
+
+
+def get_colorspace(name: str | ColorSpace | None) -> ColorSpace:
+    """A :class:`ColorSpace` by name (None → Lab)."""
+    if isinstance(name, ColorSpace):
+        return name
+    key = "lab" if name is None else str(name).lower()
+    if key not in COLORSPACES:
+        raise ColorlabError(f"unknown colour space {name!r}: use one of {', '.join(COLORSPACES)}")
+    return COLORSPACES[key]

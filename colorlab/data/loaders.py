@@ -33,13 +33,13 @@ class LabBatch(ItemTransform):
     ``target="ab"`` gives normalised ab (colorizers), ``"label"`` the class labels
     (profile/category predictors). ``augment`` (optional) is applied to RGB in [0, 1]
     *before* the split, so L and ab stay aligned. ``colorspace="ycbcr"`` gives
-    ``(2Y-1, 2(CbCr-½))`` instead (see :mod:`colorlab.core.colorspace`).
+    ``(2Y-1, 2(CbCr-½))`` instead (see :mod:`colorlab.core.color`).
     """
 
     order = 10
 
     def __init__(self, target: str = "ab", augment: Callable | None = None, colorspace: str = "lab"):
-        from colorlab.core.colorspace import get_colorspace
+        from colorlab.core.color import get_colorspace
         if target not in ("ab", "label"):
             raise ColorlabError(f"target must be 'ab' or 'label', got {target!r}")
         self.target, self.augment, self.colorspace = target, augment, colorspace
@@ -160,7 +160,7 @@ def make_dataloaders(train, valid=None, bs: int = 64, target: str = "ab", device
             permutation) is held out.
         target: ``"ab"`` (normalised ab ``(B,2,H,W)``) or ``"label"`` (class index ``(B,)``).
         augment: optional batch transform on RGB ``(B,3,H,W)`` in [0, 1], training batches only.
-        colorspace: ``"lab"`` (L → ab) or ``"ycbcr"`` (Y → CbCr), see :mod:`colorlab.core.colorspace`.
+        colorspace: ``"lab"`` (L → ab) or ``"ycbcr"`` (Y → CbCr), see :mod:`colorlab.core.color`.
         rank, world_size: shard the *training* set across data-parallel processes
             (:mod:`colorlab.core.distributed`); every rank validates on the whole validation set.
         num_workers: loader processes reading the memmap (each re-opens it; nothing is copied).

@@ -110,7 +110,7 @@ class GalleryEvery(Callback):
             return
         if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
             return
-        from colorlab.core.colorspace import get_colorspace
+        from colorlab.core.color import get_colorspace
         from colorlab.models import predict_ab
         from colorlab.viz.lab import save_gallery
 

@@ -259,7 +259,7 @@ def _lab_batch(images: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _eval_model(model, settings: dict):
     """The model as evaluate() sees it: Lab in, normalised ab out."""
-    from colorlab.core.colorspace import LabView
+    from colorlab.models.lab_view import LabView
     model = model.eval()
     return LabView(model, settings["colorspace"]) if settings["colorspace"] != "lab" else model
 

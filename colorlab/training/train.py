@@ -128,7 +128,7 @@ def train_colorizer(train, valid=None, model="unet", model_kwargs: dict | None =
         resume: continue from ``out_dir/checkpoint.pt`` (weights, optimizer, epoch), keeping the schedule.
         augment: a batch transform on RGB in [0, 1] (``colorlab.data.augment.make_augment``), training batches only.
         colorspace: ``"lab"`` (L → ab, default) or ``"ycbcr"`` (Y → CbCr, mse loss only); kept in the
-            checkpoint config (``colorlab.core.colorspace.LabView`` shows a YCbCr model through the Lab interface).
+            checkpoint config (``colorlab.models.lab_view.LabView`` shows a YCbCr model through the Lab interface).
         num_workers: loader processes reading the memory-mapped cache.
         distributed: data-parallel training, one process per GPU (or CPU process), started by
             ``torchrun`` (see :mod:`colorlab.core.distributed`): each rank reads its shard of ``train``,

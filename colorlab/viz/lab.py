@@ -8,9 +8,9 @@ import numpy as np
 import torch
 
 from colorlab.core.checkpoint import atomic_write
-from colorlab.core.color import gray_rgb, lab_to_rgb, rgb_to_lab
+from colorlab.core.color import chroma_hue, gray_rgb, lab_to_rgb, rgb_to_lab
 
-__all__ = ["ab_channel_rgb", "ab_gamut", "chroma_hue", "plot_ab_gamut", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
+__all__ = ["ab_channel_rgb", "ab_gamut", "plot_ab_gamut", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
 
 
 def _plt():
@@ -36,14 +36,6 @@ def ab_channel_rgb(lab: torch.Tensor, channel: int, L: float = 65.0) -> torch.Te
     out[..., 0, :, :] = L
     out[..., channel, :, :] = lab[..., channel, :, :]
     return lab_to_rgb(out)
-
-
-def chroma_hue(ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """ab ``(..., 2, H, W)`` → chroma ``C = sqrt(a² + b²)`` and hue angle ``h = atan2(b, a)`` in degrees
-    in ``[0, 360)``, each ``(..., H, W)``. Hue 0° points along +a (red), 90° along +b (yellow),
-    180° along −a (green), 270° along −b (blue); it is meaningless where C ≈ 0 (grays)."""
-    a, b = ab.float().unbind(-3)
-    return torch.hypot(a, b), torch.rad2deg(torch.atan2(b, a)) % 360.0
 
 
 def ab_gamut(L: float, n: int = 221, limit: float = 110.0) -> tuple[np.ndarray, np.ndarray]:
@@ -132,9 +124,9 @@ def gallery_figure(L_norm: torch.Tensor, pred_ab: torch.Tensor, true_ab: torch.T
     """Columns gray / predicted / truth for a batch. Inputs normalised: L (N,1,H,W), ab (N,2,H,W).
 
     ``join(gray, chroma) -> RGB`` turns the normalised pair back into RGB (default Lab; pass
-    ``colorlab.core.colorspace.get_colorspace("ycbcr").join`` for a YCbCr model).
+    ``colorlab.core.color.get_colorspace("ycbcr").join`` for a YCbCr model).
     """
-    from colorlab.core.colorspace import get_colorspace
+    from colorlab.core.color import get_colorspace
 
     plt = _plt()
     join = join or get_colorspace("lab").join

@@ -14,7 +14,7 @@ CLASS_COLOURS = np.array([[0.55, 0.75, 0.95], [0.3, 0.65, 0.25], [0.2, 0.45, 0.7
 
 
 def _join(L_norm: torch.Tensor, ab_norm: torch.Tensor) -> torch.Tensor:
-    from colorlab.core.colorspace import get_colorspace
+    from colorlab.core.color import get_colorspace
     return get_colorspace("lab").join(L_norm.detach().float().cpu(), ab_norm.detach().float().cpu())
 
 

@@ -19,8 +19,8 @@ def _pair(out, what: str, names: str):
 
 def chroma_hue(fn) -> None:
     """``fn(ab) -> (C, h)``: ab ``(..., 2, H, W)``; chroma ``sqrt(a² + b²)`` and hue ``atan2(b, a)`` in degrees
-    in [0, 360), each ``(..., H, W)`` — against :func:`colorlab.viz.lab.chroma_hue`."""
-    from colorlab.viz.lab import chroma_hue as ref_fn
+    in [0, 360), each ``(..., H, W)`` — against :func:`colorlab.core.color.chroma_hue`."""
+    from colorlab.core.color import chroma_hue as ref_fn
 
     r = rng(1)
     ab = torch.tensor(r.normal(0, 45, (2, 2, 5, 6)), dtype=torch.float32)
