@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_train import train_flops  # noqa: E402
 from common import machine, matmul_peak, sync, write  # noqa: E402
 
-from colorlab.core.device import autocast_dtype, describe_device, get_device  # noqa: E402
+from colorlab.core.device import describe_device, get_device  # noqa: E402
 from colorlab.data.loaders import make_dataloaders  # noqa: E402
 from colorlab.rarity.losses import make_loss  # noqa: E402
 from colorlab.models import count_parameters, create  # noqa: E402
-from colorlab.training.train import make_learner  # noqa: E402
+from colorlab.training.builders import make_learner  # noqa: E402
+from colorlab.training.speed import autocast_dtype  # noqa: E402
 
 
 def time_training(model, images, bs, steps, device, mixed_precision=True, channels_last=True,

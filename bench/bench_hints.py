@@ -25,7 +25,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import RESULTS, machine, write  # noqa: E402
 
 from colorlab.data import prepare  # noqa: E402
-from colorlab.hints.encoding import HINT_COUNTS, HintSampler, hints_vs_psnr, plot_hints_vs_psnr, train_hint_model  # noqa: E402
+from colorlab.evaluation.hints import HINT_COUNTS, hints_vs_psnr  # noqa: E402
+from colorlab.hints.sampling import HintSampler  # noqa: E402
+from colorlab.training.hints import train_hint_model  # noqa: E402
+from colorlab.viz.hints import plot_hints_vs_psnr  # noqa: E402
 from colorlab.models import count_parameters, create  # noqa: E402
 from colorlab.widgets import HintPainter  # noqa: E402
 

@@ -4,7 +4,7 @@ Both cluster the same Lab pixels of N images (64×64 by default) with the same k
 number of Lloyd iterations and k-means++ seeding; we report images/s for each, the speed
 ratio and the mean inertia ratio (cluster quality, both scored on all pixels). The kit's
 k-means iterates over a weighted colour histogram of each image (cells of ``--step`` Lab units,
-``colorlab.profiles.groups.DCD_STEP``, as the dominant colours use); ``--step 0`` clusters raw pixels.
+``colorlab.profiles.descriptors.DCD_STEP``, as the dominant colours use); ``--step 0`` clusters raw pixels.
 Target on a 2-core CPU: ≥ 10× faster with inertia within 1 %.
 
 Timing on a shared machine: the images are split into ``--rounds`` chunks and the two sides take
@@ -36,10 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from colorlab.core.color import rgb_to_lab  # noqa: E402
 from colorlab.core.device import describe_device, get_device  # noqa: E402
-from colorlab.profiles.groups import DCD_STEP, batched_kmeans  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import _cpu_name  # noqa: E402
+from colorlab.profiles.descriptors import DCD_STEP  # noqa: E402
+from colorlab.profiles.kmeans import batched_kmeans  # noqa: E402
+from colorlab.training.speed import cpu_model  # noqa: E402
 
 
 def synthetic_images(n: int, size: int = 64, seed: int = 0) -> torch.Tensor:
@@ -118,7 +117,7 @@ def run(n: int, size: int, k: int, iters: int, batch_size: int, device: str, skl
         "torch_threads": torch.get_num_threads(),
         "threads_limit": threads or "library defaults",
         "load_average": load_start, "load_average_end": list(_loadavg()),
-        "cpu": _cpu_name(), "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
+        "cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
         "rounds": rounds, "timing": "best chunk of each side, chunks interleaved",
         "torch_images_per_s": round(torch_ips, 1), "sklearn_images_per_s": round(sk_ips, 1),
         "speedup": round(torch_ips / sk_ips, 2),

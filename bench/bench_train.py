@@ -7,7 +7,7 @@ In one run, on the machine that runs it:
 * the matmul peak in every dtype the device has (fp32, bf16, fp16); the *highest* is the ceiling;
 * a plain fp32 eager PyTorch loop (contiguous NCHW, Adam, MSE) — the baseline;
 * every candidate the kit could train with, through the kit's own path (fastai Learner + callbacks),
-  timed by :func:`colorlab.training.speed.benchmark_training` — the benchmark notebook 11 runs too:
+  timed by :func:`colorlab.training.benchmark.benchmark_training` — the benchmark notebook 11 runs too:
   fp32 / bf16 (/ fp16 where the device has fast kernels) × NCHW / channels_last, and the best
   eager precision with ``torch.compile`` (whose one-off cost and speed-up are recorded in the
   kit's speed cache, so the kit's ``compile="auto"`` decides with this machine's numbers);
@@ -35,19 +35,19 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, sync, write  # noqa: E402
 
-from colorlab.inference.colorize import colorize  # noqa: E402
+from colorlab.core.color import LAB  # noqa: E402
 from colorlab.core.device import describe_device, get_device  # noqa: E402
 from colorlab.data.loaders import make_dataloaders  # noqa: E402
+from colorlab.inference.colorize import colorize  # noqa: E402
 from colorlab.models import count_parameters, create  # noqa: E402
-from colorlab.training.speed import (SpeedPlan, benchmark_training, candidates, cpu_capability, record_compile,  # noqa: E402
-                            speed_plan, train_flops, training_speed)
+from colorlab.training.benchmark import benchmark_training, train_flops, training_speed  # noqa: E402
+from colorlab.training.speed import SpeedPlan, candidates, cpu_capability, record_compile, speed_plan  # noqa: E402
 
 __all__ = ["main", "plain_loop", "train_flops"]  # train_flops: bench_gpu.py imports it from here
 
 
 def plain_loop(model, images, bs, rounds, device, steps_per_round=8) -> float:
     """The baseline: eager fp32 PyTorch, contiguous NCHW, Adam, MSE — img/s (best round)."""
-    from colorlab.core.color import split_lab
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     model.train()
     n = len(images)
@@ -55,7 +55,7 @@ def plain_loop(model, images, bs, rounds, device, steps_per_round=8) -> float:
     def step(i):
         idx = np.sort(np.random.default_rng(i).choice(n, bs, replace=False))
         rgb = torch.from_numpy(images[idx]).to(device).permute(0, 3, 1, 2).float() / 255
-        L, ab = split_lab(rgb)
+        L, ab = LAB.split(rgb)
         loss = torch.nn.functional.mse_loss(model(L), ab)
         opt.zero_grad()
         loss.backward()

@@ -1,7 +1,8 @@
 """Shared bits of the bench scripts: the machine's matmul peak, JSON output, timing.
 
-The matmul peaks are the kit's own (:func:`colorlab.training.speed.matmul_peak`, :func:`colorlab.training.speed.matmul_peaks`),
-so the bench scripts and notebook 11 measure the same ceiling.
+The matmul peaks (:func:`colorlab.training.benchmark.matmul_peak`, :func:`colorlab.training.benchmark.matmul_peaks`)
+and the device sync (:func:`colorlab.core.device.sync`) are the kit's own, so the bench scripts and
+notebook 11 measure the same ceiling the same way.
 """
 from __future__ import annotations
 
@@ -11,32 +12,16 @@ from pathlib import Path
 
 import torch
 
-from colorlab.training.speed import matmul_peak, matmul_peaks  # noqa: F401  (re-exported for the bench scripts)
+from colorlab.training.benchmark import matmul_peak, matmul_peaks  # noqa: F401  (re-exported for the bench scripts)
+from colorlab.core.device import sync  # noqa: F401  (re-exported for the bench scripts)
+from colorlab.training.speed import cpu_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
 def machine() -> dict:
     return {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "cpu": _cpu_name()}
-
-
-def _cpu_name() -> str:
-    """The CPU's model name (``lscpu``'s), so that every number says which machine it came from."""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+            "cpu": cpu_model()}  # so that every number says which machine it came from
 
 
 def write(name: str, result: dict, path: Path | str | None = None) -> Path:

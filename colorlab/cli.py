@@ -1,124 +1,24 @@
-"""The ``colorlab`` command: datasets, prepare, demo, train, evaluate, sweep, colorize."""
+"""The ``colorlab`` command: datasets, prepare, demo, train, evaluate, sweep, colorize.
+
+This module only parses: each subcommand names its handler as ``"module:function"``
+(:mod:`colorlab.data.commands`, :mod:`colorlab.course.commands`), imported when that command runs,
+so ``colorlab --help`` and the data commands never load fastai and the training stack.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from pathlib import Path
 
 from colorlab.core.errors import ColorlabError
 
-
-def _cmd_datasets(args) -> int:
-    from colorlab.data import dataset_status
-    rows = dataset_status()
-    w = max(len(r["name"]) for r in rows)
-    print(f"{'dataset':<{w}}  present  where it looks / how to get it")
-    for r in rows:
-        mark = "yes" if r["present"] else "no "
-        print(f"{r['name']:<{w}}  {mark}      {r['path']}")
-        print(f"{'':<{w}}           {r['how']}")
-    return 0
+__all__ = ["build_parser", "main"]
 
 
-def _cmd_download(args) -> int:
-    from colorlab.data import download_dataset
-    download_dataset(args.dataset, root=args.root, split=args.split, progress=not args.quiet,
-                     keep_archives=args.keep_archives)
-    return 0
-
-
-def _cmd_prepare(args) -> int:
-    from colorlab.data import prepare
-    prepare(args.dataset, root=args.root, split=args.split, size=args.size, n=args.n, seed=args.seed,
-            force=args.force, download=args.download, drop_gray=not args.keep_gray, workers=args.workers,
-            pool=args.pool, resume=args.resume)
-    return 0
-
-
-def _cmd_demo(args) -> int:
-    from colorlab.course.demo import run_demo
-    run_demo(out_dir=args.out, epochs=args.epochs, n_train=args.n, size=args.size, device=args.device,
-             quick=args.quick)
-    return 0
-
-
-def _cmd_train(args) -> int:
-    import contextlib
-
-    from colorlab.data import prepare
-    from colorlab.core.distributed import distributed_context, is_rank0, rank0_first
-    from colorlab.rarity.stats import prior_for
-    with distributed_context(device=args.device) if args.distributed else contextlib.nullcontext():
-        with rank0_first():  # one process decodes the dataset and computes the prior; the others reuse them
-            train = prepare(args.dataset, root=args.root, split="train", size=args.size, n=args.n, seed=args.seed,
-                            progress=is_rank0())
-            valid = prepare(args.dataset, root=args.root, split="val", size=args.size, seed=args.seed,
-                            progress=is_rank0())
-            prior = prior_for(train) if args.loss != "mse" else None
-        return _train_prepared(args, train, valid, prior)
-
-
-def _train_prepared(args, train, valid, prior) -> int:
-    from colorlab.core.distributed import is_rank0
-    from colorlab.training.train import train_colorizer
-    res = train_colorizer(train, valid, model=args.model, loss=args.loss, prior=prior, epochs=args.epochs,
-                          lr=args.lr, bs=args.bs, device=args.device, out_dir=args.out, resume=args.resume,
-                          checkpoint_every=args.checkpoint_every, gallery_every=args.gallery_every, seed=args.seed,
-                          num_workers=args.workers, distributed=args.distributed, compile=args.compile,
-                          precision=args.precision)
-    if is_rank0():
-        print(f"checkpoint: {res.checkpoint}")
-    return 0
-
-
-def _cmd_evaluate(args) -> int:
-    from colorlab.core.checkpoint import load_checkpoint
-    from colorlab.data import prepare
-    from colorlab.evaluation.evaluate import evaluate
-    from colorlab.rarity.stats import prior_for
-    models = {}
-    size = None
-    for ck in args.models:
-        net, cfg = load_checkpoint(ck)
-        models[Path(ck).stem if Path(ck).stem != "checkpoint" else Path(ck).parent.name] = net
-        size = size or cfg.get("size", 64)
-    valid = prepare(args.dataset, root=args.root, split="val", size=size)
-    train = prepare(args.dataset, root=args.root, split="train", size=size)
-    table = evaluate(models, valid, prior=prior_for(train), train=train, device=args.device)
-    print(table.to_string(float_format=lambda v: f"{v:.4g}"))
-    notes = table.attrs.get("notes", {})
-    for col in table.columns:  # an empty column says why (e.g. LPIPS/FID weights not on this machine)
-        if table[col].isna().all() and col in notes:
-            print(f"{col}: {notes[col]}")
-    return 0
-
-
-def _cmd_sweep(args) -> int:
-    from colorlab.training.sweep import run_sweep
-    table = run_sweep(args.config, out_dir=args.out, size=args.size, device=args.device, progress=not args.quiet)
-    print(table.to_string(float_format=lambda v: f"{v:.4g}"))
-    print(f"table: {table.attrs['csv']}, {table.attrs['markdown']}; plot: {table.attrs['plot']}")
-    return 0
-
-
-def _cmd_colorize(args) -> int:
-    from colorlab.inference.batch import colorize_paths
-    return colorize_paths(args.inputs, args.out, model=args.model, size=args.size, device=args.device)
-
-
-def _cmd_course_export(args) -> int:
-    from colorlab.course import export_bundle
-    files = export_bundle(args.dir, src=args.src, datasets=args.datasets, force=args.force)
-    n_nb = sum(f.suffix == ".ipynb" for f in files)
-    print(f"wrote {len(files)} files to {args.dir}: {n_nb} exercise notebooks (no solutions, no model answers), "
-          f"the datasets' READMEs and README.md for students")
-    return 0
-
-
-def _cmd_run_notebooks(args) -> int:
-    from colorlab.course.notebooks import parse_parameters, run_notebooks_command
-    return run_notebooks_command(args.folder, args.out, parse_parameters(args.param), smoke=not args.full,
-                                 only=args.only, workers=args.workers, baselines=args.baselines)
+def _handler(name: str):
+    """The function a ``"module:function"`` handler names, its module imported now."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("datasets", help="list every dataset, where it looks for it, whether it is present")
-    s.set_defaults(func=_cmd_datasets)
+    s.set_defaults(handler="colorlab.data.commands:cmd_datasets")
 
     s = sub.add_parser("download", help="download a dataset (checked, resumable; COLORLAB_MIRROR for a course copy)")
     s.add_argument("dataset", help="tiny-imagenet, flowers102, tf-flowers or places365")
@@ -135,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--split", default="all", help="places365 only: train or val (the train archive is 26 GB)")
     s.add_argument("--keep-archives", action="store_true", help="keep the archives (in <parent>/.downloads)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
-    s.set_defaults(func=_cmd_download)
+    s.set_defaults(handler="colorlab.data.commands:cmd_download")
 
     s = sub.add_parser("prepare", help="decode a dataset once into a uint8 training cache")
     s.add_argument("dataset")
@@ -151,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--pool", default="auto", choices=["auto", "thread", "process"],
                    help="decode in threads or worker processes (auto: processes for large datasets)")
     s.add_argument("--resume", action="store_true", help="keep the work of a killed prepare and continue it")
-    s.set_defaults(func=_cmd_prepare)
+    s.set_defaults(handler="colorlab.data.commands:cmd_prepare")
 
     s = sub.add_parser("demo", help="the whole story on the embedded sample set (no download)")
     s.add_argument("--out", default="runs/demo")
@@ -160,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", type=int, default=64)
     s.add_argument("--device", default="auto")
     s.add_argument("--quick", action="store_true", help="a tiny run (seconds) to check the pipeline")
-    s.set_defaults(func=_cmd_demo)
+    s.set_defaults(handler="colorlab.course.commands:cmd_demo")
 
     s = sub.add_parser("train", help="train a colorizer on a prepared dataset")
     s.add_argument("dataset", nargs="?", default="sample")
@@ -188,14 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
                    help="training precision (default $COLORLAB_PRECISION or auto: measured fastest on this machine, "
                         "cached under $COLORLAB_HOME)")
-    s.set_defaults(func=_cmd_train)
+    s.set_defaults(handler="colorlab.course.commands:cmd_train")
 
     s = sub.add_parser("evaluate", help="metrics table of checkpoints (+ gray and mean-ab baselines)")
     s.add_argument("models", nargs="+", help="checkpoint files")
     s.add_argument("--dataset", default="sample")
     s.add_argument("--root", default=None)
     s.add_argument("--device", default="auto")
-    s.set_defaults(func=_cmd_evaluate)
+    s.set_defaults(handler="colorlab.course.commands:cmd_evaluate")
 
     s = sub.add_parser("sweep", help="run a sweep of training runs from a YAML/JSON config and tabulate them")
     s.add_argument("config", help="sweep config (e.g. configs/unet_skip_connections.yaml)")
@@ -203,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", default=None, help="a size preset of the config (default: smoke)")
     s.add_argument("--device", default="auto")
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress bars")
-    s.set_defaults(func=_cmd_sweep)
+    s.set_defaults(handler="colorlab.course.commands:cmd_sweep")
 
     s = sub.add_parser("colorize", help="colorize photos (files or folders) at their own size")
     s.add_argument("inputs", nargs="+", help="image files or folders")
@@ -211,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", default=None, help="checkpoint (default: the one `make demo` trained)")
     s.add_argument("--size", type=int, default=None, help="working size (default: the trained size)")
     s.add_argument("--device", default="auto")
-    s.set_defaults(func=_cmd_colorize)
+    s.set_defaults(handler="colorlab.course.commands:cmd_colorize")
 
     s = sub.add_parser("course", help="course tooling: `colorlab course export DIR` writes the student bundle")
     course = s.add_subparsers(dest="course_cmd", required=True)
@@ -220,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--src", default="notebooks", help="the solution notebooks")
     e.add_argument("--datasets", default="datasets", help="the folder of dataset READMEs")
     e.add_argument("--force", action="store_true", help="replace the bundle in an existing folder")
-    e.set_defaults(func=_cmd_course_export)
+    e.set_defaults(handler="colorlab.course.commands:cmd_course_export")
 
     s = sub.add_parser("run-notebooks", help="execute the lab notebooks with papermill; print a status table")
     s.add_argument("--folder", default="notebooks")
@@ -230,18 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--full", action="store_true", help="the notebooks' own parameters instead of smoke ones")
     s.add_argument("--workers", type=int, default=2, help="notebooks run at once")
     s.add_argument("--baselines", default=None, help="baselines JSON to compare metrics.json against")
-    s.set_defaults(func=_cmd_run_notebooks)
+    s.set_defaults(handler="colorlab.course.commands:cmd_run_notebooks")
     return p
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
+    if not getattr(args, "handler", None):
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        return int(_handler(args.handler)(args) or 0)
     except ColorlabError as e:
         print(f"colorlab: error: {e}", file=sys.stderr)
         return 2

@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from colorlab.course.notebooks import SMOKE, check_relation, list_notebooks, run_notebooks  # noqa: E402
+from colorlab.course.notebooks import list_notebooks  # noqa: E402
+from colorlab.course.runner import SMOKE, check_relation, run_notebooks  # noqa: E402
 
 
 def main(argv=None) -> int:

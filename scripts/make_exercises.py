@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from colorlab.course.notebooks import sync_exercises
+from colorlab.course.exercises import sync_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,11 +1,12 @@
-"""The training benchmark in the package (colorlab.training.speed.benchmark_training), shared by bench/bench_train.py and lab 11."""
+"""The training benchmark in the package (colorlab.training.benchmark.benchmark_training), shared by bench/bench_train.py and lab 11."""
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from colorlab.training.speed import SpeedPlan, TrainingBenchmark, benchmark_training, matmul_peaks, train_flops, training_speed
+from colorlab.training.benchmark import TrainingBenchmark, benchmark_training, matmul_peaks, train_flops, training_speed
+from colorlab.training.speed import SpeedPlan
 
 
 def _images(n=24, size=16, seed=0):

@@ -44,7 +44,7 @@ def _free_port() -> int:
 
 def _quick_copy(folder: Path) -> Path:
     """The notebook with the smoke-run values appended to its parameters cell (as papermill would inject them)."""
-    from colorlab.course.notebooks import SMOKE
+    from colorlab.course.runner import SMOKE
 
     quick = {**SMOKE, "out_dir": str(folder / "run"), "photo_size": 256}
     nb = json.loads(NOTEBOOK.read_text())

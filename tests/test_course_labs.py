@@ -13,7 +13,8 @@ import pytest
 
 from colorlab.course import export_bundle
 from colorlab.core.errors import ColorlabError
-from colorlab.course.notebooks import BEGIN, END, has_solution, list_notebooks
+from colorlab.course.exercises import BEGIN, END, has_solution
+from colorlab.course.notebooks import list_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

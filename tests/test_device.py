@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from colorlab import ColorlabError
-from colorlab.core.device import autocast_dtype, describe_device, get_device
+from colorlab.core.device import describe_device, get_device
+from colorlab.training.speed import autocast_dtype
 
 
 def test_auto_falls_back_to_cpu_without_accelerators(monkeypatch):

@@ -20,9 +20,10 @@ import torch
 from torch import nn
 
 from colorlab import ColorlabError
-from colorlab.core.distributed import (DistributedDDP, convert_sync_batchnorm, env_world, init_distributed, is_rank0,
-                                  rank0_first, shard_indices, world_size)
+from colorlab.core.distributed import (convert_sync_batchnorm, env_world, init_distributed, is_rank0, rank0_first,
+                                       shard_indices, world_size)
 from colorlab.data.loaders import make_dataloaders
+from colorlab.training.callbacks import DistributedDDP
 
 TINY = dict(base=8, depth=2)
 HERE = Path(__file__).resolve()

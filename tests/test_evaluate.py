@@ -123,8 +123,8 @@ def test_rebalanced_auc_with_a_prior(photos):
 
 
 def test_rebalanced_auc_with_the_kits_abprior(photos):
-    from colorlab.rarity.losses import rarity_weights
-    from colorlab.rarity.stats import ABPrior
+    from colorlab.rarity.weights import rarity_weights
+    from colorlab.rarity.prior import ABPrior
 
     ab = rgb_to_lab(torch.from_numpy(photos).permute(0, 3, 1, 2))[:, 1:]
     probe = ABPrior.from_counts(torch.ones(313, dtype=torch.int64))

@@ -13,8 +13,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from colorlab.core.errors import ColorlabError
-from colorlab.course.notebooks import (ANSWER_PLACEHOLDER, BEGIN, END, SMOKE, STUB, execute_cells, has_solution, list_notebooks, make_exercise,
-                                sync_exercises)
+from colorlab.course.exercises import ANSWER_PLACEHOLDER, BEGIN, END, STUB, has_solution, make_exercise, sync_exercises
+from colorlab.course.notebooks import list_notebooks
+from colorlab.course.runner import SMOKE, execute_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

@@ -7,8 +7,11 @@ import torch
 import torch.nn as nn
 
 from colorlab.core.errors import ColorlabError
-from colorlab.hints.encoding import (Hint, HintCallback, HintSampler, _patch_colours, encode_hints, hints_vs_psnr,
-                            paint_patches, random_hints, train_hint_model)
+from colorlab.evaluation.hints import hints_vs_psnr
+from colorlab.hints.encoding import Hint, encode_hints, paint_patches
+from colorlab.hints.sampling import HintSampler, patch_colours, random_hints
+from colorlab.training.callbacks import HintCallback
+from colorlab.training.hints import train_hint_model
 
 
 def test_paint_patches_mask_area_colour_and_overlap():
@@ -50,7 +53,7 @@ def test_patch_colours_are_the_true_patch_means():
     top = torch.randint(0, 12, (3, 5), generator=g)
     left = torch.randint(0, 15, (3, 5), generator=g)
     size = torch.randint(1, 10, (3, 5), generator=g)
-    got = _patch_colours(ab, top, left, size, "mean", 2.0)
+    got = patch_colours(ab, top, left, size, "mean", 2.0)
     for b in range(3):
         for k in range(5):
             t, l, s = int(top[b, k]), int(left[b, k]), int(size[b, k])

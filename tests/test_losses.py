@@ -7,9 +7,10 @@ import torch
 import torch.nn.functional as F
 
 from colorlab.core.errors import ColorlabError
-from colorlab.rarity.losses import (BlendedLoss, MSELoss, RarityWeightedMSE, RebalancedCrossEntropy, make_loss,
-                             rarity_weights)
-from colorlab.rarity.stats import ABPrior, ab_prior, soft_encode
+from colorlab.rarity.losses import BlendedLoss, MSELoss, RarityWeightedMSE, RebalancedCrossEntropy, make_loss
+from colorlab.rarity.prior import ABPrior, ab_prior
+from colorlab.rarity.soft_encoding import soft_encode
+from colorlab.rarity.weights import rarity_weights
 
 
 @pytest.fixture(scope="module")

@@ -207,7 +207,7 @@ def test_predict_ab_for_both_heads():
 
 
 def test_predict_ab_defaults_to_zhangs_313_bins():
-    from colorlab.rarity.stats import zhang_bins
+    from colorlab.rarity.bins import zhang_bins
     cls = create("plain_cnn", base=4, head="classification")
     assert cls.n_bins == 313
     with torch.no_grad():

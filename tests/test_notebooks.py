@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from colorlab.core.errors import ColorlabError
-from colorlab.course.notebooks import SMOKE, compare_to_baselines, format_table, list_notebooks, run_notebooks
+from colorlab.course.notebooks import list_notebooks
+from colorlab.course.runner import SMOKE, compare_to_baselines, format_table, run_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
@@ -108,7 +109,7 @@ def test_nbval_checks_the_marked_outputs(tmp_path):
     """
     import nbformat
 
-    from colorlab.course.notebooks import with_expected_outputs
+    from colorlab.course.exercises import with_expected_outputs
     expected = json.loads((ROOT / "tests" / "notebooks" / "nbval_expected.json").read_text())
     src = next(p for p in NOTEBOOKS if p.name.startswith("01_"))
     copy = tmp_path / "notebooks" / src.name  # ../runs of the notebook lands in tmp_path
@@ -136,7 +137,7 @@ def test_write_metrics_makes_plain_json(tmp_path):
 
 
 def test_parse_parameters():
-    from colorlab.course.notebooks import parse_parameters
+    from colorlab.course.runner import parse_parameters
     assert parse_parameters(["epochs=3", "dataset=flowers102", "smoke=false", "lr=1e-3", "x=True"]) == \
         {"epochs": 3, "dataset": "flowers102", "smoke": False, "lr": 1e-3, "x": True}
     with pytest.raises(ColorlabError, match="NAME=VALUE"):

@@ -1,4 +1,4 @@
-"""The L-only profile/category predictor (colorlab.models.predictor)."""
+"""The L-only profile/category predictor (colorlab.models / training / evaluation .predictor)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,9 @@ import torch
 import torch.nn as nn
 
 from colorlab.core.errors import ColorlabError
-from colorlab.models.predictor import BackboneClassifier, SmallCNN, evaluate_predictor, make_predictor, train_predictor
+from colorlab.evaluation.predictor import evaluate_predictor
+from colorlab.models.predictor import BackboneClassifier, SmallCNN, make_predictor
+from colorlab.training.predictor import PredictorConfig, train_predictor
 
 
 def _toy(n, seed):
@@ -80,3 +82,6 @@ def test_small_cnn_shapes_and_bad_arguments():
         make_predictor("alexnet-9000", n_classes=3, pretrained=False)
     with pytest.raises(ColorlabError, match="labels"):
         train_predictor(np.zeros((4, 8, 8, 3), np.uint8), np.array([0, 1]), device="cpu")
+    with pytest.raises(ColorlabError, match="unknown predictor training option 'epoch'"):
+        train_predictor(np.zeros((4, 8, 8, 3), np.uint8), np.array([0, 1, 0, 1]), config=PredictorConfig(device="cpu"),
+                        epoch=1)

@@ -1,4 +1,4 @@
-"""Batched k-means, dominant colour descriptors, colour profiles and category groups (colorlab.profiles.groups)."""
+"""Batched k-means, dominant colour descriptors, colour profiles and category groups (colorlab.profiles)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +8,9 @@ import torch.nn.functional as F
 
 from colorlab.core.color import rgb_to_lab
 from colorlab.core.errors import ColorlabError
-from colorlab.profiles.groups import (DCD_STEP, ColorProfiles, batched_kmeans, build_profiles, category_groups, describe_images,
-                               dominant_colors_batch)
+from colorlab.profiles.descriptors import DCD_STEP, describe_images, dominant_colors_batch
+from colorlab.profiles.groups import ColorProfiles, ProfileConfig, build_profiles, category_groups
+from colorlab.profiles.kmeans import batched_kmeans
 
 # four families of colours: reds, greens, blues, grays (RGB 0..255)
 FAMILIES = [((200, 40, 40), (150, 20, 60)), ((40, 170, 60), (90, 200, 30)),
@@ -92,6 +93,9 @@ def test_profiles_find_the_colour_families_and_are_stable(tmp_path):
     b = build_profiles(imgs, k=4, device="cpu", batch_size=10, progress=False)
     assert _same_partition(a.groups.labels, fam)
     assert np.array_equal(a.groups.labels, b.groups.labels)
+    # the same settings as a ProfileConfig, with a keyword overriding one of its fields
+    c = build_profiles(imgs, ProfileConfig(k=2, device="cpu", batch_size=10, progress=False), k=4)
+    assert np.array_equal(c.groups.labels, a.groups.labels) and torch.equal(c.centers, a.centers)
     assert a.groups.palettes.shape == (4, 5, 3) and np.allclose(a.groups.palette_weights.sum(1), 1)
     assert a.groups.counts.tolist() == [6, 6, 6, 6]
     ex = a.groups.examples
@@ -165,7 +169,7 @@ def test_kmeans_benchmark_runs_small(tmp_path):
 
 @pytest.mark.parametrize("k", [5, 10, 20])  # k ≤ 16 uses the packed-key arg-min, k > 16 the plain one
 def test_fast_assignment_matches_a_plain_argmin(k):
-    from colorlab.profiles.groups import _augment, _nearest
+    from colorlab.profiles.kmeans import _augment, _nearest
 
     g = torch.Generator().manual_seed(k)
     xt = torch.randn(3, 3, 500, generator=g) * 40
@@ -180,7 +184,7 @@ def test_fast_assignment_matches_a_plain_argmin(k):
 
 def test_packed_keys_survive_points_on_a_centre():
     """A point exactly on a centre (distance 0, or a rounding error below it) still goes to that centre."""
-    from colorlab.profiles.groups import _augment, _nearest
+    from colorlab.profiles.kmeans import _augment, _nearest
     x = torch.tensor([[[0.0, 3.0, 10.0, 10.0], [0.0, 4.0, 0.0, 1e-3], [0.0, 0.0, 0.0, 0.0]]])  # (1, 3, 4)
     c = torch.tensor([[[0.0, 0.0, 0.0], [10.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])  # centres 0 and 2 coincide
     labels, dist = _nearest(_augment(x), c)
@@ -201,7 +205,7 @@ def _photo_lab(n=6, size=32, seed=0):
 
 
 def test_batched_kmeans_is_plain_lloyd_from_the_same_start():
-    from colorlab.profiles.groups import lloyd_kmeans
+    from colorlab.profiles.kmeans import lloyd_kmeans
     x = _photo_lab()
     fast = batched_kmeans(x, 5, iters=10, init="first")
     ref = lloyd_kmeans(x, x[:, :5], iters=10)
@@ -212,7 +216,8 @@ def test_batched_kmeans_is_plain_lloyd_from_the_same_start():
 
 def test_histogram_kmeans_is_lloyd_on_the_weighted_cells():
     """With a step, the iterations are Lloyd's on the histogram's cells weighted by their pixel counts."""
-    from colorlab.profiles.groups import colour_histogram, lloyd_kmeans
+    from colorlab.profiles.histogram import colour_histogram
+    from colorlab.profiles.kmeans import lloyd_kmeans
     x = _photo_lab()
     fast = batched_kmeans(x, 5, iters=10, init="first", step=DCD_STEP)
     hist = colour_histogram(x.transpose(1, 2).contiguous(), DCD_STEP)
@@ -225,7 +230,7 @@ def test_histogram_kmeans_is_lloyd_on_the_weighted_cells():
 
 
 def test_colour_histogram_keeps_every_pixel_once():
-    from colorlab.profiles.groups import colour_histogram
+    from colorlab.profiles.histogram import colour_histogram
     xt = _photo_lab(n=3).transpose(1, 2).contiguous()
     h = colour_histogram(xt, 8.0)
     B, D, P = xt.shape
@@ -238,7 +243,7 @@ def test_colour_histogram_keeps_every_pixel_once():
 
 
 def test_weighted_lloyd_counts_a_weight_as_repeated_points():
-    from colorlab.profiles.groups import lloyd_kmeans
+    from colorlab.profiles.kmeans import lloyd_kmeans
     g = torch.Generator().manual_seed(3)
     x = torch.randn(2, 40, 3, generator=g) * 10
     w = torch.randint(1, 4, (2, 40), generator=g)
@@ -280,8 +285,8 @@ def test_name_groups_matches_groups_to_true_classes_one_to_one():
 
 def test_batched_kmeans_in_passes_matches_one_pass(monkeypatch):
     """On a CPU a large batch is clustered SETS_PER_PASS sets at a time; each set's result is the same."""
-    import colorlab.profiles.groups as profiles
-    from colorlab.profiles.groups import lloyd_kmeans
+    import colorlab.profiles.kmeans as profiles
+    from colorlab.profiles.kmeans import lloyd_kmeans
     x = _photo_lab(n=7, size=16)
     whole = batched_kmeans(x, 4, iters=5, init="first")
     monkeypatch.setattr(profiles, "SETS_PER_PASS", 3)
@@ -295,7 +300,7 @@ def test_batched_kmeans_in_passes_matches_one_pass(monkeypatch):
 
 def test_coherency_is_a_3x3_erosion_of_each_label():
     """The row-by-row coherency equals eroding each label's mask with a 3 × 3 window (max-pooling its negative)."""
-    from colorlab.profiles.groups import _coherency
+    from colorlab.profiles.descriptors import _coherency
     g = torch.Generator().manual_seed(0)
     for k, H, W in ((2, 5, 7), (5, 16, 16), (3, 1, 6)):
         blocks = torch.randint(0, k, (4, (H + 2) // 3, (W + 2) // 3), generator=g)

@@ -6,9 +6,10 @@ import torch
 from colorlab.core.color import rgb_to_lab
 from colorlab.core.errors import ColorlabError
 from colorlab.models import create
-from colorlab.training.routing import (RoutedColorizer, cross_group_table, group_priors, prior_shift,
-                              train_per_group)
-from colorlab.rarity.stats import ab_prior
+from colorlab.evaluation.routing import cross_group_table
+from colorlab.models.routed import RoutedColorizer
+from colorlab.rarity.prior import ab_prior
+from colorlab.training.routing import group_priors, prior_shift, train_per_group
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +48,14 @@ def test_train_per_group_uses_each_groups_prior(prepared_sample, warm_groups, tm
 
 
 def test_train_per_group_with_one_global_prior(prepared_sample, warm_groups, monkeypatch):
-    import colorlab.training.train
+    import colorlab.training.routing
     seen = []
 
     def fake_train(images, valid, prior=None, **kw):  # records what each group's training gets
         seen.append((len(images), prior))
         return type("R", (), {"model": create("unet", base=4, depth=2)})()
 
-    monkeypatch.setattr(colorlab.training.train, "train_colorizer", fake_train)
+    monkeypatch.setattr(colorlab.training.routing, "train_colorizer", fake_train)
     shared = train_per_group(prepared_sample, warm_groups, loss="rarity", grid="regular16", per_group_prior=False,
                              progress=False)
     assert [n for n, _ in seen] == np.bincount(warm_groups).tolist()
@@ -108,7 +109,7 @@ class _ConstantAB(torch.nn.Module):
 
 
 def test_routing_experiment_reads_single_routed_oracle_and_wrong_from_one_pass():
-    from colorlab.training.routing import routing_experiment
+    from colorlab.evaluation.routing import routing_experiment
     # two flat "profiles": ab (40, 0) and (-40, 0); their colorizers paint exactly that; one model paints gray
     lab = np.zeros((6, 8, 8, 3), dtype=np.float32)
     lab[..., 0] = 50.0

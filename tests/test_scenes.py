@@ -10,6 +10,7 @@ import torch.nn as nn
 
 from colorlab.data import get_dataset, prepare
 from colorlab.data import scenes as S
+from colorlab.data.scenes_render import in_gamut
 from colorlab.core.errors import ColorlabError
 
 
@@ -46,7 +47,7 @@ def test_bad_arguments_give_one_clear_error(bad):
 
 def test_every_colour_is_in_gamut_and_rgb_shows_the_truth(drawn):
     lab = np.stack([s.lab for s in drawn[:100]])
-    assert S._in_gamut(lab[..., 0], lab[..., 1], lab[..., 2], eps=1e-3).all()
+    assert in_gamut(lab[..., 0], lab[..., 1], lab[..., 2], eps=1e-3).all()
     from colorlab.core.color import rgb_to_lab
     back = rgb_to_lab(torch.from_numpy(np.stack([s.rgb for s in drawn[:20]])).permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
     assert (back - torch.from_numpy(lab[:20])).abs().amax().item() < 1.5  # only 8-bit rounding

@@ -84,7 +84,7 @@ def test_the_suite_pins_fp32_and_mixed_precision_false_means_fp32():
                           progress=False, mixed_precision=False, channels_last=False)
     plan = res.learn.speed_plan
     assert (plan.precision, plan.channels_last) == ("fp32", False)
-    assert not any(type(c).__name__ in ("DeviceMixedPrecision", "ChannelsLast") for c in res.learn.cbs)
+    assert not any(type(c).__name__ in ("DeviceMixedPrecision", "ChannelsLastFormat") for c in res.learn.cbs)
 
 
 def test_cached_decision_is_reused_and_invalidated_by_torch_or_device(fresh_home, fake_probe, monkeypatch, capsys):
@@ -100,7 +100,7 @@ def test_cached_decision_is_reused_and_invalidated_by_torch_or_device(fresh_home
 
     monkeypatch.setattr(torch, "__version__", "99.0.0")  # another torch: measure again
     assert speed_plan("cpu", compile="off", verbose=False).source == "probe" and len(fake_probe) == 2
-    monkeypatch.setattr(speed, "_cpu_model", lambda: "Another CPU")  # another device: measure again
+    monkeypatch.setattr(speed, "cpu_model", lambda: "Another CPU")  # another device: measure again
     assert speed_plan("cpu", compile="off", verbose=False).source == "probe" and len(fake_probe) == 3
     monkeypatch.setattr(speed, "cpu_capability", lambda: "AMX_BF16")  # another capability: again
     assert speed_plan("cpu", compile="off", verbose=False).source == "probe" and len(fake_probe) == 4
@@ -114,7 +114,7 @@ def test_auto_training_uses_the_measured_plan_and_records_it(fresh_home, fake_pr
     speed_cfg = read_checkpoint(tmp_path / "run" / "checkpoint.pt")["config"]["speed"]
     assert speed_cfg["precision"] == "bf16" and speed_cfg["channels_last"] is True
     assert speed_cfg["compile"] is False  # 16 images: compiling would never pay for itself
-    assert {type(c).__name__ for c in res.learn.cbs} >= {"DeviceMixedPrecision", "ChannelsLast"}
+    assert {type(c).__name__ for c in res.learn.cbs} >= {"DeviceMixedPrecision", "ChannelsLastFormat"}
 
 
 def test_rule_skips_bf16_without_avx512_and_fp16_on_cpu(monkeypatch):

@@ -1,4 +1,4 @@
-"""ab bins, the ab prior, soft-encoding and the annealed mean (colorlab.rarity.stats)."""
+"""ab bins, the ab prior, soft-encoding and the annealed mean (colorlab.rarity.bins, .prior, .soft_encoding)."""
 from __future__ import annotations
 
 import math
@@ -9,8 +9,9 @@ import torch
 
 from colorlab.core.color import rgb_to_lab
 from colorlab.core.errors import ColorlabError
-from colorlab.rarity.stats import (ABPrior, BinLookup, ab_prior, annealed_mean, grid_bins, prior_for, soft_encode,
-                            soft_encode_sparse, zhang_bins)
+from colorlab.rarity.bins import BinLookup, grid_bins, zhang_bins
+from colorlab.rarity.prior import ABPrior, ab_prior, prior_for
+from colorlab.rarity.soft_encoding import annealed_mean, soft_encode, soft_encode_sparse
 
 
 def _blocks(n=6, size=16, seed=0) -> np.ndarray:
@@ -94,8 +95,8 @@ def test_prior_for_caches_next_to_the_prepared_set(prepared_sample, monkeypatch)
     path = prepared_sample.path / "ab_prior_zhang313.pt"
     assert path.is_file() and prior.path == path
     assert int(prior.counts.sum()) == prepared_sample.images.size // 3
-    import colorlab.rarity.stats as stats
-    monkeypatch.setattr(stats, "ab_prior", lambda *a, **k: pytest.fail("recomputed a cached prior"))
+    import colorlab.rarity.prior as prior_module
+    monkeypatch.setattr(prior_module, "ab_prior", lambda *a, **k: pytest.fail("recomputed a cached prior"))
     again = prior_for(prepared_sample)
     assert torch.equal(again.counts, prior.counts)
 
@@ -159,7 +160,6 @@ def test_viz_figures_draw(tmp_path):
 def test_soft_encode_lattice_search_matches_the_exhaustive_one(grid):
     """The 5 x 5-cell candidate search finds the same nearest bins as comparing with every bin,
     also for pixels far outside the bins (which fall back to the full search)."""
-    from colorlab.rarity.stats import grid_bins, soft_encode_sparse
     centers = grid_bins(grid)
     g = torch.Generator().manual_seed(0)
     ab = torch.cat([torch.rand(4, 2, 16, 16, generator=g) * 220 - 110, torch.full((1, 2, 16, 16), 400.0)])

@@ -7,7 +7,8 @@ import pytest
 
 from colorlab.cli import build_parser
 from colorlab.core.errors import ColorlabError
-from colorlab.training.sweep import expand_runs, load_config, markdown_table, run_sweep
+from colorlab.evaluation.sweep import markdown_table, run_sweep
+from colorlab.training.sweep_config import expand_runs, load_config
 
 CONFIGS = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
 
@@ -110,4 +111,4 @@ def test_markdown_table_formats_numbers_and_blanks():
 
 def test_cli_has_a_sweep_command():
     args = build_parser().parse_args(["sweep", "configs/losses.yaml", "--size", "full", "--out", "x"])
-    assert args.func.__name__ == "_cmd_sweep" and args.size == "full" and args.out == "x"
+    assert args.handler == "colorlab.course.commands:cmd_sweep" and args.size == "full" and args.out == "x"

@@ -9,7 +9,8 @@ from fastai.callback.core import Callback, CancelFitException
 
 from colorlab import ColorlabError
 from colorlab.training.callbacks import DeviceMixedPrecision
-from colorlab.core.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+from colorlab.core.checkpoint import read_checkpoint, save_checkpoint
+from colorlab.models.checkpoint import load_checkpoint
 from colorlab.models import create
 from colorlab.training.train import train_colorizer
 
@@ -63,6 +64,18 @@ def test_seeded_runs_are_repeatable():
     assert all(torch.equal(a[k], b[k]) for k in a)
     c = train_colorizer(_blocks(), **{**kw, "seed": 4}).model.state_dict()
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_a_train_config_is_the_same_run_as_its_keywords():
+    from colorlab.training.config import TrainConfig
+    kw = dict(model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, progress=False, seed=3)
+    a = train_colorizer(_blocks(), device="cpu", **kw).model.state_dict()
+    b = train_colorizer(_blocks(), None, TrainConfig(**kw), device="cpu").model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ColorlabError, match="unknown training option 'epoch'; valid options: model, "):
+        train_colorizer(_blocks(), epoch=1)
+    with pytest.raises(ColorlabError, match="with colorspace='ycbcr' use loss='mse'"):
+        TrainConfig(colorspace="ycbcr", loss="rarity")
 
 
 def test_checkpoint_round_trip_rebuilds_the_model(tmp_path):

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from colorlab.core.color import lab_to_rgb, rgb_to_lab  # noqa: E402
-from colorlab.rarity.stats import ABPrior  # noqa: E402
+from colorlab.rarity.prior import ABPrior  # noqa: E402
 from colorlab.core.color import chroma_hue
 from colorlab.viz.lab import ab_gamut, plot_ab_gamut  # noqa: E402
 from colorlab.viz.stats import plot_prior_and_weights, plot_weight_map  # noqa: E402

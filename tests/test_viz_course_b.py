@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from colorlab.core.errors import ColorlabError
-from colorlab.profiles.groups import lloyd_kmeans
+from colorlab.profiles.kmeans import lloyd_kmeans
 
 
 def _blobs(seed=0, n=40):

@@ -12,7 +12,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from colorlab.rarity.stats import annealed_mean, soft_encode, zhang_bins  # noqa: E402
+from colorlab.rarity.bins import zhang_bins  # noqa: E402
+from colorlab.rarity.soft_encoding import annealed_mean, soft_encode  # noqa: E402
 from colorlab.viz.classes import (bin_colours, bins_plane, class_pixel_logits, mixture_logits,  # noqa: E402
                                   plot_annealed, plot_bin_values, plot_soft_encoding)
 from colorlab.viz.routing import one_per_group, wrong_profile_gallery  # noqa: E402

@@ -10,8 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from colorlab.evaluation.evaluate import _rarity_lookup  # noqa: E402
-from colorlab.hints.encoding import HintSampler  # noqa: E402
+from colorlab.evaluation.evaluate import rarity_lookup  # noqa: E402
+from colorlab.hints.sampling import HintSampler  # noqa: E402
 from colorlab.evaluation.metrics import auc_ab  # noqa: E402
 from colorlab.viz.hints import plot_hint_sampler, plot_sampled_hints  # noqa: E402
 from colorlab.viz.metrics import ab_error_curve, plot_ab_error_curves  # noqa: E402
@@ -62,7 +62,7 @@ def test_ab_error_curve_area_is_the_auc():
 
 
 def test_plot_ab_error_curves_with_the_rebalanced_variant(prepared_sample):
-    from colorlab.rarity.stats import ab_prior
+    from colorlab.rarity.prior import ab_prior
     prior = ab_prior(prepared_sample, device="cpu")
     from colorlab.data.loaders import lab_batch
     _, ab = lab_batch(prepared_sample, range(8), "cpu")
@@ -74,7 +74,7 @@ def test_plot_ab_error_curves_with_the_rebalanced_variant(prepared_sample):
     assert labels[2] == "truth: AuC 1.000"
     gray_auc = float(labels[0].rsplit(" ", 1)[1])
     assert gray_auc == pytest.approx(float(auc_ab(torch.zeros_like(true), true).mean()), abs=1e-3)
-    w = _rarity_lookup(prior)(true)
+    w = rarity_lookup(prior)(true)
     rebalanced = float(auc_ab(torch.zeros_like(true), true, pixel_weights=w).mean())  # as colorlab.evaluation.evaluate
     assert float(labels[1].rsplit(" ", 1)[1]) == pytest.approx(rebalanced, abs=1e-3)
     assert len(ax.collections) == 1  # the first curve's area is shaded

@@ -11,14 +11,14 @@ import pytest
 import torch
 import torchvision
 
-from colorlab.evaluation import metrics
-
-from colorlab.inference import weights
-from colorlab.core.checkpoint import load_checkpoint, save_checkpoint
+from colorlab.core import weights
+from colorlab.core.checkpoint import save_checkpoint
 from colorlab.core.download import DownloadError
 from colorlab.core.errors import ColorlabError
+from colorlab.evaluation import metrics
 from colorlab.models import create
 from colorlab.models.backbones import pretrained_weights_file, weights_name
+from colorlab.models.checkpoint import load_checkpoint
 
 
 def _blob(state: dict) -> bytes:

@@ -157,7 +157,7 @@ def test_enhanced_output_is_brighter(hint_model, small_photos):
 # ------------------------------------------------------------------ rarity explorer
 @pytest.fixture(scope="module")
 def prior(prepared_sample):
-    from colorlab.rarity.stats import ab_prior
+    from colorlab.rarity.prior import ab_prior
     return ab_prior(prepared_sample, device="cpu")
 
 

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from colorlab.rarity.stats import ABPrior  # noqa: E402
+from colorlab.rarity.prior import ABPrior  # noqa: E402
 from colorlab.viz.stats import SLIDER_LAMS, weight_range  # noqa: E402
 from colorlab.widgets import RarityExplorer  # noqa: E402
 

@@ -3,13 +3,15 @@
 A checkpoint file holds a plain dict of tensors, numbers and strings:
 ``{"format": "colorlab-ckpt-1", "config": <JSON text>, "model": state_dict,
 "opt": optimizer state (optional), "epoch": int}``. The config names the model and its
-arguments (``colorlab.models.create(**config["model"])`` rebuilds it), the working size, the
-normalisation and the prior the model was trained with. A copy of the config is written next
+arguments (``colorlab.models.create(**config["model"])`` rebuilds it:
+:func:`colorlab.models.checkpoint.load_checkpoint`), the working size, the normalisation and the prior
+the model was trained with. A copy of the config is written next
 to it as ``<name>.json`` so people can read it without Python.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -18,7 +20,7 @@ import torch
 
 from colorlab.core.errors import ColorlabError
 
-__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "atomic_write"]
+__all__ = ["save_checkpoint", "read_checkpoint", "atomic_write", "plain"]
 
 FORMAT = "colorlab-ckpt-1"
 NORMALIZATION = {"L": "L/50 - 1", "ab": "ab/110"}
@@ -42,21 +44,30 @@ def atomic_write(path: str | Path, write) -> Path:
     return path
 
 
-def plain(obj):
+def plain(obj, for_json: bool = False):
     """Recursively turn fastcore ``L``s, tuples and numpy scalars into lists, dicts, numbers and tensors.
 
     ``torch.load(weights_only=True)`` accepts only plain containers, so fastai's optimizer state
-    (lists of ``L``) is flattened to these before it is saved.
+    (lists of ``L``) is flattened to these before it is saved. With ``for_json`` the result is
+    JSON-ready instead: 0-d tensors become numbers too, NaN and ±inf become None, and anything that
+    is not a number or a string raises :class:`ColorlabError`.
     """
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().to("cpu")
     if isinstance(obj, dict):
-        return {str(k) if not isinstance(k, (int, str)) else k: plain(v) for k, v in obj.items()}
+        return {k if isinstance(k, str) or (isinstance(k, int) and not for_json) else str(k): plain(v, for_json)
+                for k, v in obj.items()}
     if isinstance(obj, (list, tuple)) or type(obj).__name__ == "L":
-        return [plain(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return obj.item()
-    return obj
+        return [plain(v, for_json) for v in obj]
+    if isinstance(obj, torch.Tensor) and not for_json:
+        return obj.detach().to("cpu")
+    if callable(getattr(obj, "item", None)) and getattr(obj, "ndim", 0) == 0:  # numpy scalars (0-d tensors for JSON)
+        obj = obj.item()
+    if not for_json or isinstance(obj, (bool, int, str)) or obj is None:
+        return obj
+    try:
+        v = float(obj)
+    except (TypeError, ValueError, RuntimeError):
+        raise ColorlabError(f"JSON takes numbers and strings, got {type(obj).__name__}") from None
+    return v if math.isfinite(v) else None
 
 
 def save_checkpoint(path: str | Path, model: torch.nn.Module, config: dict, opt_state: dict | None = None,
@@ -87,19 +98,3 @@ def read_checkpoint(path: str | Path) -> dict:
         raise ColorlabError(f"{path}: not a colorlab checkpoint (format {blob.get('format') if isinstance(blob, dict) else type(blob).__name__!r})")
     blob["config"] = json.loads(blob["config"])
     return blob
-
-
-def load_checkpoint(path: str | Path, device="cpu") -> tuple[torch.nn.Module, dict]:
-    """Rebuild the model a checkpoint describes and load its weights. Returns ``(model.eval(), config)``."""
-    from colorlab.models import create  # late import: models import torchvision backbones
-
-    blob = read_checkpoint(path)
-    cfg = blob["config"]
-    spec = dict(cfg["model"])
-    if "pretrained" in spec:  # the checkpoint carries the backbone's weights: don't look for (or warn about) others
-        spec["pretrained"] = "none"
-        if spec.get("name") == "fusion" and "freeze_backbone" not in spec:
-            spec["freeze_backbone"] = True  # saved before the option existed: the global branch was always frozen
-    model = create(**spec)
-    model.load_state_dict(blob["model"])
-    return model.to(device).eval(), cfg

@@ -9,7 +9,7 @@ import torch
 
 from colorlab.core.errors import ColorlabError
 
-__all__ = ["get_device", "describe_device", "autocast_dtype"]
+__all__ = ["get_device", "describe_device", "sync"]
 
 
 def _mps_available() -> bool:
@@ -42,16 +42,12 @@ def get_device(device: str | torch.device | None = "auto") -> torch.device:
     return dev
 
 
-def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """The reduced-precision dtype the kit trains and infers in on ``device`` (None: stay fp32).
-
-    Not a fixed rule: :func:`colorlab.training.speed.speed_plan` measures it once per machine (bf16 where it
-    is faster, e.g. CPUs whose convolutions use AMX; fp32 on an AVX-512 CPU without it; bf16 on
-    Ampere+ GPUs, fp16 before) and caches the answer; ``$COLORLAB_PRECISION`` pins it.
-    """
-    from colorlab.training.speed import speed_plan
-    plan = speed_plan(device, compile="off", verbose=False)
-    return None if plan.precision == "fp32" else plan.dtype
+def sync(device: torch.device) -> None:
+    """Wait for the device's queued work (CUDA, MPS), so that a timer measures it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def describe_device(device: str | torch.device | None = "auto") -> str:

@@ -3,8 +3,9 @@
 One process per GPU (or several CPU processes with the gloo backend). ``torchrun`` starts them and
 sets ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT``; this module reads
 those, joins the process group (NCCL on GPUs, gloo on CPUs), shards the training cache with
-``torch.utils.data.DistributedSampler`` and wraps the model in ``DistributedDataParallel`` through a
-small fastai callback. Gradients are averaged by DDP's all-reduce; nothing here averages by hand.
+``torch.utils.data.DistributedSampler``; the model is wrapped in ``DistributedDataParallel`` by a
+small fastai callback (:class:`colorlab.training.callbacks.DistributedDDP`). Gradients are averaged
+by DDP's all-reduce; nothing here averages by hand.
 
     torchrun --nproc_per_node 4 -m colorlab train places365 --distributed ...
 
@@ -21,15 +22,14 @@ from typing import Iterator
 
 import torch
 import torch.distributed as dist
-from fastai.callback.core import Callback
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 
+from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
 
 __all__ = ["DistInfo", "env_world", "is_distributed", "rank", "world_size", "is_rank0", "init_distributed",
            "teardown_distributed", "distributed_context", "rank0_first", "barrier", "convert_sync_batchnorm",
-           "shard_indices", "DistributedDDP"]
+           "shard_indices"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,6 @@ def barrier() -> None:
 
 
 def _device_for(local_rank: int, device) -> torch.device:
-    from colorlab.core.device import get_device
     if device in (None, "auto"):
         return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
     dev = get_device(device)
@@ -186,33 +185,3 @@ def shard_indices(n: int, shuffle: bool, seed: int, epoch: int, rank: int, world
                                                   shuffle=shuffle, seed=seed, drop_last=False)
     sampler.set_epoch(epoch)
     return list(sampler)
-
-
-class DistributedDDP(Callback):
-    """Wrap the model in ``DistributedDataParallel`` for the fit, unwrap it after.
-
-    Runs after :class:`colorlab.training.callbacks.ChannelsLast` (order 9) so DDP sees the final memory
-    format; BatchNorm becomes SyncBatchNorm on GPUs when ``sync_bn``. Non-zero ranks stay quiet
-    (no progress bar, no logger) — rank 0 reports and writes files.
-    """
-
-    order = 11
-
-    def __init__(self, sync_bn: bool = True, find_unused_parameters: bool = False):
-        self.sync_bn, self.find_unused = sync_bn, find_unused_parameters
-
-    def before_fit(self):
-        if not is_distributed():
-            return
-        self.plain = self.learn.model
-        dev = next(self.plain.parameters()).device
-        net = convert_sync_batchnorm(self.plain, dev) if self.sync_bn else self.plain
-        self.learn.model = DistributedDataParallel(
-            net, device_ids=[dev.index] if dev.type == "cuda" else None,
-            find_unused_parameters=self.find_unused)
-        if not is_rank0():
-            self.learn.logger = lambda *a, **k: None
-
-    def after_fit(self):
-        if isinstance(self.learn.model, DistributedDataParallel):
-            self.learn.model = self.plain  # shares every parameter and buffer with the wrapped copy

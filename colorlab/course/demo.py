@@ -16,9 +16,24 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image, ImageOps
 
 from colorlab.core.checkpoint import atomic_write
+from colorlab.core.color import LAB, denormalize_l, gray_rgb
 from colorlab.core.device import describe_device, get_device
+from colorlab.core.figures import pyplot, save_figure, to_hwc
+from colorlab.core.io import load_image
+from colorlab.data.loaders import uint8_to_rgb
+from colorlab.data.prepare import prepare
+from colorlab.data.sample import sample_photos
+from colorlab.data.scenes import CAR, FLOWER, FRUIT
+from colorlab.evaluation.evaluate import evaluate
+from colorlab.inference.colorize import default_checkpoint
+from colorlab.models.heads import predict_ab
+from colorlab.rarity.prior import prior_for
+from colorlab.training.train import train_colorizer
+from colorlab.viz.lab import channels_figure, patch_grid
+from colorlab.viz.scenes import object_gallery, scene_grid
 
 __all__ = ["run_demo"]
 
@@ -28,30 +43,19 @@ def _say(msg: str) -> None:
 
 
 def _channels_figure(out: Path, size: int = 192) -> Path:
-    from colorlab.data.sample import sample_photos
-    from colorlab.core.io import load_image
-    from colorlab.viz.lab import channels_figure, save_figure
-    from PIL import Image, ImageOps
-
     photos = sample_photos("val")
     arrs = [np.asarray(ImageOps.fit(Image.fromarray(load_image(p)), (size, size))) for _, p in photos]
     return save_figure(channels_figure(np.stack(arrs), names=[n for n, _ in photos]), out / "channels.png")
 
 
 def _gallery(out: Path, models: dict, valid, device, n: int = 8) -> Path:
-    from colorlab.core.color import denormalize_ab, denormalize_l, gray_rgb, lab_to_rgb, split_lab
-    from colorlab.data.loaders import uint8_to_rgb
-    from colorlab.models import predict_ab
-    from colorlab.viz.lab import save_figure, to_hwc
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     idx = np.linspace(0, len(valid) - 1, min(n, len(valid))).astype(int)
     rgb = uint8_to_rgb(torch.from_numpy(np.ascontiguousarray(valid.images[idx]))).to(device)
-    L, ab = split_lab(rgb)
-    Lu = denormalize_l(L)
-    rows = {"gray input": gray_rgb(Lu)}
+    L, _ = LAB.split(rgb)
+    rows = {"gray input": gray_rgb(denormalize_l(L))}
     for name, m in models.items():
-        rows[name] = lab_to_rgb(torch.cat([Lu, denormalize_ab(predict_ab(m, L))], 1))
+        rows[name] = LAB.join(L, predict_ab(m, L))
     rows["truth"] = rgb
     fig, axes = plt.subplots(len(rows), len(idx), figsize=(1.5 * len(idx), 1.6 * len(rows)), squeeze=False)
     for r, (name, imgs) in enumerate(rows.items()):
@@ -119,14 +123,6 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
     **photos**: the U-Net that ``colorlab colorize`` uses, trained on patches of the embedded sample
     photos and evaluated on the three held-out photos (honestly: 8 photos teach little).
     """
-    from colorlab.inference.colorize import default_checkpoint
-    from colorlab.data import prepare
-    from colorlab.evaluation.evaluate import evaluate
-    from colorlab.rarity.stats import prior_for
-    from colorlab.training.train import train_colorizer
-    from colorlab.viz.lab import patch_grid, save_figure
-    from colorlab.viz.scenes import object_gallery, scene_grid
-
     t0 = time.time()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,7 +164,6 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
     _say("[6/6] evaluating: scenes never seen in training, and the three held-out photos")
     table = evaluate(models, s_valid, prior=s_prior, train=s_train, device=dev)
     photos = evaluate({"U-Net blend (photos)": photo_model}, valid, prior=prior, train=train, device=dev)
-    from colorlab.data.scenes import CAR, FLOWER, FRUIT
     figs.insert(0, save_figure(object_gallery(models, s_valid, (FRUIT, FLOWER, CAR), n=10, device=dev,
                                               title="the hard objects: ambiguous fruit, rare flowers, cars"),
                                out / "objects.png"))

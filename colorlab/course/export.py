@@ -10,7 +10,10 @@ import shutil
 from pathlib import Path
 
 from colorlab.core.errors import ColorlabError
-from colorlab.course.notebooks import _dumps, list_notebooks, make_exercise
+from colorlab.course.exercises import make_exercise, notebook_text
+from colorlab.course.notebooks import list_notebooks
+
+__all__ = ["export_bundle"]
 
 STUDENT_README = """\
 # colorlab — the labs
@@ -48,7 +51,7 @@ def export_bundle(dst: str | Path, src: str | Path = "notebooks", datasets: str 
     ``src``: the solution notebooks; ``datasets``: the folder of dataset READMEs (its figures are
     copied too). ``dst`` must not exist or be empty, unless ``force`` (its old files are then replaced).
     """
-    import nbformat
+    import nbformat  # loads jsonschema (about a second): not for every `import colorlab.course`
 
     src, datasets, dst = Path(src), Path(datasets), Path(dst)
     notebooks = list_notebooks(src)  # a clear error when src is not a notebook folder
@@ -63,7 +66,7 @@ def export_bundle(dst: str | Path, src: str | Path = "notebooks", datasets: str 
     (dst / "exercises").mkdir(parents=True, exist_ok=True)
     for p in notebooks:
         out = dst / "exercises" / p.name
-        out.write_text(_dumps(make_exercise(nbformat.read(p, as_version=4), p.name)))
+        out.write_text(notebook_text(make_exercise(nbformat.read(p, as_version=4), p.name)))
         written.append(out)
     for folder in sorted(d for d in datasets.iterdir() if d.is_dir()):
         for f in sorted(folder.iterdir()):

@@ -27,18 +27,18 @@ what is present. Layouts, licences and checksums: ``datasets/<name>/README.md``.
 """
 from __future__ import annotations
 
-import inspect
-
-from colorlab.core.errors import ColorlabError
 from colorlab.data.base import PhotoDataset
+from colorlab.data.datasets import get_dataset
 from colorlab.data.flowers import Flowers102, TFFlowers
 from colorlab.data.folder import PhotoFolder
 from colorlab.data.gray import GRAY_AB_THRESHOLD, ab_spread, is_gray
 from colorlab.data.places import Places365
-from colorlab.data.prepare import Prepared, load_prepared, prepare
+from colorlab.data.prepare import prepare
+from colorlab.data.prepared import Prepared, load_prepared
+from colorlab.data.registry import DATASETS, dataset_class
 from colorlab.data.remote import download_dataset
-from colorlab.data.scenes import ScenesDataset
 from colorlab.data.sample import SAMPLE_PHOTOS, SAMPLE_VAL_PHOTOS, SampleDataset, sample_photos
+from colorlab.data.scenes import ScenesDataset
 from colorlab.data.status import dataset_status, format_status
 from colorlab.data.tiny_imagenet import TinyImageNet
 
@@ -48,46 +48,3 @@ __all__ = [
     "GRAY_AB_THRESHOLD", "PhotoDataset", "SampleDataset", "TinyImageNet", "Flowers102", "TFFlowers",
     "Places365", "PhotoFolder", "ScenesDataset",
 ]
-
-#: name → dataset class, in the order notebooks list them.
-DATASETS: dict[str, type] = {
-    "sample": SampleDataset,
-    "tiny-imagenet": TinyImageNet,
-    "flowers102": Flowers102,
-    "tf-flowers": TFFlowers,
-    "places365": Places365,
-    "folder": PhotoFolder,
-    "scenes": ScenesDataset,
-}
-
-
-def dataset_class(name: str) -> type:
-    """The class behind a dataset name (case, ``_`` and ``-`` are ignored: ``Tiny_ImageNet`` works)."""
-    if not isinstance(name, str):
-        raise ColorlabError(f"dataset name must be a string, got {type(name).__name__}")
-    wanted = name.lower().replace("_", "").replace("-", "").replace(" ", "")
-    for key, cls in DATASETS.items():
-        if key.replace("-", "") == wanted:
-            return cls
-    raise ColorlabError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-
-
-def get_dataset(name: str, root=None, split: str = "train", size: int | None = 64, download: bool = False, **kw):
-    """A dataset by name: ``(uint8 tensor (3, size, size), int label)`` items.
-
-    Args:
-        name: one of :data:`DATASETS`.
-        root: the data folder (or its parent); default ``data_root() / <folder>``.
-        split: ``train`` / ``val`` for all; also ``test`` (tiny-imagenet, flowers102) and
-            ``all`` (sample, tf-flowers, folder).
-        size: side of the square items (shorter side resized, centre crop).
-        download: allowed to fetch missing data (nothing else touches the network).
-        **kw: dataset options: ``transform``; sample: ``n``, ``seed``, ``zooms``;
-            tf-flowers / folder: ``val_fraction``, ``split_seed``.
-    """
-    cls = dataset_class(name)
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "root", "split", "size", "download"}
-    unknown = sorted(set(kw) - accepted)
-    if unknown:
-        raise ColorlabError(f"{cls.name}: unknown option(s) {', '.join(unknown)}; it accepts {', '.join(sorted(accepted))}")
-    return cls(root=root, split=split, size=size, download=download, **kw)

@@ -67,15 +67,16 @@ def missing(title: str, what: Path | str, layout: str, how: str) -> ColorlabErro
 class PhotoDataset(Dataset):
     """Base class: photo files with integer labels (``-1`` when unlabeled).
 
-    Subclasses set the class attributes and implement :meth:`_scan` (and :meth:`_download`
-    when the data can be fetched).
+    Subclasses set the class attributes and implement :meth:`_scan` (and :meth:`download_split`
+    when a download of one split need not fetch them all).
 
     Args:
         root: the dataset folder, or a folder that contains it under its usual name
             (:attr:`folder`). Default: ``colorlab.core.config.data_root() / folder``.
         split: one of :attr:`splits`.
         size: items are ``size x size`` (shorter side resized, centre crop); None: full photos.
-        download: fetch the data if it is missing (the only way anything touches the network).
+        download: accepted for the common interface: :func:`colorlab.data.datasets.get_dataset` fetches
+            missing data (:mod:`colorlab.data.remote`) before it opens the dataset.
         transform: applied to the ``uint8 (3, H, W)`` tensor of each item.
     """
 
@@ -93,12 +94,9 @@ class PhotoDataset(Dataset):
         if size is not None and (not isinstance(size, (int, np.integer)) or size < 1):
             raise ColorlabError(f"size must be a positive integer or None, got {size!r}")
         self.root = self.locate(root)
-        self._root_arg = root
         self.split = split
         self.size = None if size is None else int(size)
         self.transform = transform
-        if download and not self._split_present():
-            self.root = self._download()
         self.samples: list[tuple[Path, int]]
         self.classes: list[str]
         self.samples, self.classes = self._scan()
@@ -128,21 +126,12 @@ class PhotoDataset(Dataset):
         """Whether ``split``'s files are under ``root`` (``"all"``: every split's)."""
         return cls.is_present(root)
 
-    def _split_present(self) -> bool:
-        """Whether this split's files are there (``download=True`` fetches only when not)."""
-        return self.split_present(self.root, self.split)
-
     def _scan(self) -> tuple[list[tuple[Path, int]], list[str]]:
         raise NotImplementedError
 
-    def _download(self) -> Path:
-        """Fetch the data (:func:`colorlab.data.remote.download_dataset`); return the dataset folder."""
-        from colorlab.data.remote import RECIPES, download_dataset
-        if self.name not in RECIPES:
-            raise ColorlabError(f"{self.title} cannot be downloaded automatically; {self.how_to_get}")
-        return download_dataset(self.name, root=self._root_arg, split=self._download_split())
-
-    def _download_split(self) -> str:
+    @classmethod
+    def download_split(cls, split: str) -> str:
+        """The split a download for ``split`` fetches (``"all"``: the published archives hold every split)."""
         return "all"
 
     def _require(self, *paths: Path) -> None:

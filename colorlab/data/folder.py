@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from colorlab.core.errors import ColorlabError
+from colorlab.core.io import IMAGE_EXTENSIONS
 from colorlab.data.base import PhotoDataset, hash_split, list_images
 
 __all__ = ["PhotoFolder"]
@@ -24,7 +25,7 @@ class PhotoFolder(PhotoDataset):
     title = "Photo folder"
     folder = "photos"
     splits = ("train", "val", "all")
-    layout = "<root>/**/*.{jpg,jpeg,png,webp,gif,bmp,tif,tiff} (first-level sub-folders = classes)"
+    layout = "<root>/**/*.{" + ",".join(e[1:] for e in IMAGE_EXTENSIONS) + "} (first-level sub-folders = classes)"
     how_to_get = "put your photos in a folder and pass root='path/to/folder'"
 
     def __init__(self, root=None, split="train", size=64, download=False, transform=None,

@@ -1,25 +1,28 @@
-"""fastai DataLoaders over prepared uint8 caches, with the Lab split done on the batch's device.
+"""fastai DataLoaders over prepared uint8 caches, with the colour split done on the batch's device.
 
 A batch leaves the cache as uint8 ``(B, H, W, 3)`` — a quarter of the bytes of float32 — and
-becomes ``(L/50 - 1, ab/110)`` only after it has been moved to the device, so the Lab maths
-runs on the GPU when there is one.
+becomes ``(gray, chroma)`` (Lab: ``(L/50 - 1, ab/110)``) only after it has been moved to the
+device, so the colour maths runs on the GPU when there is one.
 """
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import torch
 from fastai.data.core import DataLoaders, ItemTransform
-from fastai.data import load as fastai_load
 from fastai.data.load import DataLoader
 from fastai.torch_core import to_device
 
-from colorlab.core.color import lab_to_rgb, normalize_ab, normalize_l
+from colorlab.core.color import LAB, get_colorspace
 from colorlab.core.device import get_device
+from colorlab.core.distributed import shard_indices
 from colorlab.core.errors import ColorlabError
+from colorlab.core.options import with_options
 
-__all__ = ["LabBatch", "CacheLoader", "make_dataloaders", "uint8_to_rgb", "lab_batch"]
+__all__ = ["LabBatch", "CacheLoader", "LoaderOptions", "make_dataloaders", "uint8_to_rgb", "lab_batch"]
 
 
 def uint8_to_rgb(x: torch.Tensor) -> torch.Tensor:
@@ -28,44 +31,63 @@ def uint8_to_rgb(x: torch.Tensor) -> torch.Tensor:
 
 
 class LabBatch(ItemTransform):
-    """Batch transform: ``(uint8 images, labels)`` → ``(normalised L, target)``.
+    """Batch transform: ``(uint8 images, labels)`` → ``(normalised gray, target)``.
 
-    ``target="ab"`` gives normalised ab (colorizers), ``"label"`` the class labels
+    ``target="ab"`` gives the normalised chroma (colorizers), ``"label"`` the class labels
     (profile/category predictors). ``augment`` (optional) is applied to RGB in [0, 1]
-    *before* the split, so L and ab stay aligned. ``colorspace="ycbcr"`` gives
-    ``(2Y-1, 2(CbCr-½))`` instead (see :mod:`colorlab.core.color`).
+    *before* the split, so gray and chroma stay aligned. ``colorspace`` picks the split
+    (:func:`colorlab.core.color.get_colorspace`): Lab gives ``(L/50-1, ab/110)``, YCbCr
+    ``(2Y-1, 2(CbCr-½))``.
     """
 
     order = 10
 
     def __init__(self, target: str = "ab", augment: Callable | None = None, colorspace: str = "lab"):
-        from colorlab.core.color import get_colorspace
         if target not in ("ab", "label"):
             raise ColorlabError(f"target must be 'ab' or 'label', got {target!r}")
         self.target, self.augment, self.colorspace = target, augment, colorspace
-        self.split = get_colorspace(colorspace).split
+        self.space = get_colorspace(colorspace)
 
     def encodes(self, b):
         x, y = b
         if x.is_floating_point():  # exact float Lab (N, H, W, 3), e.g. the scenes cache: no RGB round trip
             lab = x.permute(0, 3, 1, 2).float()
-            if self.augment is None and self.colorspace == "lab":
-                L, ab = normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
-                return (L, ab) if self.target == "ab" else (L, y)
-            rgb = lab_to_rgb(lab)
+            if self.augment is None and self.space is LAB:
+                gray, chroma = LAB.normalise(lab)
+                return gray, (chroma if self.target == "ab" else y)
+            rgb = LAB.invert(lab)
         else:
             rgb = uint8_to_rgb(x)
         if self.augment is not None:
             rgb = self.augment(rgb)
-        L, ab = self.split(rgb)
-        return (L, ab) if self.target == "ab" else (L, y)
+        gray, chroma = self.space.split(rgb)
+        return gray, (chroma if self.target == "ab" else y)
+
+
+def _as_is(batch):
+    return batch
+
+
+class _EpochBatches(torch.utils.data.Dataset):
+    """One epoch's batches of a :class:`CacheLoader` by number: what torch's DataLoader (and its workers) read."""
+
+    def __init__(self, loader: "CacheLoader", chunks: list):
+        self.loader, self.chunks = loader, chunks
+
+    def __len__(self):
+        return len(self.chunks)
+
+    def __getitem__(self, i):
+        return self.loader.do_batch(self.chunks[i])
 
 
 class CacheLoader(DataLoader):
     """A fastai DataLoader that reads whole batches from a uint8 memmap with one fancy index.
 
     Reading ``images[sorted_indices]`` is one sequential-ish copy per batch instead of ``bs``
-    small ones through a Dataset, which keeps the loader well ahead of training.
+    small ones through a Dataset, which keeps the loader well ahead of training. Batches come
+    from a plain ``torch.utils.data.DataLoader`` (``num_workers`` processes, pinned memory) and
+    move to the device with ``non_blocking`` copies when pinned.
 
     With ``world_size > 1`` each epoch draws its indices from ``DistributedSampler``
     (:func:`colorlab.core.distributed.shard_indices`): every rank shuffles with the same
@@ -73,12 +95,14 @@ class CacheLoader(DataLoader):
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray | None = None, rank: int = 0, world_size: int = 1,
-                 shard_seed: int = 0, **kwargs):
+                 shard_seed: int = 0, num_workers: int = 0, **kwargs):
         self.images = images
         self.labels = labels if labels is not None else np.full(len(images), -1, dtype=np.int64)
         self.rank, self.world_size, self.shard_seed, self.shard_epoch = int(rank), int(world_size), int(shard_seed), 0
         if not 0 <= self.rank < self.world_size:
             raise ColorlabError(f"rank must be in [0, world_size={world_size}), got {rank}")
+        # as fastai: no worker processes on macOS and Windows (they would re-import and copy the cache)
+        self.workers = 0 if sys.platform in ("darwin", "win32") else int(num_workers)
         super().__init__(n=len(images), indexed=True, **kwargs)
 
     @property
@@ -95,7 +119,6 @@ class CacheLoader(DataLoader):
     def get_idxs(self):
         if self.world_size == 1:
             return super().get_idxs()
-        from colorlab.core.distributed import shard_indices
         idxs = shard_indices(self.n, self.shuffle, self.shard_seed, self.shard_epoch, self.rank, self.world_size)
         self.shard_epoch += 1
         return idxs
@@ -103,20 +126,25 @@ class CacheLoader(DataLoader):
     def create_item(self, s):
         return s
 
+    def epoch_batches(self) -> list[list[int]]:
+        """This epoch's indices in batches of ``bs`` (the last, shorter one dropped with ``drop_last``)."""
+        idxs, bs = list(self.get_idxs()), self.bs or 1
+        chunks = [idxs[i:i + bs] for i in range(0, len(idxs), bs)]
+        return chunks[:-1] if chunks and self.drop_last and len(chunks[-1]) < bs else chunks
+
     def __iter__(self):
-        """fastai's loop, but host→device copies are ``non_blocking`` when batches are pinned."""
         self.randomize()
         self.before_iter()
-        self._DataLoader__idxs = self.get_idxs()  # fastai's private name for this epoch's indices
-        for b in fastai_load._loaders[self.fake_l.num_workers == 0](self.fake_l):
-            if self.pin_memory and type(b) is list:
+        batches = torch.utils.data.DataLoader(_EpochBatches(self, self.epoch_batches()), batch_size=None,
+                                              num_workers=self.workers, pin_memory=bool(self.pin_memory),
+                                              collate_fn=_as_is)
+        for b in batches:
+            if type(b) is list:  # pinning turns tuples into lists
                 b = tuple(b)
             if self.device is not None:
                 b = to_device(b, self.device, non_blocking=bool(self.pin_memory))
             yield self.after_batch(b)
         self.after_iter()
-        if hasattr(self, "it"):
-            del self.it
 
     def create_batch(self, b):
         idx = np.sort(np.asarray(b, dtype=np.int64))
@@ -125,8 +153,8 @@ class CacheLoader(DataLoader):
     def new(self, dataset=None, cls=None, **kwargs):
         """fastai's ``new`` (used by ``get_preds``, ``lr_find``) rebuilds from a dataset; we carry the arrays."""
         kw = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last, device=self.device,
-                  after_batch=self.after_batch, num_workers=self.fake_l.num_workers, rank=self.rank,
-                  world_size=self.world_size, shard_seed=self.shard_seed, pin_memory=self.fake_l.pin_memory)
+                  after_batch=self.after_batch, num_workers=self.workers, rank=self.rank,
+                  world_size=self.world_size, shard_seed=self.shard_seed, pin_memory=self.pin_memory)
         kw.update(kwargs)
         kw.pop("dataset", None)
         return CacheLoader(self.images, self.labels, **kw)
@@ -147,50 +175,77 @@ def _arrays(data) -> tuple[np.ndarray, np.ndarray | None]:
     return arr, None
 
 
-def make_dataloaders(train, valid=None, bs: int = 64, target: str = "ab", device="auto",
-                     num_workers: int = 0, seed: int = 0, valid_pct: float = 0.1,
-                     augment: Callable | None = None, drop_last: bool = True,
-                     colorspace: str = "lab", rank: int = 0, world_size: int = 1,
-                     pin_memory: bool | None = None) -> DataLoaders:
-    """fastai ``DataLoaders`` that yield ``(L/50-1 (B,1,H,W), target)`` on ``device``.
+@dataclass(frozen=True)
+class LoaderOptions:
+    """How :func:`make_dataloaders` batches a cache.
+
+    Attributes:
+        bs: batch size (per process).
+        target: ``"ab"`` (normalised chroma ``(B,2,H,W)``) or ``"label"`` (class index ``(B,)``).
+        num_workers: loader processes reading the memmap (each re-opens it; nothing is copied).
+        seed: the seed of the validation split and of the shards.
+        valid_pct: share of train held out when no ``valid`` is given.
+        augment: optional batch transform on RGB ``(B,3,H,W)`` in [0, 1], training batches only.
+        drop_last: drop the last, smaller training batch.
+        colorspace: ``"lab"`` (L → ab) or ``"ycbcr"`` (Y → CbCr), see :mod:`colorlab.core.color`.
+        rank, world_size: shard the *training* set across data-parallel processes
+            (:mod:`colorlab.core.distributed`); every rank validates on the whole validation set.
+        pin_memory: page-locked batches for asynchronous host→GPU copies; None: on when the
+            device is CUDA (batches then move with ``non_blocking=True``).
+    """
+
+    bs: int = 64
+    target: str = "ab"
+    num_workers: int = 0
+    seed: int = 0
+    valid_pct: float = 0.1
+    augment: Callable | None = None
+    drop_last: bool = True
+    colorspace: str = "lab"
+    rank: int = 0
+    world_size: int = 1
+    pin_memory: bool | None = None
+
+
+def _split_valid(x_tr, y_tr, valid, opts: LoaderOptions):
+    """``(x_tr, y_tr, x_va, y_va)``: ``valid``'s arrays, or a seeded ``valid_pct`` of train held out."""
+    if valid is not None:
+        return (x_tr, y_tr, *_arrays(valid))
+    n_val = max(1, int(round(len(x_tr) * opts.valid_pct)))
+    if len(x_tr) - n_val < 1:
+        raise ColorlabError(f"need at least 2 images to split off a validation set, got {len(x_tr)}")
+    perm = np.random.default_rng(opts.seed).permutation(len(x_tr))
+    tr_idx, va_idx = np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    y = y_tr if y_tr is not None else np.full(len(x_tr), -1, dtype=np.int64)
+    return x_tr[tr_idx], y[tr_idx], x_tr[va_idx], y[va_idx]
+
+
+def make_dataloaders(train, valid=None, options: LoaderOptions | None = None, *, device="auto",
+                     **kw) -> DataLoaders:
+    """fastai ``DataLoaders`` that yield ``(normalised gray (B,1,H,W), target)`` on ``device``.
 
     Args:
         train, valid: a prepared cache (``colorlab.data.prepare``), a uint8 array ``(N, H, W, 3)``
             or an ``(images, labels)`` pair. Without ``valid``, ``valid_pct`` of train (by a seeded
             permutation) is held out.
-        target: ``"ab"`` (normalised ab ``(B,2,H,W)``) or ``"label"`` (class index ``(B,)``).
-        augment: optional batch transform on RGB ``(B,3,H,W)`` in [0, 1], training batches only.
-        colorspace: ``"lab"`` (L → ab) or ``"ycbcr"`` (Y → CbCr), see :mod:`colorlab.core.color`.
-        rank, world_size: shard the *training* set across data-parallel processes
-            (:mod:`colorlab.core.distributed`); every rank validates on the whole validation set.
-        num_workers: loader processes reading the memmap (each re-opens it; nothing is copied).
-        pin_memory: page-locked batches for asynchronous host→GPU copies; default: on when the
-            device is CUDA (batches then move with ``non_blocking=True``).
+        options: a :class:`LoaderOptions`; ``**kw`` are its fields (``bs=``, ``target=``, ``seed=``,
+            ``augment=``, ``colorspace=``, ``rank=``, ``world_size=``, ...) applied on top.
     """
+    opts = with_options(options or LoaderOptions(), kw, "loader")
     dev = get_device(device)
     x_tr, y_tr = _arrays(train)
     if x_tr.ndim != 4 or x_tr.shape[-1] != 3 or x_tr.dtype not in (np.uint8, np.float32):
         raise ColorlabError(f"training images must be uint8 RGB or float32 Lab (N, H, W, 3), got {x_tr.dtype} {x_tr.shape}")
-    if valid is None:
-        n_val = max(1, int(round(len(x_tr) * valid_pct)))
-        if len(x_tr) - n_val < 1:
-            raise ColorlabError(f"need at least 2 images to split off a validation set, got {len(x_tr)}")
-        perm = np.random.default_rng(seed).permutation(len(x_tr))
-        tr_idx, va_idx = np.sort(perm[n_val:]), np.sort(perm[:n_val])
-        y = y_tr if y_tr is not None else np.full(len(x_tr), -1, dtype=np.int64)
-        x_va, y_va = x_tr[va_idx], y[va_idx]
-        x_tr, y_tr = x_tr[tr_idx], y[tr_idx]
-    else:
-        x_va, y_va = _arrays(valid)
-    pin = dev.type == "cuda" if pin_memory is None else bool(pin_memory and torch.cuda.is_available())
-    n_tr = -(-len(x_tr) // world_size)  # training items per rank
-    bs_tr = min(bs, n_tr)
-    train_dl = CacheLoader(x_tr, y_tr, bs=bs_tr, shuffle=True, drop_last=drop_last and n_tr >= bs_tr,
-                           device=dev, num_workers=num_workers, after_batch=LabBatch(target, augment, colorspace),
-                           rank=rank, world_size=world_size, shard_seed=seed, pin_memory=pin)
-    valid_dl = CacheLoader(x_va, y_va, bs=min(bs, len(x_va)) or 1, shuffle=False, drop_last=False,
-                           device=dev, num_workers=num_workers, after_batch=LabBatch(target, colorspace=colorspace),
-                           pin_memory=pin)
+    x_tr, y_tr, x_va, y_va = _split_valid(x_tr, y_tr, valid, opts)
+    pin = dev.type == "cuda" if opts.pin_memory is None else bool(opts.pin_memory and torch.cuda.is_available())
+    n_tr = -(-len(x_tr) // opts.world_size)  # training items per rank
+    bs_tr = min(opts.bs, n_tr)
+    common = dict(device=dev, num_workers=opts.num_workers, pin_memory=pin)
+    train_dl = CacheLoader(x_tr, y_tr, bs=bs_tr, shuffle=True, drop_last=opts.drop_last and n_tr >= bs_tr,
+                           after_batch=LabBatch(opts.target, opts.augment, opts.colorspace), rank=opts.rank,
+                           world_size=opts.world_size, shard_seed=opts.seed, **common)
+    valid_dl = CacheLoader(x_va, y_va, bs=min(opts.bs, len(x_va)) or 1, shuffle=False, drop_last=False,
+                           after_batch=LabBatch(opts.target, colorspace=opts.colorspace), **common)
     return DataLoaders(train_dl, valid_dl, device=dev)
 
 

@@ -48,8 +48,9 @@ class Places365(PhotoDataset):
         return (images is not None and images.is_dir() and (root / cls._LISTS[split]).is_file()
                 and (root / "categories_places365.txt").is_file())
 
-    def _download_split(self) -> str:
-        return self.split  # only this split's archive: the train one is 26 GB
+    @classmethod
+    def download_split(cls, split: str) -> str:
+        return split  # only this split's archive: the train one is 26 GB
 
     def _scan(self):
         categories = self.root / "categories_places365.txt"

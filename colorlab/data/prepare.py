@@ -1,13 +1,9 @@
-"""Decode once, train many times: the prepared uint8 cache.
+"""Decode once, train many times: :func:`prepare` builds the uint8 cache training reads.
 
-``prepare(name, ...)`` reads each photo once, fits it to ``size x size`` and streams it
-into a cache folder::
+``prepare(name, ...)`` reads each photo once, fits it to ``size x size`` and streams it into a
+cache folder (its layout and the dataset that reads it: :mod:`colorlab.data.prepared`)::
 
     <cache_root>/<dataset>-<split>-<size>px-n<n>-seed<seed>-<hash>/
-        images.u8     raw uint8, shape (N, size, size, 3) — opened as a read-only np.memmap
-        labels.npy    int64 (N,), -1 when the dataset has no labels
-        sources.txt   where item i came from (a relative path, or photo@x,y+side for the sample set)
-        index.json    dataset, split, size, n, seed, shape, classes, counts (skipped, gray_dropped)...
 
 The folder name holds a hash of every argument, so re-running with the same arguments
 reuses the cache at once. It is built under a hidden temporary name and renamed into place
@@ -32,122 +28,32 @@ import shutil
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from colorlab.core.config import cache_root
 from colorlab.core.errors import ColorlabError
+from colorlab.data.datasets import get_dataset
 from colorlab.data.gray import GRAY_AB_THRESHOLD, is_gray
+from colorlab.data.prepared import FORMAT_VERSION, IMAGES, INDEX, LABELS, SOURCES, Prepared, is_complete, load_prepared
+from colorlab.data.registry import dataset_class
+import colorlab.data.scenes as scenes  # the module: GENERATOR_VERSION is read at call time
 
-__all__ = ["prepare", "load_prepared", "Prepared", "FORMAT_VERSION"]
+__all__ = ["prepare", "PrepareOptions", "PROCESS_POOL_MIN"]
 
-#: Bumped whenever the cache layout or the way photos are fitted changes.
-FORMAT_VERSION = 1
-_IMAGES, _LABELS, _SOURCES, _INDEX = "images.u8", "labels.npy", "sources.txt", "index.json"
 _LABELS_RAW, _PROGRESS = "labels.i64", "progress.json"
-#: Optional per-pixel data beside the images: attribute → (file, dtype, channels or 0).
-_EXTRAS = {"lab": ("lab.f32", np.float32, 3), "class_map": ("classes.u8", np.uint8, 0),
-           "mode_map": ("modes.u8", np.uint8, 0)}
 #: With ``pool="auto"``, prepares of at least this many photos decode in worker processes.
 PROCESS_POOL_MIN = 5000
 
 
-class Prepared(Dataset):
-    """A prepared cache: a torch Dataset of ``(uint8 tensor (3, H, W), int label)``.
-
-    Attributes:
-        path: the cache folder (other modules may keep derived files here, e.g. an ab prior).
-        images: read-only ``np.memmap`` uint8 ``(N, H, W, 3)``.
-        labels: int64 ``(N,)``, -1 when unlabeled.
-        classes: class names (``[]`` when the dataset has no labels).
-        meta: the contents of ``index.json``.
-    """
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self._open()
-
-    def _open(self) -> None:
-        index = self.path / _INDEX
-        if not index.is_file():
-            raise ColorlabError(f"{self.path}: not a prepared cache (no {_INDEX}); run colorlab.data.prepare(...)")
-        try:
-            self.meta = json.loads(index.read_text())
-        except (OSError, ValueError) as e:
-            raise ColorlabError(f"{index}: unreadable cache index ({e}); prepare again with force=True") from None
-        if not self.meta.get("complete") or self.meta.get("format") != FORMAT_VERSION:
-            raise ColorlabError(f"{self.path}: incomplete or outdated cache; prepare again with force=True")
-        shape = tuple(self.meta["shape"])
-        images = self.path / _IMAGES
-        expected = int(np.prod(shape))
-        if not images.is_file() or images.stat().st_size != expected:
-            raise ColorlabError(f"{images}: cache data is missing or has the wrong size "
-                                f"(expected {expected} bytes for {shape}); prepare again with force=True")
-        self.images = np.memmap(images, dtype=np.uint8, mode="r", shape=shape)
-        self.labels = np.load(self.path / _LABELS)
-        self.classes = list(self.meta.get("classes", []))
-        # datasets with latent labels (``scenes``): exact float Lab and per-pixel maps beside the images
-        self.lab = self.class_map = self.mode_map = None
-        extras = self.meta.get("extras", {})
-        for attr, (fname, dtype, channels) in _EXTRAS.items():
-            if fname in extras:
-                f = self.path / fname
-                ext_shape = tuple(shape[:3]) + ((channels,) if channels else ())
-                if not f.is_file() or f.stat().st_size != int(np.prod(ext_shape)) * np.dtype(dtype).itemsize:
-                    raise ColorlabError(f"{f}: cache data is missing or has the wrong size; prepare again with force=True")
-                setattr(self, attr, np.memmap(f, dtype=dtype, mode="r", shape=ext_shape))
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        x = torch.from_numpy(np.array(self.images[index])).permute(2, 0, 1).contiguous()
-        return x, int(self.labels[index])
-
-    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
-        """Many items at once: ``uint8 (B, 3, H, W)`` and int64 labels ``(B,)``, one memmap read."""
-        idx = np.asarray(indices, dtype=np.int64)
-        x = torch.from_numpy(np.ascontiguousarray(self.images[idx])).permute(0, 3, 1, 2)
-        return x, torch.from_numpy(self.labels[idx].copy())
-
-    @property
-    def size(self) -> int:
-        return int(self.meta["size"])
-
-    @property
-    def sources(self) -> list[str]:
-        """Where each item came from, one string per item."""
-        return (self.path / _SOURCES).read_text(encoding="utf-8").splitlines()
-
-    def __getstate__(self):  # DataLoader workers re-open the memmap instead of pickling its data
-        return {"path": self.path}
-
-    def __setstate__(self, state):
-        self.path = state["path"]
-        self._open()
-
-    def __repr__(self) -> str:
-        m = self.meta
-        return (f"Prepared({m['dataset']!r}, split={m['split']!r}, {len(self)} x {m['size']}px, "
-                f"classes={len(self.classes)}, skipped={m['skipped']}, gray_dropped={m['gray_dropped']}, "
-                f"path={str(self.path)!r})")
-
-
-def load_prepared(path: str | os.PathLike) -> Prepared:
-    """Open a cache folder written by :func:`prepare`."""
-    return Prepared(path)
-
-
-def _is_complete(folder: Path) -> bool:
-    try:
-        return bool(json.loads((folder / _INDEX).read_text()).get("complete"))
-    except (OSError, ValueError):
-        return False
+def _temp_folder(final: Path) -> Path:
+    """A hidden folder beside ``final`` to build it in (named after this process, see :func:`_remove_stale_temps`)."""
+    return final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 def _remove_stale_temps(cache_dir: Path, folder: str) -> None:
@@ -230,27 +136,63 @@ def _restore_partial(tmp: Path, frame_bytes: int) -> dict:
     try:
         journal = json.loads((tmp / _PROGRESS).read_text())
         count = int(journal["count"])
-        with open(tmp / _IMAGES, "r+b") as f:
+        with open(tmp / IMAGES, "r+b") as f:
             f.truncate(count * frame_bytes)
         with open(tmp / _LABELS_RAW, "r+b") as f:
             f.truncate(count * 8)
-        lines = (tmp / _SOURCES).read_text(encoding="utf-8").splitlines()[:count]
-        if (tmp / _IMAGES).stat().st_size != count * frame_bytes or len(lines) != count:
+        lines = (tmp / SOURCES).read_text(encoding="utf-8").splitlines()[:count]
+        if (tmp / IMAGES).stat().st_size != count * frame_bytes or len(lines) != count:
             raise ValueError("partial data shorter than its journal")
-        (tmp / _SOURCES).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        (tmp / SOURCES).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         return journal
     except (OSError, ValueError, KeyError):
         shutil.rmtree(tmp, ignore_errors=True)
         return {}
 
 
+@dataclass(frozen=True)
+class PrepareOptions:
+    """How :func:`prepare` reads and decodes: the keyword options it takes besides the dataset's own.
+
+    Attributes:
+        download: download the dataset first if it is missing.
+        workers: decoders (0: min(8, cores)).
+        pool: ``"thread"``, ``"process"`` or ``"auto"`` (processes from :data:`PROCESS_POOL_MIN` photos on).
+        resume: keep a killed prepare's work and continue it.
+        chunk: photos decoded at a time (memory is bounded by about ``chunk`` decoded photos).
+        drop_gray: leave out photos whose ab spread is under ``gray_threshold``
+            (:data:`colorlab.data.gray.GRAY_AB_THRESHOLD`); the count is in ``meta["gray_dropped"]``.
+    """
+
+    download: bool = False
+    workers: int = 0
+    pool: str = "auto"
+    resume: bool = False
+    chunk: int = 256
+    drop_gray: bool = True
+    gray_threshold: float = GRAY_AB_THRESHOLD
+
+    def __post_init__(self):
+        if self.pool not in ("auto", "thread", "process"):
+            raise ColorlabError(f"prepare: pool must be 'auto', 'thread' or 'process', got {self.pool!r}")
+
+    @classmethod
+    def pop_from(cls, kw: dict) -> PrepareOptions:
+        """The options named in ``kw``, taken out of it (what stays are the dataset's own options)."""
+        return cls(**{f.name: kw.pop(f.name) for f in fields(cls) if f.name in kw})
+
+    @property
+    def decoders(self) -> int:
+        return int(self.workers or min(8, os.cpu_count() or 1))
+
+
 def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int | None = None, seed: int = 0,
-            cache_dir=None, force: bool = False, progress: bool = True, drop_gray: bool = True, **kw) -> Prepared:
+            cache_dir=None, force: bool = False, progress: bool = True, **kw) -> Prepared:
     """Build (or reuse) the uint8 cache of a dataset at training size. See the module docstring.
 
     Args:
-        name: a name from :data:`colorlab.data.DATASETS`.
-        root, split: as for :func:`colorlab.data.get_dataset`.
+        name: a name from :data:`colorlab.data.registry.DATASETS`.
+        root, split: as for :func:`colorlab.data.datasets.get_dataset`.
         size: side of the square images in the cache.
         n: ``sample``: number of patches (default 512 for train, 64 for val); other datasets:
             at most this many photos, a random subset chosen by ``seed`` (default: all).
@@ -258,24 +200,10 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
         cache_dir: where cache folders go (default :func:`colorlab.core.config.cache_root`).
         force: rebuild even when a complete cache with these arguments exists.
         progress: show a progress bar and a one-line summary.
-        drop_gray: leave out photos whose ab spread is under ``gray_threshold``
-            (:data:`colorlab.data.gray.GRAY_AB_THRESHOLD`); the count is in ``meta["gray_dropped"]``.
-        **kw: ``download``; ``workers`` (decoders, default min(8, cores)); ``pool``: ``"thread"``,
-            ``"process"`` or ``"auto"`` (processes from :data:`PROCESS_POOL_MIN` photos on);
-            ``resume`` (keep a killed prepare's work and continue it); ``gray_threshold``;
-            ``chunk`` (photos decoded at a time: memory is bounded by about
-            ``chunk`` decoded photos); and dataset options (``zooms``, ``val_fraction``, ...).
+        **kw: the fields of :class:`PrepareOptions` (``download``, ``workers``, ``pool``, ``resume``,
+            ``chunk``, ``drop_gray``, ``gray_threshold``), and dataset options (``zooms``, ``val_fraction``, ...).
     """
-    from colorlab.data import dataset_class, get_dataset  # the registry lives in the package
-
-    download = bool(kw.pop("download", False))
-    workers = int(kw.pop("workers", 0) or min(8, os.cpu_count() or 1))
-    gray_threshold = float(kw.pop("gray_threshold", GRAY_AB_THRESHOLD))
-    chunk = int(kw.pop("chunk", 256))
-    pool_kind = str(kw.pop("pool", "auto"))
-    resume = bool(kw.pop("resume", False))
-    if pool_kind not in ("auto", "thread", "process"):
-        raise ColorlabError(f"prepare: pool must be 'auto', 'thread' or 'process', got {pool_kind!r}")
+    opts = PrepareOptions.pop_from(kw)
     if not isinstance(size, (int, np.integer)) or size < 1:
         raise ColorlabError(f"prepare: size must be a positive integer, got {size!r}")
     if n is not None and (not isinstance(n, (int, np.integer)) or n < 1):
@@ -286,50 +214,32 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
     if unbounded:
         n = n or (64 if split == "val" else 512)
     if generated:
-        from colorlab.data.scenes import GENERATOR_VERSION
         n = n or (2048 if split == "train" else 256)
-        kw["generator"] = GENERATOR_VERSION  # an edited generator never reuses a stale cache
-        drop_gray = False                    # overcast scenes are dull on purpose
+        kw["generator"] = scenes.GENERATOR_VERSION  # an edited generator never reuses a stale cache
+        opts = replace(opts, drop_gray=False)       # overcast scenes are dull on purpose
     root_path = cls.locate(root) if not (unbounded or generated) else None
 
     key = {"format": FORMAT_VERSION, "dataset": cls.name, "root": str(root_path.resolve()) if root_path else None,
-           "split": split, "size": int(size), "n": n, "seed": int(seed), "drop_gray": bool(drop_gray),
-           "gray_threshold": gray_threshold if drop_gray else None, "options": {k: repr(v) for k, v in sorted(kw.items())}}
+           "split": split, "size": int(size), "n": n, "seed": int(seed), "drop_gray": bool(opts.drop_gray),
+           "gray_threshold": float(opts.gray_threshold) if opts.drop_gray else None,
+           "options": {k: repr(v) for k, v in sorted(kw.items())}}
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
     folder = f"{cls.name}-{split}-{size}px-n{n or 'all'}-seed{seed}-{digest}"
-    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
-    final = cache_dir / folder
-    if not force and _is_complete(final):
+    final = (Path(cache_dir).expanduser() if cache_dir is not None else cache_root()) / folder
+    if not force and is_complete(final):
         return load_prepared(final)
-
     if generated:
-        from colorlab.data.scenes import write_scenes
-        with _locked(final):
-            if not force and _is_complete(final):
-                return load_prepared(final)
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            _remove_stale_temps(cache_dir, folder)
-            tmp = cache_dir / f".{folder}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            try:
-                meta = write_scenes(tmp, key, split=split, size=size, n=n, seed=seed, progress=progress)
-                _move_into_place(tmp, final)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-        prepared = load_prepared(final)
-        if progress:
-            print(f"prepared {len(prepared)} scenes/{split} at {size}px in {meta['seconds']} s -> {final}")
-        return prepared
+        return _prepare_scenes(key, final, force, progress)
     if unbounded:
         ds = get_dataset(cls.name, split=split, size=size, n=n, seed=seed, **kw)
     else:
-        ds = get_dataset(cls.name, root=root, split=split, size=size, download=download, **kw)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(cache_dir, folder)
-    with _locked(final) if resume else contextlib.nullcontext():
-        if resume and not force and _is_complete(final):  # another process finished it while we waited
+        ds = get_dataset(cls.name, root=root, split=split, size=size, download=opts.download, **kw)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(final.parent, folder)
+    with _locked(final) if opts.resume else contextlib.nullcontext():
+        if opts.resume and not force and is_complete(final):  # another process finished it while we waited
             return load_prepared(final)
-        meta = _build(ds, cls, key, cache_dir, folder, final, n, seed, unbounded, workers, pool_kind, chunk,
-                      drop_gray, gray_threshold, resume, progress)
+        meta = _build(ds, key, final, opts, progress, unbounded)
     prepared = load_prepared(final)
     if progress:
         print(f"prepared {len(prepared)} {cls.name}/{split} images at {size}px in {meta['seconds']} s "
@@ -337,12 +247,31 @@ def prepare(name: str, root=None, split: str = "train", size: int = 64, n: int |
     return prepared
 
 
-def _build(ds, cls, key, cache_dir: Path, folder: str, final: Path, n, seed, unbounded, workers, pool_kind, chunk,
-           drop_gray, gray_threshold, resume, progress) -> dict:
+def _prepare_scenes(key: dict, final: Path, force: bool, progress: bool) -> Prepared:
+    """Draw the ``scenes`` cache (with its exact Lab and pixel maps) and publish it as ``final``."""
+    with _locked(final):
+        if not force and is_complete(final):
+            return load_prepared(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(final.parent, final.name)
+        tmp = _temp_folder(final)
+        try:
+            meta = scenes.write_scenes(tmp, key, split=key["split"], size=key["size"], n=key["n"], seed=key["seed"],
+                                       progress=progress)
+            _move_into_place(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    prepared = load_prepared(final)
+    if progress:
+        print(f"prepared {len(prepared)} scenes/{key['split']} at {key['size']}px in {meta['seconds']} s -> {final}")
+    return prepared
+
+
+def _build(ds, key: dict, final: Path, opts: PrepareOptions, progress: bool, unbounded: bool) -> dict:
     """Stream the photos into a temporary (or resumable partial) folder, then publish it as ``final``."""
-    size = key["size"]
+    size, n, seed, resume = key["size"], key["n"], key["seed"], opts.resume
     frame_bytes = size * size * 3
-    tmp = cache_dir / (f".{folder}.partial" if resume else f".{folder}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp = final.parent / f".{final.name}.partial" if resume else _temp_folder(final)
     journal = _restore_partial(tmp, frame_bytes) if resume and tmp.exists() else {}
     tmp.mkdir(exist_ok=True)
     started = time.time() - float(journal.get("seconds", 0.0))
@@ -356,16 +285,17 @@ def _build(ds, cls, key, cache_dir: Path, folder: str, final: Path, n, seed, unb
         for _ in itertools.islice(candidates, tried):  # already done by the killed run
             pass
         max_tries = 50 * total + 1000 if unbounded else total
-        kind = pool_kind if pool_kind != "auto" else ("process" if total >= PROCESS_POOL_MIN and workers > 1
+        workers = opts.decoders
+        kind = opts.pool if opts.pool != "auto" else ("process" if total >= PROCESS_POOL_MIN and workers > 1
                                                       else "thread")
         bar = tqdm(total=total, initial=count if unbounded else tried, unit="img", leave=False, disable=not progress,
-                   desc=f"prepare {cls.name}/{key['split']} @{size}px")
+                   desc=f"prepare {key['dataset']}/{key['split']} @{size}px")
         executor, decode = _decode_pool(kind, workers, ds)
-        with open(tmp / _IMAGES, "ab") as out, open(tmp / _LABELS_RAW, "ab") as lab, \
-                open(tmp / _SOURCES, "a", encoding="utf-8") as src, executor, bar:
+        with open(tmp / IMAGES, "ab") as out, open(tmp / _LABELS_RAW, "ab") as lab, \
+                open(tmp / SOURCES, "a", encoding="utf-8") as src, executor, bar:
             while count < total and tried < max_tries:
                 need = total - count  # the sample set: ask for little more than still needed
-                take = min(chunk, max_tries - tried, need + need // 4 + 8 if unbounded else chunk)
+                take = min(opts.chunk, max_tries - tried, need + need // 4 + 8 if unbounded else opts.chunk)
                 todo = list(itertools.islice(candidates, take))
                 if not todo:
                     break
@@ -377,9 +307,9 @@ def _build(ds, cls, key, cache_dir: Path, folder: str, final: Path, n, seed, unb
                 ok = [(i, a) for i, a, err in results if err is None]
                 del results
                 gray = [False] * len(ok)
-                if drop_gray and ok:
+                if opts.drop_gray and ok:
                     batch = torch.from_numpy(np.stack([a for _, a in ok])).permute(0, 3, 1, 2)
-                    gray = is_gray(batch, gray_threshold).tolist()
+                    gray = is_gray(batch, float(opts.gray_threshold)).tolist()
                     del batch
                 labels, sources = [], []
                 for (i, a), g in zip(ok, gray):
@@ -402,17 +332,17 @@ def _build(ds, cls, key, cache_dir: Path, folder: str, final: Path, n, seed, unb
                                                   "seconds": round(time.time() - started, 2)})
                 bar.update(len(todo) if not unbounded else min(total, count) - bar.n)
         if not count:
-            raise ColorlabError(f"prepare {cls.name}/{key['split']}: no usable images "
+            raise ColorlabError(f"prepare {key['dataset']}/{key['split']}: no usable images "
                                 f"({skipped} unreadable, {gray_dropped} gray) under {ds.root}")
-        np.save(tmp / _LABELS, np.fromfile(tmp / _LABELS_RAW, dtype=np.int64))
+        np.save(tmp / LABELS, np.fromfile(tmp / _LABELS_RAW, dtype=np.int64))
         (tmp / _LABELS_RAW).unlink()
         (tmp / _PROGRESS).unlink(missing_ok=True)
         meta = {**key, "complete": True, "root": str(ds.root), "classes": list(ds.classes),
                 "shape": [count, int(size), int(size), 3], "count": count, "tried": tried,
                 "skipped": skipped, "skipped_files": skipped_files[:20], "gray_dropped": gray_dropped,
-                "sources_file": _SOURCES, "seconds": round(time.time() - started, 2), "pool": kind,
+                "sources_file": SOURCES, "seconds": round(time.time() - started, 2), "pool": kind,
                 "workers": workers, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        (tmp / _INDEX).write_text(json.dumps(meta, indent=1))
+        (tmp / INDEX).write_text(json.dumps(meta, indent=1))
         _move_into_place(tmp, final)
         return meta
     except (KeyboardInterrupt, SystemExit, OSError):
@@ -438,7 +368,7 @@ def _move_into_place(tmp: Path, final: Path) -> None:
     try:
         os.replace(tmp, final)
     except OSError:
-        if not _is_complete(final):  # someone else finished the same prepare first: theirs is fine
+        if not is_complete(final):  # someone else finished the same prepare first: theirs is fine
             raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from colorlab.core.download import DownloadError, Remote, check_free_space, extract, fetch, human_size, mirror
 from colorlab.core.errors import ColorlabError
+from colorlab.data.registry import dataset_class
 
 __all__ = ["download_dataset", "RECIPES", "Recipe", "download_plan"]
 
@@ -67,7 +68,6 @@ RECIPES: dict[str, Recipe] = {
 
 
 def _recipe(name: str) -> tuple[str, Recipe, type]:
-    from colorlab.data import dataset_class
     cls = dataset_class(name)
     key = getattr(cls, "name", name)
     if key not in RECIPES:

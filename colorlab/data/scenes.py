@@ -40,17 +40,23 @@ Splits come from disjoint random streams (``train``, ``val``, ``test``); every 8
 """
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+from tqdm.auto import tqdm
 
 from colorlab.core.errors import ColorlabError
+from colorlab.data.prepared import EXTRAS, IMAGES, INDEX, LABELS, SOURCES
+from colorlab.data.scenes_render import Canvas, into_gamut, lab_to_rgb_uint8
 
 __all__ = ["ScenesDataset", "render_scene", "Scene", "CLASSES", "PROFILES", "GENERATOR_VERSION",
-           "UNIMODAL", "MULTIMODAL", "RARE", "PROFILE_DEPENDENT", "lab_to_rgb_uint8"]
+           "UNIMODAL", "MULTIMODAL", "RARE", "PROFILE_DEPENDENT", "write_scenes", "scene_groups"]
 
 #: Bumped whenever the drawing changes: it is part of the cache key, so stale caches are never reused.
 GENERATOR_VERSION = 3
@@ -83,47 +89,6 @@ _FLOWER_AB = (58.0, -36.0)
 #: Share of training scenes with flowers (val/test: at least every 8th image too).
 FLOWER_P = 0.06
 
-_XYZ_WHITE = np.array([0.95047, 1.0, 1.08883])
-_RGB_FROM_XYZ = np.array([[3.240479, -1.537150, -0.498535],
-                          [-0.969256, 1.875992, 0.041556],
-                          [0.055648, -0.204043, 1.057311]])
-
-
-def _lab_to_linear(L, a, b):
-    fy = (L + 16.0) / 116.0
-    fx, fz = fy + a / 500.0, fy - b / 200.0
-    def finv(f):
-        return np.where(f > 0.206893, f ** 3, (f - 16.0 / 116.0) / 7.787)
-    xyz = np.stack([finv(fx), finv(fy), finv(fz)], -1) * _XYZ_WHITE
-    return xyz @ _RGB_FROM_XYZ.T
-
-
-def _in_gamut(L, a, b, eps=1e-4):
-    lin = _lab_to_linear(L, a, b)
-    return (lin >= -eps).all(-1) & (lin <= 1 + eps).all(-1)
-
-
-def _into_gamut(L, a, b, steps: int = 14):
-    """Scale each pixel's chroma (at constant L) by the largest factor ≤ 1 that is in the sRGB gamut."""
-    inside = _in_gamut(L, a, b)
-    if inside.all():
-        return a, b
-    lo, hi = np.zeros_like(a), np.ones_like(a)
-    for _ in range(steps):  # bisection on the chroma factor, all pixels at once
-        mid = (lo + hi) / 2
-        ok = _in_gamut(L, a * mid, b * mid)
-        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
-    f = np.where(inside, 1.0, lo)
-    return a * f, b * f
-
-
-def lab_to_rgb_uint8(lab: np.ndarray) -> np.ndarray:
-    """Float Lab ``(..., 3)`` → sRGB uint8 ``(..., 3)`` (for display; clipped)."""
-    lin = np.clip(_lab_to_linear(lab[..., 0], lab[..., 1], lab[..., 2]), 0.0, 1.0)
-    srgb = np.where(lin > 0.0031308, 1.055 * lin ** (1 / 2.4) - 0.055, 12.92 * lin)
-    return np.clip(np.round(srgb * 255.0), 0, 255).astype(np.uint8)
-
-
 @dataclass
 class Scene:
     """One drawn scene: exact Lab ``(H, W, 3)`` float32, class map and colour-mode map ``(H, W)`` uint8
@@ -138,40 +103,6 @@ class Scene:
         return lab_to_rgb_uint8(self.lab)
 
 
-class _Canvas:
-    """Painter's algorithm in Lab with soft (anti-aliased) edges and per-pixel labels."""
-
-    def __init__(self, size: int, rng: np.random.Generator):
-        self.S, self.rng = size, rng
-        yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-        self.y, self.x = (yy + 0.5) / size, (xx + 0.5) / size   # coordinates in [0, 1]
-        self.L = np.zeros((size, size))
-        self.a = np.zeros((size, size))
-        self.b = np.zeros((size, size))
-        self.cls = np.zeros((size, size), np.uint8)
-        self.mode = np.zeros((size, size), np.uint8)
-
-    def alpha(self, signed_distance: np.ndarray) -> np.ndarray:
-        """Coverage from a signed distance (in image units, < 0 inside): a one-pixel soft edge."""
-        return np.clip(0.5 - signed_distance * self.S, 0.0, 1.0)
-
-    def paint(self, alpha, L, ab, cls: int, mode: int = 0) -> None:
-        a_, b_ = ab
-        self.L = alpha * L + (1 - alpha) * self.L
-        self.a = alpha * a_ + (1 - alpha) * self.a
-        self.b = alpha * b_ + (1 - alpha) * self.b
-        inside = alpha >= 0.5
-        self.cls[inside] = cls
-        self.mode[inside] = mode
-
-    def noise(self, sy: float, sx: float) -> np.ndarray:
-        """Smooth random field with correlation lengths ``sy``, ``sx`` (image units), unit std."""
-        from scipy.ndimage import gaussian_filter
-        n = self.rng.standard_normal((self.S, self.S))
-        n = gaussian_filter(n, (max(sy * self.S, 1e-3), max(sx * self.S, 1e-3)), mode="wrap")
-        return n / (n.std() + 1e-8)
-
-
 def _cast(ab, profile: str, strength: float = 1.0):
     s, da, db = _CAST[profile]
     s = 1 + (s - 1) * strength
@@ -180,7 +111,7 @@ def _cast(ab, profile: str, strength: float = 1.0):
 
 def render_scene(size: int, rng: np.random.Generator, flower: bool | None = None) -> Scene:
     """Draw one scene at ``size x size`` from ``rng`` (``flower``: force the rare class in or out)."""
-    c = _Canvas(size, rng)
+    c = Canvas(size, rng)
     S, x, y = size, c.x, c.y
     p = int(rng.integers(len(PROFILES)))
     prof = PROFILES[p]
@@ -285,7 +216,7 @@ def render_scene(size: int, rng: np.random.Generator, flower: bool | None = None
 
     # sensor noise on L, then every colour into the gamut (ab only: L stays exactly as drawn)
     L = np.clip(c.L + 0.8 * rng.standard_normal(c.L.shape), 1.0, 99.0)
-    a, b = _into_gamut(L, c.a, c.b)
+    a, b = into_gamut(L, c.a, c.b)
     lab = np.stack([L, a, b], -1).astype(np.float32)
     return Scene(lab, c.cls, c.mode, p)
 
@@ -365,21 +296,16 @@ class ScenesDataset(Dataset):
 
 
 def write_scenes(folder, key: dict, split: str, size: int, n: int, seed: int, progress: bool = True) -> dict:
-    """Draw ``n`` scenes into a cache folder in :func:`colorlab.data.prepare`'s layout, plus the exact
-    float Lab (``lab.f32``), the class map (``classes.u8``) and the colour-mode map (``modes.u8``)."""
-    import json
-    import time
-    from pathlib import Path
-
-    from tqdm.auto import tqdm
-
+    """Draw ``n`` scenes into a cache folder in :mod:`colorlab.data.prepared`'s layout, plus its extras: the
+    exact float Lab (``lab.f32``), the class map (``classes.u8``) and the colour-mode map (``modes.u8``)."""
+    extras = [EXTRAS[attr][0] for attr in ("lab", "class_map", "mode_map")]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     ds = ScenesDataset(split=split, size=size, n=n, seed=seed)
     started = time.time()
     labels = np.zeros(n, np.int64)
-    with open(folder / "images.u8", "wb") as img_f, open(folder / "lab.f32", "wb") as lab_f, \
-            open(folder / "classes.u8", "wb") as cls_f, open(folder / "modes.u8", "wb") as mode_f:
+    with open(folder / IMAGES, "wb") as img_f, open(folder / extras[0], "wb") as lab_f, \
+            open(folder / extras[1], "wb") as cls_f, open(folder / extras[2], "wb") as mode_f:
         for i in tqdm(range(n), desc=f"draw scenes/{split} @{size}px", unit="img", leave=False, disable=not progress):
             s = ds.scene(i)
             labels[i] = s.profile
@@ -387,14 +313,14 @@ def write_scenes(folder, key: dict, split: str, size: int, n: int, seed: int, pr
             lab_f.write(s.lab.tobytes())
             cls_f.write(s.classes.tobytes())
             mode_f.write(s.modes.tobytes())
-    np.save(folder / "labels.npy", labels)
-    (folder / "sources.txt").write_text("".join(f"{ds.source(i)}\n" for i in range(n)), encoding="utf-8")
+    np.save(folder / LABELS, labels)
+    (folder / SOURCES).write_text("".join(f"{ds.source(i)}\n" for i in range(n)), encoding="utf-8")
     meta = {**key, "complete": True, "root": None, "classes": list(PROFILES), "pixel_classes": list(CLASSES),
             "shape": [n, size, size, 3], "count": n, "tried": n, "skipped": 0, "skipped_files": [],
-            "gray_dropped": 0, "sources_file": "sources.txt", "generator": GENERATOR_VERSION,
-            "extras": ["lab.f32", "classes.u8", "modes.u8"], "seconds": round(time.time() - started, 2),
+            "gray_dropped": 0, "sources_file": SOURCES, "generator": GENERATOR_VERSION,
+            "extras": extras, "seconds": round(time.time() - started, 2),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    (folder / "index.json").write_text(json.dumps(meta, indent=1))
+    (folder / INDEX).write_text(json.dumps(meta, indent=1))
     return meta
 
 

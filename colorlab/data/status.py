@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from colorlab.core.config import data_root
+from colorlab.data.registry import DATASETS
+from colorlab.data.sample import SAMPLE_PHOTOS, sample_photos
 
-__all__ = ["dataset_status"]
+__all__ = ["dataset_status", "format_status"]
 
 
 def dataset_status() -> list[dict]:
@@ -12,9 +14,6 @@ def dataset_status() -> list[dict]:
     Each row: ``name``, ``path`` (where it looks when no ``root`` is given), ``present``
     (bool, a cheap layout check — nothing is decoded or downloaded) and ``how`` (one line).
     """
-    from colorlab.data import DATASETS
-    from colorlab.data.sample import sample_photos, SAMPLE_PHOTOS
-
     rows = []
     for name, cls in DATASETS.items():
         if name == "sample":

@@ -21,51 +21,19 @@ from colorlab.evaluation import metrics
 from colorlab.core.color import denormalize_ab, lab_to_rgb, normalize_l, rgb_to_lab
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
+from colorlab.data.batches import count_images, iter_batches
+from colorlab.data.scenes import scene_groups
 from colorlab.models.heads import predict_ab
 
-__all__ = ["evaluate", "mean_ab", "iter_batches", "batch_lab", "GROUP_METRICS", "COLUMNS", "GRAY", "MEAN_AB"]
+__all__ = ["evaluate", "mean_ab", "batch_lab", "rarity_lookup", "GROUP_METRICS", "COLUMNS", "GRAY", "MEAN_AB"]
 
 GRAY, MEAN_AB = "gray (ab=0)", "mean ab"
 COLUMNS = ["PSNR (dB)", "SSIM", "colourfulness", "colourfulness gap", "AuC", "AuC rebalanced",
            "CIEDE2000", "LPIPS", "FID"]
 
 
-def _images(data):
-    """The image array/tensor behind ``data`` and whether it is channels-last ``(N, H, W, 3)``.
-
-    uint8 RGB, or float32 Lab when the data carries its exact Lab (``.lab``, the ``scenes`` cache).
-    """
-    lab = getattr(data, "lab", None)
-    if lab is not None:
-        return lab, True
-    images = getattr(data, "images", data)
-    if isinstance(images, torch.Tensor):
-        if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
-            raise ColorlabError(f"expected a uint8 tensor (N, 3, H, W), got {images.dtype} {tuple(images.shape)}")
-        return images, False
-    if isinstance(images, np.ndarray):
-        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-            raise ColorlabError(f"expected uint8 images (N, H, W, 3), got {images.dtype} {images.shape}")
-        return images, True
-    raise ColorlabError(f"cannot evaluate on {type(data).__name__}: pass a Prepared dataset (.images uint8 "
-                        f"(N, H, W, 3)) or a uint8 tensor (N, 3, H, W)")
-
-
-def iter_batches(data, batch_size: int, device: torch.device, max_images: int | None = None):
-    """Yield ``(B, 3, H, W)`` batches on ``device``: uint8 RGB, or float Lab when ``data`` has ``.lab``."""
-    images, channels_last = _images(data)
-    n = len(images) if max_images is None else min(len(images), max_images)
-    if n == 0:
-        raise ColorlabError("the evaluation set is empty")
-    for i in range(0, n, batch_size):
-        chunk = images[i:min(i + batch_size, n)]
-        if channels_last:
-            chunk = torch.from_numpy(np.array(chunk)).permute(0, 3, 1, 2)  # copy: memmaps are read-only
-        yield chunk.to(device)
-
-
 def batch_lab(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch from :func:`iter_batches` → ``(rgb in [0, 1], Lab)``, both float ``(B, 3, H, W)``."""
+    """A batch from :func:`colorlab.data.batches.iter_batches` → ``(rgb in [0, 1], Lab)``, both float ``(B, 3, H, W)``."""
     if batch.is_floating_point():
         lab = batch.float()
         return lab_to_rgb(lab), lab
@@ -79,19 +47,19 @@ def mean_ab(data, batch_size: int = 64, device: str | torch.device = "auto",
     """Mean ab ``(2,)`` in Lab units over every pixel of ``data`` (of its first ``max_images``)."""
     dev = get_device(device)
     total, count = torch.zeros(2, dtype=torch.float64, device=dev), 0
-    for batch in iter_batches(data, batch_size, dev, max_images):
+    for batch in iter_batches(data, batch_size, dev, max_images, exact_lab=True):
         ab = batch_lab(batch)[1][:, 1:]
         total += ab.double().sum(dim=(0, 2, 3))
         count += ab.shape[0] * ab.shape[2] * ab.shape[3]
     return (total / count).float()
 
 
-def _rarity_lookup(prior):
+def rarity_lookup(prior):
     """A function true ab ``(N, 2, H, W)`` → pixel weights ``(N, H, W)`` for Zhang's rebalanced AuC.
 
     Zhang et al. (2016) weigh each pixel by the inverse prior probability of its true colour:
     ``1 / p̃(q)`` on the 313 bins, with λ = 0 (not the λ = 0.5 weights used for *training*).
-    ``prior`` is the training set's :class:`colorlab.rarity.stats.ABPrior` on the ``zhang313`` grid, so the
+    ``prior`` is the training set's :class:`colorlab.rarity.prior.ABPrior` on the ``zhang313`` grid, so the
     number means the same in every lab. Any other object with ``bin_index(ab)`` and ``weights``
     (a tensor or a method) is used as it is.
     """
@@ -99,7 +67,7 @@ def _rarity_lookup(prior):
     if isinstance(p, torch.Tensor):
         if getattr(prior, "grid", "zhang313") != "zhang313":
             raise ColorlabError(f"the rebalanced AuC is defined on Zhang's 313 bins; got a prior on grid "
-                                f"{prior.grid!r} (use colorlab.rarity.stats.prior_for(train) with the default grid)")
+                                f"{prior.grid!r} (use colorlab.rarity.prior.prior_for(train) with the default grid)")
         floor = p[p > 0].min() if (p > 0).any() else torch.tensor(1.0)
         weights = 1.0 / p.clamp_min(float(floor))
     else:
@@ -153,8 +121,8 @@ def _model_input(model: nn.Module, L_norm: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, device: str | torch.device = "auto",
-             batch_size: int = 32, T: float = 0.38, bin_centers: torch.Tensor | None = None,
-             max_images: int | None = None, progress: bool = True, groups: dict | str | None = "auto") -> pd.DataFrame:
+             batch_size: int = 32, max_images: int | None = None, progress: bool = True,
+             groups: dict | str | None = "auto", **decode) -> pd.DataFrame:
     """Evaluate ``models`` on ``dataset`` next to the gray and mean-ab baselines.
 
     Args:
@@ -162,10 +130,9 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
             input channels get zeros there, i.e. "no hints").
         dataset: a ``Prepared`` (``.images`` uint8 ``(N, H, W, 3)``), such an array, or a uint8
             tensor ``(N, 3, H, W)``. H, W must suit every model's stride.
-        prior: an ab prior (:class:`colorlab.rarity.stats.ABPrior`: ``bin_index(ab)`` and Zhang's rarity
+        prior: an ab prior (:class:`colorlab.rarity.prior.ABPrior`: ``bin_index(ab)`` and Zhang's rarity
             ``weights()``) → the "AuC rebalanced" column; NaN without.
         train: data whose mean ab the "mean ab" baseline uses (default: the evaluation set's).
-        T, bin_centers: decoding of classification heads (see :func:`colorlab.models.predict_ab`).
         max_images: evaluate on the first ``max_images`` only.
         groups: break the table down by per-pixel masks: ``{name: class ids | fn | bool array}``
             (see :func:`_group_masks`); ``"auto"`` (default): the ``scenes`` groups
@@ -173,6 +140,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
             over every pixel of the group in the set: PSNR of the shown RGB, AuC, *chroma ratio*
             (mean predicted chroma ``|ab|`` / mean true chroma: 1 = as vivid as the truth, 0 = gray)
             and *recall@20* (share of pixels whose ab error is ≤ 20).
+        **decode: ``T``, ``bin_centers``: decoding of classification heads (see :func:`colorlab.models.heads.predict_ab`).
     Returns:
         DataFrame, index = model names + ``"gray (ab=0)"`` + ``"mean ab"``, columns :data:`COLUMNS`;
         ``df.attrs["notes"]`` explains baselines and unavailable metrics.
@@ -187,7 +155,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         m.to(dev)
     has_lpips, lpips_why = metrics.lpips_available()
     has_fid, fid_why = metrics.fid_available()
-    weigh = _rarity_lookup(prior) if prior is not None else None
+    weigh = rarity_lookup(prior) if prior is not None else None
     mean = (mean_ab(train, batch_size, dev) if train is not None
             else mean_ab(dataset, batch_size, dev, max_images)).reshape(1, 2, 1, 1)
 
@@ -196,14 +164,13 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
     if isinstance(groups, str):
         if groups != "auto":
             raise ColorlabError(f"groups must be a dict, None or 'auto', got {groups!r}")
-        from colorlab.data.scenes import scene_groups
         groups = scene_groups() if getattr(dataset, "class_map", None) is not None else None
     group_masks = _group_masks(groups, dataset) if groups else None
     gsums: dict[str, dict[tuple, float]] = {r: defaultdict(float) for r in rows}
     fid_feats: dict[str, list[torch.Tensor]] = defaultdict(list)
     n_images, cf_true_sum = 0, 0.0
-    n_total = len(_images(dataset)[0]) if max_images is None else min(len(_images(dataset)[0]), max_images)
-    for batch in tqdm(iter_batches(dataset, batch_size, dev, max_images), total=-(-n_total // batch_size),
+    n_total = count_images(dataset, max_images) or 0
+    for batch in tqdm(iter_batches(dataset, batch_size, dev, max_images, exact_lab=True), total=-(-n_total // batch_size),
                       desc="evaluate", disable=not progress):
         rgb, lab = batch_lab(batch)
         L, ab_true = lab[:, :1], lab[:, 1:]
@@ -213,7 +180,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         w = weigh(ab_true) if weigh is not None else None
         gm = group_masks(n_images, n_images + batch.shape[0], dev) if group_masks is not None else None
         chroma_true = torch.linalg.vector_norm(ab_true, dim=1) if gm is not None else None
-        preds = {name: denormalize_ab(predict_ab(m, _model_input(m, L_norm), T=T, bin_centers=bin_centers))
+        preds = {name: denormalize_ab(predict_ab(m, _model_input(m, L_norm), **decode))
                  for name, m in models.items()}
         preds[GRAY] = torch.zeros_like(ab_true)
         preds[MEAN_AB] = mean.expand_as(ab_true)

@@ -15,7 +15,7 @@ average.
   pixel-weighted (the "rebalanced" variant).
 * :func:`ciede2000` — ΔE00 (Sharma, Wu & Dalal 2005), kL = kC = kH = 1.
 * LPIPS and FID need the optional extra ``colorlab[metrics]`` (``lpips``, ``pytorch-fid``) and
-  pretrained weights, fetched like every download (:mod:`colorlab.inference.weights`: mirror, checksums,
+  pretrained weights, fetched like every download (:mod:`colorlab.core.weights`: mirror, checksums,
   ``COLORLAB_OFFLINE``); :func:`lpips_available` / :func:`fid_available` say whether they can
   be had and, if not, why.
 """
@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 
 from colorlab.core.errors import ColorlabError
+from colorlab.core.filters import gaussian_kernel
+from colorlab.core.weights import obtain_weights
 
 __all__ = ["psnr", "ssim", "colourfulness", "auc_ab", "ciede2000",
            "lpips_available", "fid_available", "lpips_distance", "fid_features", "frechet_distance"]
@@ -49,12 +51,6 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> t
     return 10.0 * torch.log10(data_range ** 2 / mse)
 
 
-def _gaussian_window(size: int, sigma: float, device, dtype) -> torch.Tensor:
-    x = torch.arange(size, device=device, dtype=dtype) - (size - 1) / 2
-    g = torch.exp(-x ** 2 / (2 * sigma ** 2))
-    return g / g.sum()
-
-
 def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, sigma: float = 1.5,
          win_size: int = 11, k1: float = 0.01, k2: float = 0.03) -> torch.Tensor:
     """Structural similarity per image, mean over channels and window positions. ``(N, C, H, W)`` → ``(N,)``.
@@ -67,7 +63,7 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, sigm
         raise ColorlabError(f"ssim needs images of at least {win_size}x{win_size}, got {tuple(pred.shape[-2:])}")
     x, y = pred.float(), target.float()
     c = x.shape[1]
-    g = _gaussian_window(win_size, sigma, x.device, x.dtype)
+    g = gaussian_kernel(sigma, win_size, dtype=x.dtype, device=x.device)
     kh, kw = g.reshape(1, 1, -1, 1).repeat(c, 1, 1, 1), g.reshape(1, 1, 1, -1).repeat(c, 1, 1, 1)
 
     def blur(t: torch.Tensor) -> torch.Tensor:  # separable Gaussian, "valid" positions only
@@ -166,7 +162,7 @@ def ciede2000(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:
 # LPIPS: richzhang's ``lpips`` package (the paper's reference code; it ships its small linear
 # layers and builds torchvision's AlexNet, whose ImageNet weights we fetch). FID: ``pytorch-fid``
 # (the standard port of the TensorFlow FID Inception, whose weights we fetch). Both weight files
-# go through :func:`colorlab.inference.weights.obtain_weights`: COLORLAB_MIRROR, checksums, and
+# go through :func:`colorlab.core.weights.obtain_weights`: COLORLAB_MIRROR, checksums, and
 # COLORLAB_OFFLINE (then only a file already in the torch hub cache is used).
 
 ALEXNET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"  # torchvision's AlexNet_Weights
@@ -187,7 +183,6 @@ def _installed(package: str) -> bool:
 
 
 def _weights_file(url: str, what: str, mode: str | None) -> tuple[Path | None, str]:
-    from colorlab.inference.weights import obtain_weights
     path, why = obtain_weights(url, METRIC_WEIGHTS if mode is None else mode, what)
     if path is None:
         return None, f"unavailable: {what}: {why}"

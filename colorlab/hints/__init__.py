@@ -1,1 +1,11 @@
-"""colorlab.hints."""
+"""User-guided colour hints (Zhang et al. 2017; Benabla et al.): the hint input and synthetic hints.
+
+:mod:`~colorlab.hints.encoding` turns hints into the model's 3 extra input channels;
+:mod:`~colorlab.hints.sampling` draws synthetic hints from the true colours. Training a hint model:
+:mod:`colorlab.training.hints`; its evaluation: :mod:`colorlab.evaluation.hints`; figures:
+:mod:`colorlab.viz.hints`.
+"""
+from colorlab.hints.encoding import HINT_CHANNELS, Hint, encode_hints, paint_patches
+from colorlab.hints.sampling import HintSampler, patch_colours, random_hints
+
+__all__ = ["HINT_CHANNELS", "Hint", "encode_hints", "paint_patches", "HintSampler", "patch_colours", "random_hints"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from colorlab.core.checkpoint import read_checkpoint
 from colorlab.core.errors import ColorlabError
+from colorlab.core.io import IMAGE_EXTENSIONS, save_image
+from colorlab.inference.colorize import colorize, default_checkpoint, load_colorizer
 
-__all__ = ["colorize_paths", "find_images"]
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+__all__ = ["colorize_paths", "find_images", "describe_training"]
 
 
 def find_images(inputs) -> list[Path]:
@@ -17,7 +18,7 @@ def find_images(inputs) -> list[Path]:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS))
         else:
             out.append(p)
     return out
@@ -25,7 +26,6 @@ def find_images(inputs) -> list[Path]:
 
 def describe_training(checkpoint) -> str:
     """One line: which model a checkpoint holds and what it was trained on (from its config)."""
-    from colorlab.core.checkpoint import read_checkpoint
     cfg = read_checkpoint(checkpoint)["config"]
     model = cfg.get("model", {})
     what = [f"{cfg['train_images']} images" if cfg.get("train_images") else None,
@@ -37,9 +37,6 @@ def describe_training(checkpoint) -> str:
 
 def colorize_paths(inputs, out_dir, model=None, size=None, device="auto", log=print) -> int:
     """Colorize every input into ``out_dir`` (``<stem>_color.png``). Returns the exit status (1 if any failed)."""
-    from colorlab.inference.colorize import colorize, default_checkpoint, load_colorizer
-    from colorlab.core.io import save_image
-
     if model is None:
         model = default_checkpoint()
         if not Path(model).is_file():

@@ -7,16 +7,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlab.core.color import denormalize_ab, join_l_ab, normalize_l, rgb_to_lab
+from colorlab.core.color import LAB
+from colorlab.core.config import home
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
+from colorlab.core.io import load_image
+from colorlab.models.checkpoint import load_checkpoint
+from colorlab.models.heads import predict_ab
+from colorlab.training.speed import speed_plan
 
 __all__ = ["colorize", "load_colorizer", "default_checkpoint"]
 
 
 def default_checkpoint() -> Path:
     """Where ``make demo`` leaves its trained model (the CLI's default ``--model``)."""
-    from colorlab.core.config import home
     return home() / "models" / "demo_unet_blend.pt"
 
 
@@ -24,7 +28,6 @@ def load_colorizer(model, device="auto"):
     """A model from an ``nn.Module`` (returned as is) or a checkpoint path. Returns ``(model, working_size)``."""
     dev = get_device(device)
     if isinstance(model, (str, Path)):
-        from colorlab.core.checkpoint import load_checkpoint
         net, cfg = load_checkpoint(model, device=dev)
         return net, int(cfg.get("size", 64))
     if isinstance(model, torch.nn.Module):
@@ -48,10 +51,6 @@ def colorize(image, model, size: int | None = None, device="auto", T: float = 0.
     The L channel of the output is the input's own L at full resolution; only the ab
     prediction (smooth by nature) is upsampled, so the output keeps all the input's detail.
     """
-    from colorlab.core.io import load_image
-    from colorlab.models import predict_ab
-    from colorlab.training.speed import speed_plan
-
     net, trained_size = load_colorizer(model, device)
     dev = next(net.parameters()).device
     rgb = load_image(image) if isinstance(image, (str, Path)) else np.asarray(image)
@@ -62,15 +61,14 @@ def colorize(image, model, size: int | None = None, device="auto", T: float = 0.
     work = int(size or trained_size or 256)
     work = max(8, work // 8 * 8)
     x = torch.from_numpy(rgb).to(dev).permute(2, 0, 1).unsqueeze(0)
-    L_full = rgb_to_lab(x)[:, :1]
-    L_small = F.interpolate(L_full, size=(work, work), mode="area")
-    inp = normalize_l(L_small)
+    L_full, _ = LAB.split(x)  # normalised L at full resolution
+    inp = F.interpolate(L_full, size=(work, work), mode="area")
     if hints is not None:
         inp = torch.cat([inp, hints.to(dev, inp.dtype).unsqueeze(0)], 1)
     plan = speed_plan(dev, precision=precision, compile="off", verbose=False)
     if plan.channels_last:
         inp = inp.contiguous(memory_format=torch.channels_last)
     with plan.autocast(dev):
-        ab = denormalize_ab(predict_ab(net, inp, T=T).float())
-    out = join_l_ab(L_full, ab)
+        ab = predict_ab(net, inp, T=T).float()
+    out = LAB.join(L_full, ab)
     return (out[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()

@@ -4,7 +4,7 @@
 torch hub cache — ``COLORLAB_MIRROR`` and ``COLORLAB_OFFLINE`` apply; falls back to the disk
 with a warning when the network is unreachable), ``"disk"`` (only a file already in the torch
 hub cache) or ``"none"``; ``True``/``False`` mean ``"download"``/``"none"``
-(:func:`colorlab.inference.weights.pretrained_mode`). What happened is printed once per backbone and
+(:func:`colorlab.core.weights.pretrained_mode`). What happened is printed once per backbone and
 returned by :func:`load_backbone` for the checkpoint config.
 
 torchvision builds Inception v3 and GoogLeNet with ``transform_input=True`` when it loads their
@@ -24,7 +24,7 @@ import torch.nn.functional as F
 import torchvision
 
 from colorlab.core.errors import ColorlabError
-from colorlab.inference.weights import obtain_weights, pretrained_mode
+from colorlab.core.weights import obtain_weights, pretrained_mode
 
 __all__ = ["build_backbone", "load_backbone", "recorded_weights", "resolve_freeze", "pretrained_weights_file",
            "backbone_input_size", "gray_to_imagenet", "weights_name", "announce", "IMAGENET_MEAN", "IMAGENET_STD"]

@@ -22,8 +22,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from colorlab.core.errors import ColorlabError
-from colorlab.inference.weights import pretrained_mode
-from colorlab.models.backbones import gray_to_imagenet, load_backbone, recorded_weights, resolve_freeze
+from colorlab.models.backbone_weights import BackboneWeights
+from colorlab.models.backbones import gray_to_imagenet, resolve_freeze
 from colorlab.models.base import Colorizer, conv_bn_relu, output_head
 
 __all__ = ["FPNColorizer", "tap_points"]
@@ -62,39 +62,37 @@ class FPNColorizer(Colorizer):
         in_channels: 1 (L) or more; the backbone sees channel 0 (L) as gray RGB.
         backbone: torchvision name (``"efficientnet_b0"`` … ``"efficientnet_b7"``,
             ``"mobilenet_v3_small"``, …) or an ``nn.Module`` with a sequential ``.features``.
-        pretrained, weights_path: see :func:`~colorlab.models.backbones.load_backbone`
-            (``"download"``, ``"disk"``, ``"none"``; ``True``/``False`` = download/none).
         width: channels of the decoder (lateral 1×1 convs and 3×3 blocks).
         levels: how many of the finest-to-coarsest activations to use (5 in the paper).
         freeze_backbone: keep the backbone's weights fixed: ``False`` (fine-tuned, Lin & Ferreira's
             choice, the default), ``True``, or ``"auto"`` (frozen only when ImageNet weights loaded).
-        pretrained_loaded, pretrained_weights: recorded in the config (see FusionColorizer).
         head, n_bins: output head.
+        weights: where the backbone's weights come from — ``pretrained`` (``"download"``, ``"disk"``,
+            ``"none"``; ``True``/``False`` = download/none), ``weights_path``, and the recorded
+            ``pretrained_loaded``, ``pretrained_weights`` (:class:`~colorlab.models.backbone_weights.BackboneWeights`).
     """
 
-    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "efficientnet_b0", pretrained="download",
-                 weights_path: str | None = None, width: int = 128, levels: int = 5,
-                 freeze_backbone: bool | str = False, head: str = "regression", n_bins: int = 313,
-                 pretrained_loaded: bool | None = None, pretrained_weights: str | None = None):
-        pretrained = pretrained_mode(pretrained)
+    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "efficientnet_b0", *, width: int = 128,
+                 levels: int = 5, freeze_backbone: bool | str = False, head: str = "regression", n_bins: int = 313,
+                 **weights):
+        source = BackboneWeights.of("FPNColorizer", weights)
         if isinstance(backbone, nn.Module):
             backbone_name, net = f"<module {type(backbone).__name__}>", backbone
             info = {"pretrained_loaded": True, "weights": backbone_name}
         elif isinstance(backbone, str) and not backbone.startswith("<module"):
             backbone_name = backbone
-            net, info = load_backbone(backbone, pretrained=pretrained, weights_path=weights_path)
+            net, info = source.load(backbone)
         else:
             raise ColorlabError(f"backbone must be a torchvision model name or an nn.Module, got {backbone!r}; "
                                 f"to rebuild around a custom module pass backbone=<that nn.Module>")
-        loaded, weights = recorded_weights(info, pretrained_loaded, pretrained_weights)
+        loaded, weights_name = source.recorded(info)
         frozen = resolve_freeze(freeze_backbone, loaded)
         stages = _stages(net)
         taps, channels, strides = tap_points(stages)
         taps, channels, strides = taps[:levels], channels[:levels], strides[:levels]
-        super().__init__(dict(name="fpn", in_channels=in_channels, backbone=backbone_name, pretrained=pretrained,
-                              weights_path=None if weights_path is None else str(weights_path), width=width,
-                              levels=levels, freeze_backbone=freeze_backbone, head=head, n_bins=n_bins,
-                              pretrained_loaded=loaded, pretrained_weights=weights),
+        super().__init__(dict(name="fpn", in_channels=in_channels, backbone=backbone_name, pretrained=source.mode,
+                              weights_path=source.path, width=width, levels=levels, freeze_backbone=freeze_backbone,
+                              head=head, n_bins=n_bins, pretrained_loaded=loaded, pretrained_weights=weights_name),
                          stride=max(strides))
         self.stages = stages[: taps[-1] + 1]
         self.taps = taps

@@ -24,9 +24,8 @@ import torch
 import torch.nn as nn
 
 from colorlab.core.errors import ColorlabError
-from colorlab.inference.weights import pretrained_mode
-from colorlab.models.backbones import (announce, backbone_input_size, gray_to_imagenet, load_backbone, recorded_weights,
-                        resolve_freeze)
+from colorlab.models.backbone_weights import BackboneWeights
+from colorlab.models.backbones import announce, backbone_input_size, gray_to_imagenet, resolve_freeze
 from colorlab.models.base import Colorizer, output_head
 
 __all__ = ["FusionColorizer", "FrozenFeatureExtractor", "receptive_field"]
@@ -74,29 +73,25 @@ class FusionColorizer(Colorizer):
         in_channels: 1 (L) or more; the global-feature extractor always sees channel 0 (L).
         backbone: a torchvision classifier name (``"inception_v3"``, ``"resnet18"``, …) or an
             ``nn.Module`` mapping ``(N, 3, S, S)`` ImageNet-normalised images to ``(N, D)``.
-        pretrained: the backbone's ImageNet weights: ``"download"``, ``"disk"`` or ``"none"``
-            (``True``/``False`` = download/none; see :mod:`colorlab.models.backbones`).
-        weights_path: explicit backbone weights file.
-        freeze_backbone: ``"auto"`` (freeze only loaded weights), ``True`` or ``False``.
-        pretrained_loaded, pretrained_weights: recorded in the config (what was loaded when
-            the model was first built); a model rebuilt from a checkpoint keeps the input
-            transform and freezing of the original.
         backbone_size: the backbone's input size S (default: that of its ImageNet weights,
             224 for a module; smaller is faster and fine for tests).
         encoder_out: channels of the encoder output (512 per the issue, 256 per the paper).
         fusion_channels: channels after the 1×1 fusion conv (256).
-        freeze_backbone: keep the global branch fixed (the paper, with pretrained weights); False
-            trains it with the rest (from scratch when there are no weights on disk).
-        width: width of the first encoder layer; every layer scales with it (64: the paper).
         head, n_bins: output head (see :class:`~colorlab.models.base.Colorizer`).
+        freeze_backbone: ``"auto"`` (freeze only loaded weights: the paper, with pretrained weights),
+            ``True`` or ``False`` (trains the global branch with the rest, from scratch when there are no
+            weights on disk).
+        width: width of the first encoder layer; every layer scales with it (64: the paper).
+        weights: where the backbone's weights come from — ``pretrained`` (``"download"``, ``"disk"``,
+            ``"none"``; ``True``/``False`` = download/none), ``weights_path``, and the recorded
+            ``pretrained_loaded``, ``pretrained_weights`` (:class:`~colorlab.models.backbone_weights.BackboneWeights`).
     """
 
-    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "inception_v3", pretrained="download",
-                 weights_path: str | None = None, backbone_size: int | None = None, encoder_out: int = 512,
-                 fusion_channels: int = 256, head: str = "regression", n_bins: int = 313,
-                 freeze_backbone: bool | str = "auto", pretrained_loaded: bool | None = None,
-                 pretrained_weights: str | None = None, width: int = 64):
-        pretrained = pretrained_mode(pretrained)
+    def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "inception_v3", *,
+                 backbone_size: int | None = None, encoder_out: int = 512, fusion_channels: int = 256,
+                 head: str = "regression", n_bins: int = 313, freeze_backbone: bool | str = "auto", width: int = 64,
+                 **weights):
+        source = BackboneWeights.of("FusionColorizer", weights)
         if isinstance(backbone, nn.Module):
             backbone_name = f"<module {type(backbone).__name__}>"
             size = backbone_size or 224
@@ -106,21 +101,21 @@ class FusionColorizer(Colorizer):
                 raise ColorlabError(f"this FusionColorizer was built around a custom backbone {backbone}; "
                                     f"pass backbone=<that nn.Module> to rebuild it")
             backbone_name, size = backbone, backbone_size or backbone_input_size(backbone)
-            backbone, info = load_backbone(backbone, pretrained=pretrained, weights_path=weights_path)
+            backbone, info = source.load(backbone)
         else:
             raise ColorlabError(f"backbone must be a torchvision model name or an nn.Module, got {type(backbone).__name__}")
-        loaded, weights = recorded_weights(info, pretrained_loaded, pretrained_weights)
+        loaded, weights_name = source.recorded(info)
         if loaded and hasattr(backbone, "transform_input"):
             backbone.transform_input = True  # Inception/GoogLeNet ImageNet weights expect their own scaling
         frozen = resolve_freeze(freeze_backbone, loaded)
         announce(f"fusion: global branch ({backbone_name}) {'frozen' if frozen else 'trained'}, "
                  f"{'with ImageNet weights' if loaded else 'without pretrained weights'} "
                  f"(freeze_backbone={freeze_backbone!r})")
-        super().__init__(dict(name="fusion", in_channels=in_channels, backbone=backbone_name, pretrained=pretrained,
-                              weights_path=None if weights_path is None else str(weights_path),
-                              backbone_size=size, encoder_out=encoder_out, fusion_channels=fusion_channels,
-                              head=head, n_bins=n_bins, freeze_backbone=freeze_backbone, pretrained_loaded=loaded,
-                              pretrained_weights=weights, width=int(width)), stride=8)
+        super().__init__(dict(name="fusion", in_channels=in_channels, backbone=backbone_name, pretrained=source.mode,
+                              weights_path=source.path, backbone_size=size, encoder_out=encoder_out,
+                              fusion_channels=fusion_channels, head=head, n_bins=n_bins,
+                              freeze_backbone=freeze_backbone, pretrained_loaded=loaded,
+                              pretrained_weights=weights_name, width=int(width)), stride=8)
         w0 = int(width)
         widths = (w0, 2 * w0, 2 * w0, 4 * w0, 4 * w0, 8 * w0, 8 * w0, encoder_out)
         strides = (2, 1, 2, 1, 2, 1, 1, 1)

@@ -11,7 +11,8 @@ import torch.nn as nn
 
 from colorlab.core.color import AB_SCALE
 from colorlab.core.errors import ColorlabError
-from colorlab.rarity.stats import annealed_mean, zhang_bins
+from colorlab.rarity.bins import zhang_bins
+from colorlab.rarity.soft_encoding import annealed_mean
 
 __all__ = ["annealed_mean", "predict_ab"]
 
@@ -26,7 +27,7 @@ def predict_ab(model: nn.Module, L_norm: torch.Tensor, T: float = 0.38,
         L_norm: ``(N, in_channels, H, W)``, normalised L (plus any extra channels).
         T: annealing temperature for the classification head.
         bin_centers: ``(Q, 2)`` ab bin centres for the classification head, e.g. ``prior.centers``
-            (default: Zhang's 313, :func:`colorlab.rarity.stats.zhang_bins`).
+            (default: Zhang's 313, :func:`colorlab.rarity.bins.zhang_bins`).
     """
     was_training = model.training
     model.eval()

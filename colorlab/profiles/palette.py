@@ -1,7 +1,7 @@
 """Palette suggestions (Benabla et al.): the 5 dominant colours of the automatic colorization.
 
-The colours come from the batched torch k-means of :mod:`colorlab.profiles.groups`
-(:func:`~colorlab.profiles.groups.dominant_colors_batch`, k-means in Lab), sorted by how much of
+The colours come from the batched torch k-means of :mod:`colorlab.profiles.kmeans`
+(:func:`~colorlab.profiles.descriptors.dominant_colors_batch`, k-means in Lab), sorted by how much of
 the image they cover; the hint painter offers them as swatches.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import torch
 
 from colorlab.core.color import lab_to_rgb
 from colorlab.core.errors import ColorlabError
-from colorlab.profiles.groups import dominant_colors_batch
+from colorlab.profiles.descriptors import dominant_colors_batch
 
 __all__ = ["Palette", "suggest_palette", "to_hex"]
 

@@ -1,4 +1,4 @@
-"""Rarity ("class rebalancing") weights and the colorization losses.
+"""The colorization losses: plain, rarity-weighted and blended MSE, and the rebalanced cross-entropy.
 
 Every loss is an ``nn.Module`` usable directly as a fastai ``loss_func``: regression losses
 take ``(pred, target)``, both normalised ab ``(N, 2, H, W)`` (ab / 110); the classification
@@ -15,59 +15,12 @@ import torch.nn.functional as F
 
 from colorlab.core.color import AB_SCALE
 from colorlab.core.errors import ColorlabError
-from colorlab.rarity.stats import ABPrior, BinLookup, annealed_mean, soft_encode_sparse
+from colorlab.rarity.bins import BinLookup
+from colorlab.rarity.prior import ABPrior
+from colorlab.rarity.soft_encoding import annealed_mean, soft_encode_sparse
+from colorlab.rarity.weights import rarity_weights
 
-__all__ = [
-    "rarity_weights", "SCHEMES", "MSELoss", "RarityWeightedMSE", "BlendedLoss", "RebalancedCrossEntropy",
-    "make_loss", "LOSSES",
-]
-
-#: Default λ of each scheme (``sqrt`` has none).
-SCHEMES = {"zhang": 0.5, "lin_ferreira": 0.5, "sqrt": None}
-
-
-def _prior_p(prior) -> torch.Tensor:
-    p = prior.p if isinstance(prior, ABPrior) else torch.as_tensor(prior)
-    p = p.detach().double()
-    if p.dim() != 1 or p.numel() < 2 or (p < 0).any() or not math.isclose(float(p.sum()), 1.0, abs_tol=1e-3):
-        raise ColorlabError("the prior must be an ABPrior or a probability vector (Q,) that sums to 1")
-    return p / p.sum()
-
-
-def rarity_weights(prior, scheme: str = "zhang", lam: float | None = None) -> torch.Tensor:
-    """Per-bin rarity weights ``w (Q,)``, normalised so that ``Σ p̃·w = 1`` (the mean pixel weight is 1).
-
-    Schemes (``p̃`` is the smoothed prior ``prior.p``, Q its number of bins):
-
-    * ``"zhang"`` — Zhang et al. 2016: ``w ∝ ((1−λ)·p̃ + λ/Q)⁻¹``, λ = 0.5.
-    * ``"lin_ferreira"`` — Lin & Ferreira (EfficientNet FPN): ``v ∝ ((1−λ)·p̄ + λ/4)⁻¹``. The paper
-      literally writes ``λ ÷ 4`` (not λ/Q); we follow it. λ defaults to 0.5.
-    * ``"sqrt"`` — Robles & Budach: ``w = 1/sqrt(p + 1e-7)`` (they used a 64 × 64 histogram), λ unused.
-
-    Args:
-        prior: an :class:`~colorlab.rarity.stats.ABPrior` or a probability vector ``(Q,)``.
-        lam: λ in [0, 1]; None takes the scheme's default. λ = 1 gives uniform weights
-            for ``"zhang"``.
-    Returns:
-        float32 ``(Q,)`` on the prior's device.
-    """
-    if scheme not in SCHEMES:
-        raise ColorlabError(f"unknown rarity scheme {scheme!r}: use one of {', '.join(SCHEMES)}")
-    p = _prior_p(prior)
-    device = (prior.p if isinstance(prior, ABPrior) else torch.as_tensor(prior)).device
-    if scheme == "sqrt":
-        w = 1.0 / torch.sqrt(p + 1e-7)
-    else:
-        lam = SCHEMES[scheme] if lam is None else float(lam)
-        if not 0.0 <= lam <= 1.0:
-            raise ColorlabError(f"λ must be in [0, 1], got {lam}")
-        floor = lam / p.numel() if scheme == "zhang" else lam / 4.0
-        if lam == 0.0 and (p == 0).any():
-            p = p + 1e-12  # pure inverse frequency: empty bins get a huge but finite weight
-        w = 1.0 / ((1.0 - lam) * p + floor)
-    w = w / (p * w).sum()
-    return w.float().to(device)
-
+__all__ = ["MSELoss", "RarityWeightedMSE", "BlendedLoss", "RebalancedCrossEntropy", "make_loss", "LOSSES"]
 
 def _infer_grid(q: int) -> str:
     if q == 313:
@@ -92,7 +45,7 @@ class RarityWeightedMSE(nn.Module):
     when all weights are 1. The target is converted back to ab units for the bin look-up.
 
     Args:
-        prior: an :class:`~colorlab.rarity.stats.ABPrior`, or per-bin weights ``(Q,)`` (the grid is
+        prior: an :class:`~colorlab.rarity.prior.ABPrior`, or per-bin weights ``(Q,)`` (the grid is
             inferred from Q: 313 → Zhang's bins, n² → a regular n × n grid).
         scheme, lam: passed to :func:`rarity_weights` when ``prior`` is an ABPrior.
     """
@@ -143,7 +96,7 @@ class RebalancedCrossEntropy(nn.Module):
     the network's output resolution).
 
     Args:
-        prior: an :class:`~colorlab.rarity.stats.ABPrior` (its bins and rarity weights).
+        prior: an :class:`~colorlab.rarity.prior.ABPrior` (its bins and rarity weights).
         rebalance: False gives the plain (unweighted) soft cross-entropy.
     """
 
@@ -151,7 +104,7 @@ class RebalancedCrossEntropy(nn.Module):
                  sigma: float = 5.0, rebalance: bool = True):
         super().__init__()
         if not isinstance(prior, ABPrior):
-            raise ColorlabError("RebalancedCrossEntropy needs an ABPrior (colorlab.rarity.stats.prior_for(train))")
+            raise ColorlabError("RebalancedCrossEntropy needs an ABPrior (colorlab.rarity.prior.prior_for(train))")
         self.k, self.sigma, self.rebalance = int(k), float(sigma), rebalance
         w = rarity_weights(prior, scheme, lam) if rebalance else torch.ones(prior.Q)
         self.register_buffer("weights", w.detach().float().cpu().clone())
@@ -182,7 +135,7 @@ LOSSES = ("mse", "rarity", "blend", "ce")
 def make_loss(name: str, prior: ABPrior | None = None, **kwargs) -> nn.Module:
     """The loss the training code asks for by name: ``"mse"``, ``"rarity"``, ``"blend"`` or ``"ce"``.
 
-    All but ``"mse"`` need ``prior`` (``colorlab.rarity.stats.prior_for(train)``); ``kwargs`` go to
+    All but ``"mse"`` need ``prior`` (``colorlab.rarity.prior.prior_for(train)``); ``kwargs`` go to
     the loss class (``scheme``, ``lam``, ``alpha``, ``k``, ``sigma``...).
     """
     if name not in LOSSES:
@@ -192,7 +145,7 @@ def make_loss(name: str, prior: ABPrior | None = None, **kwargs) -> nn.Module:
             raise ColorlabError(f"the mse loss takes no options, got {', '.join(kwargs)}")
         return MSELoss()
     if prior is None:
-        raise ColorlabError(f"the {name!r} loss needs the ab prior: pass prior=colorlab.rarity.stats.prior_for(train)")
+        raise ColorlabError(f"the {name!r} loss needs the ab prior: pass prior=colorlab.rarity.prior.prior_for(train)")
     cls = {"rarity": RarityWeightedMSE, "blend": BlendedLoss, "ce": RebalancedCrossEntropy}[name]
     try:
         return cls(prior, **kwargs)

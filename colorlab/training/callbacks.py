@@ -1,4 +1,5 @@
-"""Small fastai callbacks: mixed precision on every device, channels_last, checkpoints, resume, gallery."""
+"""The kit's fastai callbacks: mixed precision on every device, channels_last, checkpoints, resume,
+galleries, weight snapshots and data-parallel training (DDP)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,11 +8,18 @@ import torch
 from fastai.callback.core import Callback, CancelEpochException
 from fastai.callback.fp16 import MixedPrecision
 from torch.amp import GradScaler
+from torch.nn.parallel import DistributedDataParallel
 
 from colorlab.core.checkpoint import save_checkpoint
-from colorlab.core.device import autocast_dtype
+from colorlab.core.color import get_colorspace
+from colorlab.core.distributed import convert_sync_batchnorm, is_distributed, is_rank0
+from colorlab.hints.sampling import HintSampler
+from colorlab.models.heads import predict_ab
+from colorlab.training.gallery import save_gallery
+from colorlab.training.speed import autocast_dtype
 
-__all__ = ["DeviceMixedPrecision", "ChannelsLast", "CheckpointEvery", "ResumeAt", "GalleryEvery"]
+__all__ = ["DeviceMixedPrecision", "ChannelsLastFormat", "CheckpointEvery", "ResumeAt", "GalleryEvery", "SnapshotAt",
+           "DistributedDDP", "HintCallback"]
 
 
 class DeviceMixedPrecision(MixedPrecision):
@@ -19,7 +27,7 @@ class DeviceMixedPrecision(MixedPrecision):
 
     fastai hard-codes ``autocast("cuda")``, which does nothing on a CPU. This picks the device
     from the DataLoaders and autocasts to ``dtype`` (default: what :func:`colorlab.training.speed.speed_plan`
-    measured to be fastest there, see :func:`colorlab.core.device.autocast_dtype`). fp16 gets a
+    measured to be fastest there, see :func:`colorlab.training.speed.autocast_dtype`). fp16 gets a
     gradient scaler (fastai's own logic); bf16 needs none.
     """
 
@@ -36,7 +44,7 @@ class DeviceMixedPrecision(MixedPrecision):
         self.scales = []
 
 
-class ChannelsLast(Callback):
+class ChannelsLastFormat(Callback):
     """Keep the model and its inputs in ``channels_last`` memory format (faster convs on CPU and tensor cores)."""
 
     order = 9
@@ -61,14 +69,11 @@ class CheckpointEvery(Callback):
     def __init__(self, path: str | Path, config: dict, every: int = 1):
         self.path, self.config, self.every = Path(path), config, max(1, int(every))
 
-    def _rank0(self) -> bool:
-        return not (torch.distributed.is_available() and torch.distributed.is_initialized()) or torch.distributed.get_rank() == 0
-
     def after_epoch(self):
         done = self.epoch + 1
         if getattr(self.learn, "skipping_epoch", False):
             return
-        if (done % self.every == 0 or done == self.n_epoch) and self._rank0():
+        if (done % self.every == 0 or done == self.n_epoch) and is_rank0():
             model = getattr(self.model, "module", self.model)  # unwrap DistributedDataParallel
             save_checkpoint(self.path, model, self.config, opt_state=self.opt.state_dict(), epoch=done)
 
@@ -106,17 +111,82 @@ class GalleryEvery(Callback):
 
     def after_epoch(self):
         done = self.epoch + 1
-        if getattr(self.learn, "skipping_epoch", False) or (done % self.every and done != self.n_epoch):
+        if getattr(self.learn, "skipping_epoch", False) or (done % self.every and done != self.n_epoch) or not is_rank0():
             return
-        if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
-            return
-        from colorlab.core.color import get_colorspace
-        from colorlab.models import predict_ab
-        from colorlab.viz.lab import save_gallery
-
         xb, yb = self.dls.valid.one_batch()
         xb, yb = xb[: self.n], yb[: self.n]
         model = getattr(self.model, "module", self.model)
         pred = predict_ab(model, xb)
         save_gallery(self.folder / f"gallery_epoch{done:03d}.png", xb, pred, yb, title=f"epoch {done}",
                      join=get_colorspace(self.colorspace).join)
+
+
+class SnapshotAt(Callback):
+    """Keep a copy of the weights after the given epochs (``folder/snapshot_epoch<e>.pt``), rank 0 only."""
+
+    order = 61
+
+    def __init__(self, epochs, folder: str | Path, config: dict | None = None):
+        self.epochs, self.folder, self.config = set(int(e) for e in epochs), Path(folder), dict(config or {})
+
+    def after_epoch(self):
+        done = self.epoch + 1
+        if getattr(self.learn, "skipping_epoch", False) or done not in self.epochs or not is_rank0():
+            return
+        model = getattr(self.model, "module", self.model)
+        config = {**self.config, "model": model.config, "epoch": done}
+        save_checkpoint(self.folder / f"snapshot_epoch{done:03d}.pt", model, config, epoch=done)
+
+
+class DistributedDDP(Callback):
+    """Wrap the model in ``DistributedDataParallel`` for the fit, unwrap it after.
+
+    Runs after :class:`ChannelsLastFormat` (order 9) so DDP sees the final memory format; BatchNorm
+    becomes SyncBatchNorm on GPUs when ``sync_bn``. Non-zero ranks stay quiet (no progress bar, no
+    logger) — rank 0 reports and writes files. The process group is :mod:`colorlab.core.distributed`'s.
+    """
+
+    order = 11
+
+    def __init__(self, sync_bn: bool = True, find_unused_parameters: bool = False):
+        self.sync_bn, self.find_unused = sync_bn, find_unused_parameters
+
+    def before_fit(self):
+        if not is_distributed():
+            return
+        self.plain = self.learn.model
+        dev = next(self.plain.parameters()).device
+        net = convert_sync_batchnorm(self.plain, dev) if self.sync_bn else self.plain
+        self.learn.model = DistributedDataParallel(
+            net, device_ids=[dev.index] if dev.type == "cuda" else None,
+            find_unused_parameters=self.find_unused)
+        if not is_rank0():
+            self.learn.logger = lambda *a, **k: None
+
+    def after_fit(self):
+        if isinstance(self.learn.model, DistributedDataParallel):
+            self.learn.model = self.plain  # shares every parameter and buffer with the wrapped copy
+
+
+class HintCallback(Callback):
+    """Turn ``xb`` = normalised L ``(B, 1, H, W)`` into L + hints ``(B, 4, H, W)`` (a hint model's input).
+
+    Hints are sampled from the batch's own target ``yb`` (normalised ab) by ``sampler``.
+    Validation batches get hints from a generator reseeded every epoch, so the validation
+    loss of different epochs is measured on the same hints.
+    """
+
+    order = 5  # before ChannelsLastFormat (9) and mixed precision (10) see the batch
+
+    def __init__(self, sampler: HintSampler | None = None, valid_seed: int = 0):
+        self.sampler = sampler or HintSampler()
+        self.valid_seed = valid_seed
+
+    def before_validate(self):
+        self._gen = torch.Generator(device=self.dls.device or "cpu").manual_seed(self.valid_seed)
+
+    def before_batch(self):
+        (L,), (ab,) = self.xb, self.yb
+        gen = None if self.training else getattr(self, "_gen", None)
+        hints = self.sampler(ab, generator=gen).to(L.dtype)
+        self.learn.xb = (torch.cat([L, hints], 1),)

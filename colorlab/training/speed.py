@@ -18,18 +18,11 @@ and pays for itself only when the run is long enough.
 Overrides, strongest first: the explicit argument (``train_colorizer(precision="bf16")``, the
 CLI's ``--precision``), then the ``COLORLAB_PRECISION`` / ``COLORLAB_COMPILE`` environment
 variables (the test suite pins ``fp32``), then the measured choice. Evaluation and metrics never
-use this: they stay fp32 so that numbers do not depend on the machine.
+use this: they stay fp32 so that numbers do not depend on the machine. Measuring a plan at full size
+is :mod:`colorlab.training.benchmark`.
 
     >>> plan = speed_plan("cpu")          # doctest: +SKIP
     colorlab: training in bf16 + channels_last on cpu (AVX512, …): measured 207 img/s vs fp32 NCHW 72 …
-
-Measuring a choice afterwards, at full size, is :func:`benchmark_training`: the kit's real training
-path (fastai ``Learner`` and callbacks) under each plan, images per second of the fastest epoch, the
-FLOPs of a step (:func:`train_flops`) and the device's matmul ceiling (:func:`matmul_peaks`).
-``bench/bench_train.py`` and notebook 11 both use it.
-
-    >>> bench = benchmark_training(images, {"fp32": SpeedPlan("fp32"), "kit": speed_plan()})  # doctest: +SKIP
-    >>> print(bench.table())                                                                  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -39,16 +32,20 @@ import os
 import platform
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import torch
 
-from colorlab.core.device import get_device
+from colorlab.core.config import home
+from colorlab.core.checkpoint import atomic_write
+from colorlab.core.device import get_device, sync
 from colorlab.core.errors import ColorlabError
+from colorlab.models import create
 
-__all__ = ["SpeedPlan", "speed_plan", "probe", "candidates", "compile_pays", "record_compile", "cache_key",
-           "cpu_capability", "PRECISIONS", "DTYPES", "benchmark_training", "TrainingBenchmark", "training_speed",
-           "train_flops", "matmul_peak", "matmul_peaks"]
+__all__ = ["SpeedPlan", "speed_plan", "autocast_dtype", "probe", "candidates", "compile_pays", "record_compile",
+           "cache_key", "cpu_capability", "cpu_model", "PRECISIONS", "DTYPES"]
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -100,7 +97,8 @@ def cpu_capability() -> str:
         return "unknown"
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``'s), else what ``platform`` says."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -117,10 +115,8 @@ def cache_key(device) -> str:
     if dev.type == "cuda":
         idx = dev.index if dev.index is not None else torch.cuda.current_device()
         what = f"cuda:{torch.cuda.get_device_name(idx)}"
-    elif dev.type == "mps":
-        what = f"mps:{_cpu_model()}"
-    else:
-        what = f"cpu:{_cpu_model()}"
+    else:  # "cpu:<model>" or "mps:<model>"
+        what = f"{dev.type}:{cpu_model()}"
     return f"{what}|{cpu_capability()}|torch {torch.__version__}"
 
 
@@ -142,7 +138,6 @@ def candidates(device) -> tuple[list[tuple[str, bool]], str]:
 
 
 def _probe_model(in_channels: int = 1) -> torch.nn.Module:
-    from colorlab.models import create
     return create("unet", in_channels=in_channels)  # the kit's default model: 4 levels of conv-BN-ReLU
 
 
@@ -154,10 +149,7 @@ def _step_seconds(model, x, y, opt, precision: str, device) -> float:
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
+    sync(device)
     return time.perf_counter() - t
 
 
@@ -193,23 +185,18 @@ def probe(device, cands: list[tuple[str, bool]], bs: int = 16, size: int = 64, r
     if dev.type == "cpu":
         torch.set_num_threads(1)
     try:
-        return _probe(dev, cands, bs, size, rounds, limit_s, warmup_limit_s, time.perf_counter() + budget_s)
+        return _probe_steps(dev, cands, bs, size, rounds, limit_s, warmup_limit_s, time.perf_counter() + budget_s)
     finally:
         torch.set_num_threads(threads)
 
 
-def _probe(dev, cands, bs, size, rounds, limit_s, warmup_limit_s, deadline) -> dict[str, float]:
-    with torch.enable_grad():  # it times training steps, also when asked from inside no_grad (the painter)
-        return _probe_steps(dev, cands, bs, size, rounds, limit_s, warmup_limit_s, deadline)
-
-
+@torch.enable_grad()  # it times training steps, also when asked from inside no_grad (the painter)
 def _probe_steps(dev, cands, bs, size, rounds, limit_s, warmup_limit_s, deadline) -> dict[str, float]:
     torch.manual_seed(0)
     x = torch.randn(bs, 1, size, size, device=dev)
     y = torch.randn(bs, 2, size, size, device=dev)
     fp32_tiny = _tiny_conv_seconds(torch.float32, dev)
-    out, runs = {}, {}
-    noisy = False
+    out, runs, noisy = {}, {}, False
     for precision, cl in cands:
         name = _name(precision, cl)
         out[name] = 0.0
@@ -261,7 +248,6 @@ def _pick(timings: dict[str, float]) -> tuple[str, bool]:
 
 
 def _cache_path():
-    from colorlab.core.config import home
     return home() / "speed.json"
 
 
@@ -273,14 +259,10 @@ def _read_cache() -> dict:
 
 
 def _write_cache(key: str, entry: dict) -> None:
-    path = _cache_path()
     data = _read_cache()
     data[key] = {**data.get(key, {}), **entry}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
-        tmp.replace(path)
+        atomic_write(_cache_path(), lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
     except OSError:  # a read-only home: the decision is just not remembered
         pass
 
@@ -360,7 +342,6 @@ def speed_plan(device="auto", precision: str | None = None, channels_last: bool 
         plan = SpeedPlan(precision, cl, source="forced", timings=cached.get("timings", {}),
                          reason=f"{precision} asked for")
         if precision == "fp16" and dev.type == "cpu":
-            import warnings
             warnings.warn("fp16 on a CPU: convolutions can be very slow (a minute a step); bf16 or fp32 are safer")
     elif "precision" in cached:
         plan = SpeedPlan(cached["precision"], cached["channels_last"], source="cache", timings=cached["timings"],
@@ -408,207 +389,12 @@ def speed_plan(device="auto", precision: str | None = None, channels_last: bool 
     return plan
 
 
-# --------------------------------------------------------------------------- measuring training speed
-# One benchmark for the whole kit: bench/bench_train.py (every candidate, the JSON in bench/results) and
-# notebook 11 (fp32 against the kit's choice) both call benchmark_training.
+def autocast_dtype(device) -> torch.dtype | None:
+    """The reduced-precision dtype the kit trains and infers in on ``device`` (None: stay fp32).
 
-def _sync(dev: torch.device) -> None:
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    elif dev.type == "mps":
-        torch.mps.synchronize()
-
-
-def train_flops(model: torch.nn.Module, bs: int, size: int, device="auto", in_channels: int = 1) -> int:
-    """Floating-point operations of one training step (forward and backward) of ``model`` on ``bs`` images.
-
-    Counted by ``torch.utils.flop_counter`` on a random batch ``(bs, in_channels, size, size)``:
-    the convolutions and matrix products, i.e. the work a GPU's or CPU's matmul units do.
+    Not a fixed rule: :func:`speed_plan` measures it once per machine (bf16 where it is faster, e.g.
+    CPUs whose convolutions use AMX; fp32 on an AVX-512 CPU without it; bf16 on Ampere+ GPUs, fp16
+    before) and caches the answer; ``$COLORLAB_PRECISION`` pins it.
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
-    dev = get_device(device)
-    model = model.to(dev)
-    x = torch.randn(bs, in_channels, size, size, device=dev)
-    with torch.enable_grad(), FlopCounterMode(display=False) as fc:
-        model(x).float().pow(2).mean().backward()
-    model.zero_grad(set_to_none=True)
-    return int(fc.get_total_flops())
-
-
-def matmul_peak(device="auto", dtype: torch.dtype = torch.float32, n: int = 2048, reps: int = 10) -> float:
-    """Measured FLOP/s of an ``n × n`` matmul in ``dtype`` (best of three runs of ``reps``): a ceiling for training."""
-    dev = get_device(device)
-    a = torch.randn(n, n, device=dev, dtype=dtype)
-    b = torch.randn(n, n, device=dev, dtype=dtype)
-    for _ in range(3):
-        a @ b
-    best = 0.0
-    for _ in range(3):  # best of three: the ceiling, not an average disturbed by other work
-        _sync(dev)
-        t = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        _sync(dev)
-        best = max(best, 2 * n**3 * reps / (time.perf_counter() - t))
-    return best
-
-
-def matmul_peaks(device="auto", n: int = 2048, reps: int = 10) -> dict[str, float]:
-    """FLOP/s of an ``n × n`` matmul in every dtype ``device`` has (fp32, bf16, fp16), by name.
-
-    A dtype whose small (256²) matmul is 20× slower than fp32's has no fast kernels here: it is
-    left out rather than timed at full size.
-    """
-    dev = get_device(device)
-
-    def small(dtype):
-        a = torch.randn(256, 256, device=dev, dtype=dtype)
-        a @ a
-        _sync(dev)
-        t = time.perf_counter()
-        for _ in range(3):
-            a @ a
-        _sync(dev)
-        return time.perf_counter() - t
-
-    out = {"fp32": matmul_peak(dev, torch.float32, n, reps)}
-    base = small(torch.float32)
-    for name, dtype in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
-        try:
-            if small(dtype) > 20 * base + 1e-3:
-                continue
-            out[name] = matmul_peak(dev, dtype, n, reps)
-        except RuntimeError:  # no kernel for this dtype on this device
-            continue
-    return out
-
-
-def _images(data):
-    """The images ``(N, H, W, 3)`` of anything :func:`colorlab.data.loaders.make_dataloaders` reads."""
-    from colorlab.data.loaders import _arrays
-    return _arrays(data)[0]
-
-
-def training_speed(plan: SpeedPlan, train, valid=None, bs: int = 64, rounds: int = 3, device="auto",
-                   model: str = "unet", seed: int = 0) -> tuple[float, float]:
-    """How fast the kit's own training path runs with ``plan``: (images per second, warm-up seconds).
-
-    The path is the one :func:`colorlab.training.train.train_colorizer` takes: a fastai ``Learner`` from
-    :func:`colorlab.training.train.make_learner` with the kit's speed callbacks, MSE on ab, a fresh ``model``
-    (a name for :func:`colorlab.models.create`; compiled if ``plan.compile``). The first epoch is
-    the warm-up (kernels chosen, compilation, loader started), timed on its own; then ``rounds``
-    epochs are timed and the fastest counts: on a shared machine a burst of other work slows one
-    epoch, not the result. ``train``: anything :func:`colorlab.data.loaders.make_dataloaders` reads;
-    ``valid`` (default: the first ``bs`` training images) is evaluated after every epoch, inside
-    the time, as in a real run.
-    """
-    from colorlab.data.loaders import make_dataloaders
-    from colorlab.rarity.losses import make_loss
-    from colorlab.models import create
-    from colorlab.training.train import make_learner
-
-    dev = get_device(device)
-    if valid is None:
-        valid = _images(train)[:bs]
-    torch.manual_seed(seed)
-    net = create(model)
-    if plan.compile:
-        net.compile()
-    dls = make_dataloaders(train, valid, bs=bs, device=dev, seed=seed)
-    per_epoch = len(dls.train) * dls.train.bs          # full batches only (a smaller set: one smaller batch)
-    learn = make_learner(dls, net, make_loss("mse"), plan=plan)
-    learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == "ProgressCallback"])
-    learn.logger = lambda *a, **k: None
-    t = time.perf_counter()
-    learn.fit(1)
-    _sync(dev)
-    warmup = time.perf_counter() - t
-    best = 0.0
-    for _ in range(rounds):
-        t = time.perf_counter()
-        learn.fit(1)
-        _sync(dev)
-        best = max(best, per_epoch / (time.perf_counter() - t))
-    return best, warmup
-
-
-@dataclass
-class TrainingBenchmark:
-    """What :func:`benchmark_training` measured.
-
-    Attributes:
-        plans: the plans timed, by name.
-        img_per_s: training images per second of each plan (its fastest epoch).
-        warmup_s: seconds of each plan's first epoch (kernel choice, compilation).
-        flops_per_image: floating-point operations of one training step, per image.
-        peaks: matmul FLOP/s in each dtype the device has (empty if not measured).
-    """
-
-    plans: dict
-    img_per_s: dict
-    warmup_s: dict
-    flops_per_image: float
-    peaks: dict = field(default_factory=dict)
-
-    @property
-    def ceiling_dtype(self) -> str | None:
-        """The dtype with the highest matmul peak: the ceiling training is compared against."""
-        return max(self.peaks, key=self.peaks.get) if self.peaks else None
-
-    @property
-    def ceiling(self) -> float:
-        """The highest matmul peak (FLOP/s); NaN if the peaks were not measured."""
-        return self.peaks[self.ceiling_dtype] if self.peaks else float("nan")
-
-    def achieved_flops(self, name: str) -> float:
-        """FLOP/s a plan's training reached: images per second × FLOPs per image."""
-        return self.img_per_s[name] * self.flops_per_image
-
-    def fraction_of_peak(self, name: str) -> float:
-        """A plan's achieved FLOP/s over the matmul ceiling (1.0 would be the whole machine)."""
-        return self.achieved_flops(name) / self.ceiling
-
-    def table(self) -> str:
-        """One line per plan: what it is, img/s, speed-up over the first plan, TFLOP/s, share of the ceiling."""
-        first = next(iter(self.img_per_s))
-        rows = []
-        for name, ips in self.img_per_s.items():
-            share = f"{self.fraction_of_peak(name):6.1%}" if self.peaks else "   n/a"
-            rows.append(f"{name:>12}  {self.plans[name].name:<28} {ips:8.1f} img/s  "
-                        f"×{ips / self.img_per_s[first]:5.2f}  {self.achieved_flops(name) / 1e12:7.3f} TFLOP/s  "
-                        f"{share} of the {self.ceiling_dtype or '?'} peak")
-        peaks = ", ".join(f"{k} {v / 1e12:.2f}" for k, v in self.peaks.items())
-        return "\n".join(rows + [f"matmul peaks (TFLOP/s): {peaks or 'not measured'}; "
-                                 f"{self.flops_per_image / 1e9:.3f} GFLOP per training image"])
-
-
-def benchmark_training(train, plans: dict[str, SpeedPlan], valid=None, bs: int = 64, rounds: int = 3, device="auto",
-                       peak_n: int = 2048, model: str = "unet", seed: int = 0) -> TrainingBenchmark:
-    """Time the kit's training path under each plan, with the FLOPs of a step and the device's matmul ceiling.
-
-    Args:
-        train: the training images (anything :func:`colorlab.data.loaders.make_dataloaders` reads);
-            every plan trains a fresh ``model`` on them with the same batches.
-        plans: name → :class:`SpeedPlan`, e.g. ``{"fp32": SpeedPlan("fp32"), "kit": speed_plan(dev)}``.
-        bs, rounds, valid, seed: as :func:`training_speed` (one warm-up epoch, then the fastest of
-            ``rounds`` epochs).
-        peak_n: side of the matmuls that measure the peaks (:func:`matmul_peaks`); 0 skips them.
-    Returns:
-        a :class:`TrainingBenchmark`: images per second and warm-up time per plan, FLOPs per
-        image (:func:`train_flops`), the peaks, and from them the fraction of the ceiling reached.
-
-    ``bench/bench_train.py`` runs it over every candidate the kit could choose; notebook 11 runs it
-    on fp32 against the kit's choice.
-    """
-    from colorlab.models import create
-
-    dev = get_device(device)
-    size = int(_images(train).shape[1])
-    torch.manual_seed(seed)
-    flops = train_flops(create(model), bs, size, dev) / bs
-    peaks = matmul_peaks(dev, n=peak_n) if peak_n else {}
-    speeds, warmups = {}, {}
-    for name, plan in plans.items():
-        speeds[name], warmups[name] = training_speed(plan, train, valid, bs, rounds, dev, model, seed)
-    return TrainingBenchmark(dict(plans), speeds, warmups, flops, peaks)
+    plan = speed_plan(device, compile="off", verbose=False)
+    return None if plan.precision == "fp32" else plan.dtype

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from colorlab.core.errors import ColorlabError
-from colorlab.viz.lab import _plt, to_hwc
+from colorlab.core.figures import pyplot, to_hwc
+from colorlab.models.unet import skip_levels
 
 __all__ = ["unet_diagram", "fusion_diagram", "fpn_diagram", "receptive_field_figure", "pixel_weight_figure"]
 
@@ -35,7 +36,7 @@ def _arrow(ax, start, end, text=None, dashed=False, colour="0.25", offset=(0.0, 
 
 
 def _canvas(ax, size):
-    plt = _plt()
+    plt = pyplot()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=size)
     ax.set_axis_off()
     return fig, ax
@@ -55,7 +56,6 @@ def unet_diagram(model, size: int, ax=None):
     orange), each labelled with its channels and resolution; horizontal arrows are the skip
     connections (dashed gray where the model has none at that level).
     """
-    from colorlab.models.unet import skip_levels
     cfg = _config(model, "unet")
     depth, base, in_ch = int(cfg.get("depth", 4)), int(cfg.get("base", 32)), int(cfg.get("in_channels", 1))
     if size % 2 ** (depth - 1):
@@ -163,7 +163,7 @@ def receptive_field_figure(gray, colour, windows: dict, centre: tuple, titles=No
         titles: one title per image.
     """
     from matplotlib.patches import Rectangle
-    plt = _plt()
+    plt = pyplot()
     n = len(gray)
     if len(colour) != n:
         raise ColorlabError(f"{n} gray images but {len(colour)} colour images")
@@ -209,7 +209,7 @@ def pixel_weight_figure(rgb, weights: dict, titles=None, vmax: float | None = No
         titles: one title per image.
     """
     from matplotlib.colors import LogNorm
-    plt = _plt()
+    plt = pyplot()
     n = len(rgb)
     maps = {name: (w.detach().float().cpu().numpy() if isinstance(w, torch.Tensor) else np.asarray(w, dtype=float))
             for name, w in weights.items()}

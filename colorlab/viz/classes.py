@@ -7,7 +7,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from colorlab.data.loaders import lab_batch
+from colorlab.rarity.soft_encoding import annealed_mean, soft_encode
 from colorlab.viz.lab import _plt
+from colorlab.viz.profiles import lab_swatches_rgb
 
 __all__ = ["bins_plane", "bin_colours", "plot_bin_values", "mixture_logits", "plot_soft_encoding",
            "plot_annealed", "class_pixel_logits"]
@@ -41,7 +44,6 @@ def bins_plane(values, centres) -> tuple[np.ndarray, tuple[float, float, float, 
 
 def bin_colours(centres, L: float = 65.0) -> np.ndarray:
     """The sRGB colour ``(Q, 3)`` in [0, 1] of every bin centre at lightness ``L``."""
-    from colorlab.viz.profiles import lab_swatches_rgb
     c = _as_1d(centres).reshape(-1, 2)
     return np.clip(lab_swatches_rgb(np.concatenate([np.full((len(c), 1), L), c], 1)), 0, 1)
 
@@ -88,10 +90,9 @@ def plot_soft_encoding(ab, centres, k: int = 5, sigma: float = 5.0, L: float = 6
     """How one pixel's true colour ``ab = (a, b)`` becomes a target distribution over the bins.
 
     Left: every bin drawn in its colour (at lightness ``L``), the pixel as a star. Right: a zoom on
-    the pixel, the soft-encoding weights (:func:`colorlab.rarity.stats.soft_encode`) as a heat map, each of
+    the pixel, the soft-encoding weights (:func:`colorlab.rarity.soft_encoding.soft_encode`) as a heat map, each of
     the ``k`` non-zero bins labelled with its weight.
     """
-    from colorlab.rarity.stats import soft_encode
     plt = _plt()
     a, b = (float(v) for v in ab)
     c = torch.as_tensor(centres, dtype=torch.float32).reshape(-1, 2)
@@ -127,11 +128,9 @@ def plot_annealed(logits, centres, temps: Sequence[float] = (1.0, 0.38, 0.1), L:
     """One predicted distribution (``logits (Q,)``) re-sharpened at each temperature in ``temps``.
 
     A panel per T: ``softmax(logits / T)`` as a heat map on the bins, its annealed mean (the colour
-    shown, :func:`colorlab.rarity.stats.annealed_mean`) as a white cross. The last panel: the colour of the
+    shown, :func:`colorlab.rarity.soft_encoding.annealed_mean`) as a white cross. The last panel: the colour of the
     annealed mean at each T (at lightness ``L``).
     """
-    from colorlab.rarity.stats import annealed_mean
-    from colorlab.viz.profiles import lab_swatches_rgb
     plt = _plt()
     c = torch.as_tensor(centres, dtype=torch.float32).reshape(-1, 2)
     z = torch.as_tensor(logits, dtype=torch.float32).reshape(-1)
@@ -165,7 +164,6 @@ def class_pixel_logits(model, data, cls: int, device="cpu", search: int = 64) ->
     Among the first ``search`` items of a prepared ``scenes`` cache, the image with the most pixels of
     ``cls``; in it, the pixel of that class nearest their centroid. Returns ``(logits (Q,), (n, y, x))``.
     """
-    from colorlab.data.loaders import lab_batch
     cm = np.asarray(data.class_map[:search]) == cls
     counts = cm.reshape(len(cm), -1).sum(1)
     if counts.max() == 0:

@@ -1,12 +1,20 @@
-"""Figures of user hints (lab 09): synthetic hints on a few photos, and what the hint sampler draws."""
+"""Figures of user hints (lab 09): synthetic hints on a few photos, what the hint sampler draws,
+PSNR against the number of hints, and the ambiguous objects coloured with more and more hints."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from colorlab.core.color import AB_SCALE, gray_rgb, lab_to_rgb
+from colorlab.core.color import LAB
+from colorlab.core.device import get_device
+from colorlab.core.errors import ColorlabError
+from colorlab.data.loaders import lab_batch
+from colorlab.data.scenes import MULTIMODAL
+from colorlab.hints.sampling import HintSampler
+from colorlab.models.heads import predict_ab
+from colorlab.viz.scenes import compare_figure, object_crops
 
-__all__ = ["plot_sampled_hints", "plot_hint_sampler"]
+__all__ = ["plot_sampled_hints", "plot_hint_sampler", "plot_hints_vs_psnr", "hint_gallery"]
 
 
 def _hwc(x: torch.Tensor) -> np.ndarray:
@@ -20,18 +28,16 @@ def plot_sampled_hints(L: torch.Tensor, ab: torch.Tensor, hints: torch.Tensor, t
         L: normalised L ``(B, 1, H, W)`` (``L / 50 − 1``, as :func:`colorlab.data.loaders.lab_batch` gives it).
         ab: normalised true ab ``(B, 2, H, W)`` (ab / 110).
         hints: hint channels ``(B, 3, H, W)`` (hint ab / 110 and the 0/1 mask), e.g. from
-            :class:`colorlab.hints.encoding.HintSampler`.
+            :class:`colorlab.hints.sampling.HintSampler`.
     The "hints" row shows each hint pixel in the hint's colour at the pixel's own lightness (what the
     hint asks the model to paint there) on the gray photo; the mask row is black where a hint was given.
     """
     import matplotlib.pyplot as plt
 
-    L_lab = (L.float() + 1) * 50
-    gray = gray_rgb(L_lab)
-    hinted = lab_to_rgb(torch.cat([L_lab, hints[:, :2].float() * AB_SCALE], 1))
+    gray = LAB.join(L, torch.zeros_like(ab))
     mask = hints[:, 2:3].float() > 0
-    hinted = torch.where(mask, hinted, gray)
-    truth = lab_to_rgb(torch.cat([L_lab, ab.float() * AB_SCALE], 1))
+    hinted = torch.where(mask, LAB.join(L, hints[:, :2]), gray)
+    truth = LAB.join(L, ab)
     rows = [("gray input", gray), ("hints on it", hinted), ("hint mask", None), ("truth", truth)]
     B = L.shape[0]
     fig, axes = plt.subplots(len(rows), B, figsize=(1.5 * B, 1.55 * len(rows)), squeeze=False)
@@ -55,7 +61,7 @@ def plot_sampled_hints(L: torch.Tensor, ab: torch.Tensor, hints: torch.Tensor, t
 
 @torch.no_grad()
 def plot_hint_sampler(sampler, size: int = 32, n: int = 4096, seed: int = 0, max_count: int = 30):
-    """What a :class:`colorlab.hints.encoding.HintSampler` draws, over ``n`` images of ``size × size``.
+    """What a :class:`colorlab.hints.sampling.HintSampler` draws, over ``n`` images of ``size × size``.
 
     Left: the number of hints per image against the geometric law ``P(k) = p (1 − p)^k``.
     Right: how often each pixel lies under a hint (the patches gather around the centre).
@@ -83,3 +89,52 @@ def plot_hint_sampler(sampler, size: int = 32, n: int = 4096, seed: int = 0, max
     right.set_yticks([])
     fig.tight_layout()
     return fig
+
+
+def plot_hints_vs_psnr(table, ax=None, label: str | None = None):
+    """PSNR against the number of hints (log-ish x axis: 0 is drawn at the left edge)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.5))
+    x = np.asarray(table["hints"], dtype=float)
+    ax.errorbar(np.maximum(x, 0.5), table["psnr"], yerr=table["psnr_std"] / np.sqrt(table["n"]), marker="o",
+                capsize=3, label=label)
+    ax.set_xscale("log")
+    ax.set_xticks(np.maximum(x, 0.5))
+    ax.set_xticklabels([str(int(v)) for v in x])
+    ax.set_xlabel("number of random true-colour hints")
+    ax.set_ylabel("PSNR (dB)")
+    ax.set_title("Colorization quality against user hints")
+    ax.grid(alpha=0.3)
+    if label:
+        ax.legend()
+    return fig
+
+
+@torch.no_grad()
+def hint_gallery(model, data, counts=(0, 10), classes=None, n: int = 8, sampler: HintSampler | None = None,
+                 seed: int = 0, device="cpu", title: str | None = None):
+    """The ambiguous objects up close with more and more hints: rows gray / one per hint count / truth.
+
+    Windows around ``classes`` (default: the ``scenes`` multimodal class, the fruit) of a prepared
+    ``scenes`` cache, as :func:`colorlab.viz.scenes.object_gallery`; the model sees the whole
+    scene with hints drawn by ``sampler`` (default :class:`HintSampler`; ``sampler(ab, n=count)``),
+    the same hints at every count for a given ``seed`` up to the count's own extra hints.
+    """
+    classes = MULTIMODAL if classes is None else classes
+    sampler = sampler or HintSampler()
+    idx, corners = object_crops(data, classes, n=n)
+    if len(idx) == 0:
+        raise ColorlabError(f"no objects of classes {tuple(classes)} in this data")
+    dev = get_device(device) if isinstance(device, str) else device
+    L, ab = lab_batch(data, idx, dev)
+    half = max(8, L.shape[-1] // 4)
+
+    def crop(x):
+        return torch.stack([x[k, :, y:y + 2 * half, xx:xx + 2 * half] for k, (y, xx) in enumerate(corners)])
+    model = model.to(dev).eval()
+    preds = {}
+    for c in counts:
+        hints = sampler(ab.float(), generator=torch.Generator(device=dev).manual_seed(int(seed)), n=int(c))
+        preds[f"{c} hint{'s' if c != 1 else ''}"] = crop(predict_ab(model, torch.cat([L, hints.to(L.dtype)], 1)).float())
+    return compare_figure(crop(L), preds, crop(ab), title=title)

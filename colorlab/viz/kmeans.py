@@ -1,6 +1,6 @@
 """Figures of Lloyd's k-means at work on 2-D colour points: assignment, update, the objective falling.
 
-The steps come from :func:`colorlab.profiles.groups.lloyd_kmeans` (the kit's plain reference k-means), one
+The steps come from :func:`colorlab.profiles.kmeans.lloyd_kmeans` (the kit's plain reference k-means), one
 iteration at a time, so the figure shows exactly what the lab's exercise asks for.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from colorlab.profiles.groups import lloyd_kmeans
+from colorlab.profiles.kmeans import lloyd_kmeans
 from colorlab.viz.lab import _plt
 from colorlab.viz.profiles import lab_swatches_rgb
 

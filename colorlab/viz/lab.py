@@ -1,33 +1,16 @@
-"""Figures about the Lab split: the sRGB gamut on the ab plane, channels, training patches,
-gray / predicted / truth galleries."""
-from __future__ import annotations
+"""Figures about the Lab split: the sRGB gamut on the ab plane, channels, training patches.
 
-from pathlib import Path
+(The gray / predicted / truth galleries training writes are :mod:`colorlab.training.gallery`; the figure
+helpers ``pyplot``, ``to_hwc``, ``save_figure`` are :mod:`colorlab.core.figures`.)"""
+from __future__ import annotations
 
 import numpy as np
 import torch
 
-from colorlab.core.checkpoint import atomic_write
 from colorlab.core.color import chroma_hue, gray_rgb, lab_to_rgb, rgb_to_lab
+from colorlab.core.figures import pyplot as _plt, save_figure, to_hwc  # noqa: F401  (viz modules import them from here)
 
-__all__ = ["ab_channel_rgb", "ab_gamut", "plot_ab_gamut", "channels_figure", "patch_grid", "gallery_figure", "save_gallery", "save_figure", "to_hwc"]
-
-
-def _plt():
-    import matplotlib.pyplot as plt  # headless machines pick the Agg backend by themselves
-    return plt
-
-
-def to_hwc(rgb) -> np.ndarray:
-    """(3, H, W) float tensor in [0, 1] or (H, W, 3) uint8 array → (H, W, 3) array for imshow."""
-    if isinstance(rgb, torch.Tensor):
-        t = rgb.detach().float().cpu()
-        if t.dim() == 3 and t.shape[0] == 3:
-            t = t.permute(1, 2, 0)
-        arr = t.numpy()
-        return arr / 255.0 if rgb.dtype == torch.uint8 else arr.clip(0, 1)
-    arr = np.asarray(rgb)
-    return arr / 255.0 if arr.dtype == np.uint8 else arr
+__all__ = ["ab_channel_rgb", "ab_gamut", "plot_ab_gamut", "channels_figure", "patch_grid"]
 
 
 def ab_channel_rgb(lab: torch.Tensor, channel: int, L: float = 65.0) -> torch.Tensor:
@@ -117,46 +100,3 @@ def patch_grid(images: np.ndarray, cols: int = 8, title: str | None = None):
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
-
-
-def gallery_figure(L_norm: torch.Tensor, pred_ab: torch.Tensor, true_ab: torch.Tensor | None = None,
-                   title: str | None = None, labels=("gray input", "predicted", "truth"), join=None):
-    """Columns gray / predicted / truth for a batch. Inputs normalised: L (N,1,H,W), ab (N,2,H,W).
-
-    ``join(gray, chroma) -> RGB`` turns the normalised pair back into RGB (default Lab; pass
-    ``colorlab.core.color.get_colorspace("ycbcr").join`` for a YCbCr model).
-    """
-    from colorlab.core.color import get_colorspace
-
-    plt = _plt()
-    join = join or get_colorspace("lab").join
-    L = L_norm.detach().float().cpu()
-    pred = pred_ab.detach().float().cpu()
-    cols = [join(L, torch.zeros_like(pred)), join(L, pred)]
-    if true_ab is not None:
-        cols.append(join(L, true_ab.detach().float().cpu()))
-    n = L.shape[0]
-    fig, axes = plt.subplots(len(cols), n, figsize=(1.6 * n, 1.7 * len(cols)), squeeze=False)
-    for r, col in enumerate(cols):
-        for c in range(n):
-            ax = axes[r, c]
-            ax.imshow(to_hwc(col[c]))
-            ax.set_xticks([]), ax.set_yticks([])
-            if c == 0:
-                ax.set_ylabel(labels[r], fontsize=9)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
-    """Save a figure atomically as PNG and close it."""
-    plt = _plt()
-    path = atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight"))
-    plt.close(fig)
-    return path
-
-
-def save_gallery(path, L_norm, pred_ab, true_ab=None, title=None, join=None) -> Path:
-    return save_figure(gallery_figure(L_norm, pred_ab, true_ab, title=title, join=join), path)

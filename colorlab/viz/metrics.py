@@ -4,6 +4,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from colorlab.core.figures import pyplot
+from colorlab.evaluation.evaluate import rarity_lookup
+
 __all__ = ["ab_error_curve", "plot_ab_error_curves"]
 
 
@@ -41,19 +44,17 @@ def plot_ab_error_curves(preds: dict, true_ab: torch.Tensor, prior=None, pixel_w
 
     Args:
         preds: name → predicted ab ``(N, 2, H, W)`` (Lab units), compared with ``true_ab``.
-        prior: the training set's ab prior (:func:`colorlab.rarity.stats.prior_for`): also draw each rebalanced
+        prior: the training set's ab prior (:func:`colorlab.rarity.prior.prior_for`): also draw each rebalanced
             curve (dashed), every pixel weighted by 1/p̃ of its true colour's bin, as the table's "AuC rebalanced".
         pixel_weights: ``(N, H, W)`` weights to use instead of the prior's.
         shade: the name whose area (its AuC) is shaded (default: the first).
     """
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     own = ax is None
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.2, 3.6))
     shade = shade if shade is not None else next(iter(preds), None)
     if pixel_weights is None and prior is not None:
-        from colorlab.evaluation.evaluate import _rarity_lookup
-        pixel_weights = _rarity_lookup(prior)(true_ab.float())
+        pixel_weights = rarity_lookup(prior)(true_ab.float())
     for k, (name, ab) in enumerate(preds.items()):
         colour = f"C{k}"
         t, share, auc = ab_error_curve(ab, true_ab, max_t=max_t)

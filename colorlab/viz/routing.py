@@ -4,14 +4,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from colorlab.data.loaders import lab_batch
+from colorlab.models.heads import predict_ab
+from colorlab.training.routing import group_labels
 from colorlab.viz.lab import _plt, to_hwc
+from colorlab.viz.scenes import _join
 
 __all__ = ["one_per_group", "wrong_profile_gallery"]
 
 
 def one_per_group(labels, k: int) -> list[tuple[int, int]]:
     """``(group, index)`` of the first item of every group ``0..k-1`` that has one, in group order."""
-    labels = np.asarray(getattr(labels, "labels", labels), dtype=np.int64)
+    labels = group_labels(labels)
     return [(g, int(np.flatnonzero(labels == g)[0])) for g in range(k) if (labels == g).any()]
 
 
@@ -26,9 +30,6 @@ def wrong_profile_gallery(colorizers, data, groups, names=None, device="cpu", ti
         names: the K group names (default ``groups.names`` or "group i").
     Rows: the gray input, one per colorizer, the truth.
     """
-    from colorlab.data.loaders import lab_batch
-    from colorlab.models.heads import predict_ab
-    from colorlab.viz.scenes import _join
     plt = _plt()
     K = len(colorizers)
     names = list(names or getattr(groups, "names", None) or [f"group {i}" for i in range(K)])[:K]

@@ -4,7 +4,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from colorlab.viz.lab import _plt, to_hwc
+from colorlab.core.color import LAB
+from colorlab.core.figures import pyplot, to_hwc
+from colorlab.data.loaders import lab_batch
+from colorlab.data.scenes import CLASSES, PROFILES
+from colorlab.data.scenes_render import lab_to_rgb_uint8
+from colorlab.models.heads import predict_ab
 
 __all__ = ["scene_grid", "compare_figure", "object_crops", "object_gallery", "CLASS_COLOURS"]
 
@@ -14,15 +19,13 @@ CLASS_COLOURS = np.array([[0.55, 0.75, 0.95], [0.3, 0.65, 0.25], [0.2, 0.45, 0.7
 
 
 def _join(L_norm: torch.Tensor, ab_norm: torch.Tensor) -> torch.Tensor:
-    from colorlab.core.color import get_colorspace
-    return get_colorspace("lab").join(L_norm.detach().float().cpu(), ab_norm.detach().float().cpu())
+    return LAB.join(L_norm.detach().float().cpu(), ab_norm.detach().float().cpu())
 
 
 def scene_grid(data, n: int = 8, title: str | None = None):
     """Rows: the scene, its L (shown as Lab gray, ``lab_to_rgb(L, 0, 0)``), its pixel classes and
     colour modes, for the first ``n`` items of a prepared ``scenes`` cache (or a ScenesDataset)."""
-    from colorlab.data.scenes import CLASSES, PROFILES, lab_to_rgb_uint8
-    plt = _plt()
+    plt = pyplot()
     if hasattr(data, "scene"):
         scenes = [data.scene(i) for i in range(n)]
         lab = np.stack([s.lab for s in scenes])
@@ -57,7 +60,7 @@ def scene_grid(data, n: int = 8, title: str | None = None):
 
 def compare_figure(L_norm: torch.Tensor, preds: dict, true_ab: torch.Tensor | None = None, title: str | None = None):
     """Rows gray input / one per model / truth, a column per image. Inputs normalised (L/50−1, ab/110)."""
-    plt = _plt()
+    plt = pyplot()
     rows = [("gray input", _join(L_norm, torch.zeros_like(L_norm).expand(-1, 2, -1, -1)))]
     rows += [(name, _join(L_norm, ab)) for name, ab in preds.items()]
     if true_ab is not None:
@@ -103,8 +106,6 @@ def object_crops(data, classes, n: int = 8, half: int | None = None, modes=None)
 def object_gallery(models: dict, data, classes, n: int = 8, device="cpu", modes=None, title: str | None = None, T=0.38):
     """The hard objects up close: windows around ``classes`` (e.g. the fruit, the flower, the red car),
     rows gray / each model / truth. Models see the whole scene; the crop is only for the eye."""
-    from colorlab.data.loaders import lab_batch
-    from colorlab.models.heads import predict_ab
     idx, corners = object_crops(data, classes, n=n, modes=modes)
     if len(idx) == 0:
         raise ValueError(f"no objects of classes {classes} in this data")

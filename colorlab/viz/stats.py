@@ -5,8 +5,8 @@ import numpy as np
 import torch
 
 from colorlab.core.color import lab_to_rgb
-from colorlab.rarity.losses import rarity_weights
-from colorlab.rarity.stats import ABPrior
+from colorlab.rarity.prior import ABPrior
+from colorlab.rarity.weights import rarity_weights
 
 __all__ = ["ab_plane_rgb", "plot_ab_histogram", "plot_weight_map", "plot_lambda_effect", "plot_prior_and_weights",
            "weight_range", "SLIDER_LAMS"]

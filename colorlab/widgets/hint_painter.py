@@ -19,10 +19,17 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from colorlab.core.color import AB_SCALE, gray_rgb, join_l_ab, lab_to_rgb, normalize_l, rgb_to_lab
+from colorlab.core.color import LAB, denormalize_l, gray_rgb, lab_to_rgb, rgb_to_lab
+from colorlab.core.config import home
 from colorlab.core.errors import ColorlabError
+from colorlab.core.io import load_image, save_image
+from colorlab.data.base import fit_square
+from colorlab.data.sample import sample_photos
 from colorlab.hints.encoding import HINT_CHANNELS, Hint, encode_hints
+from colorlab.inference.colorize import load_colorizer
+from colorlab.inference.postprocess import enhance
 from colorlab.profiles.palette import suggest_palette, to_hex
+from colorlab.training.speed import autocast_dtype
 from colorlab.widgets._common import array_png as png_bytes, shows_errors
 
 __all__ = ["HintPainter", "parse_color", "gray_display"]
@@ -53,13 +60,9 @@ def _rgb_to_ab(rgb: tuple[int, int, int]) -> tuple[float, float]:
 
 def _square_photo(image, size: int) -> np.ndarray:
     """A path, sample name, PIL image or array → uint8 RGB ``(size, size, 3)`` (centre crop + resize)."""
-    from colorlab.data.base import fit_square
-    from colorlab.core.io import load_image
-
     if isinstance(image, (str, Path)):
         path = Path(image)
         if not path.exists():
-            from colorlab.data import sample_photos
             samples = dict(sample_photos("all"))
             if str(image) not in samples:
                 raise ColorlabError(f"{image}: no such file, and not a sample photo ({', '.join(sorted(samples))})")
@@ -106,12 +109,10 @@ class HintPainter:
     def __init__(self, model, image=None, photo_size: int = 256, work_size: int | None = None,
                  color="#e03c31", patch_size: int = 7, enhance: dict | None = None, device="auto",
                  threads: int | None = 1):
-        from colorlab.inference.colorize import load_colorizer
-
         net, _ = load_colorizer(model, device)
         if getattr(net, "in_channels", None) != 1 + HINT_CHANNELS:
             raise ColorlabError(f"the hint painter needs a hint model (in_channels=4), got "
-                                f"in_channels={getattr(net, 'in_channels', '?')}; train one with colorlab.hints.encoding.train_hint_model")
+                                f"in_channels={getattr(net, 'in_channels', '?')}; train one with colorlab.training.hints.train_hint_model")
         self.model = net.eval().to(memory_format=torch.channels_last)
         self.device = next(net.parameters()).device
         self.photo_size = int(photo_size)
@@ -129,7 +130,6 @@ class HintPainter:
         self.patch_size = 1
         self.set_patch_size(patch_size)
         if image is None:
-            from colorlab.data import sample_photos
             image = sample_photos("val")[0][1]
         self.set_image(image)
 
@@ -140,10 +140,9 @@ class HintPainter:
         self.name = name or (Path(image).stem if isinstance(image, (str, Path)) else "photo")
         self.photo = rgb
         x = torch.from_numpy(rgb.copy()).to(self.device).permute(2, 0, 1)[None]
-        self._L_full = rgb_to_lab(x)[:, :1]                               # (1, 1, H, W), L in 0..100
-        L_work = F.interpolate(self._L_full, size=(self.work_size,) * 2, mode="area")
-        self._L_in = normalize_l(L_work)
-        self.gray = gray_display(self._L_full)
+        self._L_full, _ = LAB.split(x)                                    # (1, 1, H, W), normalised L
+        self._L_in = F.interpolate(self._L_full, size=(self.work_size,) * 2, mode="area")
+        self.gray = gray_display(denormalize_l(self._L_full))
         self.hints, self._history = [], []
         self.update()
         self.palette = suggest_palette(self.result)
@@ -206,9 +205,6 @@ class HintPainter:
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the current colorization (PNG/JPEG by extension; default ``$COLORLAB_HOME/hints/<name>_hints.png``)."""
-        from colorlab.core.config import home
-        from colorlab.core.io import save_image
-
         path = Path(path) if path is not None else home() / "hints" / f"{self.name}_hints.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.saved = save_image(path, self.result)
@@ -224,8 +220,6 @@ class HintPainter:
     @torch.no_grad()
     def update(self) -> np.ndarray:
         """Re-colorize with the current hints; returns (and keeps in ``result``) uint8 ``(H, W, 3)``."""
-        from colorlab.core.device import autocast_dtype
-
         t0 = time.perf_counter()
         saved = torch.get_num_threads()
         if self.threads and self.device.type == "cpu":
@@ -235,12 +229,11 @@ class HintPainter:
             dtype = autocast_dtype(self.device)  # the first call may time a few training steps (colorlab.training.speed)
             with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 ab = self.model(x).float()
-            rgb = join_l_ab(self._L_full, ab * AB_SCALE)[0]
+            rgb = LAB.join(self._L_full, ab)[0]
             out = (rgb.clamp(0, 1) * 255).round().to(torch.uint8)
         finally:
             torch.set_num_threads(saved)
         if self.enhance:
-            from colorlab.inference.postprocess import enhance
             out = enhance(out, **self.enhance)
         self.result = out.permute(1, 2, 0).cpu().numpy()
         self.updates += 1
@@ -281,8 +274,6 @@ class HintPainter:
     def _build_view(self) -> dict:
         import ipywidgets as W
         from ipyevents import Event
-
-        from colorlab.data import sample_photos
 
         status = W.Label()
         status.add_class("colorlab-hint-status")

@@ -10,7 +10,9 @@ import numpy as np
 import torch
 
 from colorlab.core.errors import ColorlabError
-from colorlab.profiles.groups import build_profiles, describe_images
+from colorlab.profiles.descriptors import describe_images
+from colorlab.profiles.groups import build_profiles
+from colorlab.viz.profiles import plot_group_examples, plot_palettes
 from colorlab.widgets._common import figure_png
 
 __all__ = ["ProfileExplorer"]
@@ -24,7 +26,7 @@ class ProfileExplorer:
         k: the first number of profiles; ``k_max`` bounds the slider.
         n_examples: member photos shown per profile.
         truth: optional true group of each photo ``(N,)``: then :attr:`agreement` scores the profiles.
-        hist_bins: side of the ab histogram in the descriptors (:func:`~colorlab.profiles.groups.describe_images`).
+        hist_bins: side of the ab histogram in the descriptors (:func:`~colorlab.profiles.descriptors.describe_images`).
 
     State: ``k``, ``profiles`` (:class:`~colorlab.profiles.groups.ColorProfiles`), :meth:`members`,
     ``palettes`` (``(K, 5, 3)`` Lab swatches), :attr:`inertia`, :attr:`agreement`.
@@ -111,8 +113,6 @@ class ProfileExplorer:
 
     def figures(self):
         """``(palettes figure, member photos figure)``."""
-        from colorlab.viz.profiles import plot_group_examples, plot_palettes
-
         g = self.profiles.groups
         return plot_palettes(g), plot_group_examples(g, self.images, n=self.n_examples)
 

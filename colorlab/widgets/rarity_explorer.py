@@ -14,31 +14,32 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from colorlab.core.color import AB_SCALE, rgb_to_lab
+from colorlab.core.color import AB_SCALE, LAB
 from colorlab.core.errors import ColorlabError
-from colorlab.rarity.losses import SCHEMES, rarity_weights
-from colorlab.rarity.stats import ABPrior
-from colorlab.viz.stats import SLIDER_LAMS, weight_range
+from colorlab.rarity.prior import ABPrior
+from colorlab.rarity.weights import SCHEMES, rarity_weights
+from colorlab.viz.stats import SLIDER_LAMS, plot_weight_map, weight_range
 from colorlab.widgets._common import figure_png
 
 __all__ = ["RarityExplorer"]
 
 
 def _ab(rgb: np.ndarray) -> torch.Tensor:
+    """uint8 RGB ``(H, W, 3)`` → normalised ab ``(2, H, W)``."""
     arr = np.asarray(rgb)
     if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
         raise ColorlabError(f"photos must be uint8 RGB (H, W, 3), got {arr.dtype} {arr.shape}")
-    return rgb_to_lab(torch.from_numpy(arr.copy()).permute(2, 0, 1))[1:]
+    return LAB.split(torch.from_numpy(arr.copy()).permute(2, 0, 1))[1]
 
 
 class RarityExplorer:
     """λ and scheme → rarity weights, the weight map of one photo and the loss it gives.
 
     Args:
-        prior: the dataset's :class:`~colorlab.rarity.stats.ABPrior`.
+        prior: the dataset's :class:`~colorlab.rarity.prior.ABPrior`.
         photo: uint8 RGB ``(H, W, 3)``.
         prediction: a colorization of ``photo`` (uint8 RGB, same size); default: gray (ab = 0).
-        scheme, lam: the starting weighting (see :func:`colorlab.rarity.losses.rarity_weights`).
+        scheme, lam: the starting weighting (see :func:`colorlab.rarity.weights.rarity_weights`).
 
     After :meth:`set`: ``weights (Q,)``, ``pixel_weights (H, W)``, ``loss`` =
     ``{"mse", "weighted_mse", "ratio"}`` on normalised ab.
@@ -52,8 +53,8 @@ class RarityExplorer:
         if self._pred.shape != self._true.shape:
             raise ColorlabError(f"prediction {tuple(self._pred.shape[1:])} and photo {tuple(self._true.shape[1:])} "
                                 "must have the same size")
-        self._bins = prior.bin_index(self._true.to(prior.centers.device)).cpu()
-        self._err = ((self._pred - self._true) / AB_SCALE).square().mean(0)   # (H, W)
+        self._bins = prior.bin_index((self._true * AB_SCALE).to(prior.centers.device)).cpu()
+        self._err = (self._pred - self._true).square().mean(0)   # (H, W)
         self._view = None
         self._ranges: dict[str, tuple[float, float]] = {}
         self.set(scheme, lam)
@@ -86,8 +87,6 @@ class RarityExplorer:
         scheme's fixed log colour scale (:meth:`weight_range`)."""
         import matplotlib.pyplot as plt
         from matplotlib.colors import LogNorm
-
-        from colorlab.viz.stats import plot_weight_map
 
         vmin, vmax = self.weight_range()
         fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))

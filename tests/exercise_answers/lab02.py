@@ -21,7 +21,7 @@ def my_ab_histogram(ab, n=64):
 ''',
             # the kit's own bin look-up
             '''
-from colorlab.rarity.stats import BinLookup
+from colorlab.rarity.bins import BinLookup
 
 def my_ab_histogram(ab, n=64):
     idx = BinLookup(f"regular{n}")(ab).reshape(-1)
@@ -87,7 +87,7 @@ def my_rarity_weights(p, lam=0.5):
 ''',
             # the kit itself
             '''
-from colorlab.rarity.losses import rarity_weights
+from colorlab.rarity.weights import rarity_weights
 
 def my_rarity_weights(p, lam=0.5):
     return rarity_weights(p, "zhang", lam)

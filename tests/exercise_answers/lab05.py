@@ -15,7 +15,7 @@ def pixel_weights(ab, w, n):
 """,
             # the kit's own look-up
             """
-from colorlab.rarity.stats import BinLookup
+from colorlab.rarity.bins import BinLookup
 
 def pixel_weights(ab, w, n):
     return w[BinLookup(f"regular{n}")(ab)]

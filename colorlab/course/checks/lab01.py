@@ -6,6 +6,7 @@ import math
 import numpy as np
 import torch
 
+from colorlab.core import color
 from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed, rng
 
 __all__ = ["chroma_hue", "rgb_to_lab", "split_batch"]
@@ -20,15 +21,13 @@ def _pair(out, what: str, names: str):
 def chroma_hue(fn) -> None:
     """``fn(ab) -> (C, h)``: ab ``(..., 2, H, W)``; chroma ``sqrt(a² + b²)`` and hue ``atan2(b, a)`` in degrees
     in [0, 360), each ``(..., H, W)`` — against :func:`colorlab.core.color.chroma_hue`."""
-    from colorlab.core.color import chroma_hue as ref_fn
-
     r = rng(1)
     ab = torch.tensor(r.normal(0, 45, (2, 2, 5, 6)), dtype=torch.float32)
     ab[0, :, 0, :4] = torch.tensor([[30.0, 0.0, -30.0, 0.5], [0.0, 30.0, -40.0, -60.0]])  # red, yellow, blue-green, blue
     for x, shape in ((ab, (2, 5, 6)), (ab[1], (5, 6))):
         what = f"my_chroma_hue(ab of shape {tuple(x.shape)})"
         out = _pair(call_student(fn, x.clone(), what=what, hint="a is ab[..., 0, :, :], b is ab[..., 1, :, :]"), what, "C, h")
-        C_ref, h_ref = ref_fn(x)
+        C_ref, h_ref = color.chroma_hue(x)
         for mine, name in zip(out, ("C", "h")):
             assert_shape(as_numpy(mine, f"your {name}"), shape,
                          f"your {name} for ab {tuple(x.shape)} (hint: colour is the third axis from the end, "
@@ -55,8 +54,6 @@ def chroma_hue(fn) -> None:
 def rgb_to_lab(fn) -> float:
     """``fn(rgb) -> lab``: sRGB ``(N, 3, H, W)`` in [0, 1] → Lab ``(N, 3, H, W)``, against
     :func:`colorlab.core.color.rgb_to_lab`. Returns the largest difference (Lab units)."""
-    from colorlab.core import color
-
     r = rng(0)
     rgb = torch.tensor(r.random((3, 3, 8, 8)), dtype=torch.float32)
     rgb[2] *= 0.08                                   # dark colours: the linear segments of both steps
@@ -92,8 +89,6 @@ def rgb_to_lab(fn) -> float:
 def split_batch(fn) -> None:
     """``fn(images) -> (L_in, ab_target)``: uint8 ``(N, H, W, 3)`` as a prepared cache stores it → float
     ``(N, 1, H, W)`` with L/50 − 1 and ``(N, 2, H, W)`` with ab/110, against :func:`colorlab.core.color.split_lab`."""
-    from colorlab.core import color
-
     images = rng(2).integers(0, 256, (3, 6, 5, 3), dtype=np.uint8)     # H ≠ W: a transposed image shows
     L_ref, ab_ref = color.split_lab(torch.from_numpy(images.copy()).permute(0, 3, 1, 2))
     what = "my_split_batch(images (3, 6, 5, 3) uint8)"

@@ -4,7 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from colorlab.core.color import rgb_to_lab
 from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed, rng
+from colorlab.rarity.prior import ab_prior
+from colorlab.rarity.weights import rarity_weights as reference_weights
 
 __all__ = ["ab_histogram", "rarity_weights"]
 
@@ -12,10 +15,7 @@ __all__ = ["ab_histogram", "rarity_weights"]
 def ab_histogram(fn) -> None:
     """``fn(ab, n) -> p``: ab ``(N, 2, H, W)`` in Lab units → probabilities ``(n·n,)`` on a regular n × n grid over
     [−110, 110] (flat index i·n + j, i from a, j from b), summing to 1 — against the kit's own prior,
-    :func:`colorlab.rarity.stats.ab_prior` with ``grid="regular<n>"`` and no smoothing (σ = 0)."""
-    from colorlab.core.color import rgb_to_lab
-    from colorlab.rarity.stats import ab_prior
-
+    :func:`colorlab.rarity.prior.ab_prior` with ``grid="regular<n>"`` and no smoothing (σ = 0)."""
     rgb = torch.from_numpy(rng(3).integers(0, 256, (2, 3, 12, 10), dtype=np.uint8))
     ab = rgb_to_lab(rgb)[:, 1:].float()
     for n in (8, 64):
@@ -42,9 +42,7 @@ def ab_histogram(fn) -> None:
 
 def rarity_weights(fn) -> None:
     """``fn(p, lam) -> w``: Zhang et al.'s ``w ∝ ((1−λ)p + λ/Q)⁻¹`` scaled so that ``Σ p·w = 1``, against
-    :func:`colorlab.rarity.losses.rarity_weights`."""
-    from colorlab.rarity.losses import rarity_weights as ref_fn
-
+    :func:`colorlab.rarity.weights.rarity_weights`."""
     r = rng(4)
     big = r.gamma(0.2, size=313)
     big[r.random(313) < 0.4] = 0.0                       # many colours never seen, as in a real prior
@@ -57,7 +55,7 @@ def rarity_weights(fn) -> None:
         w = as_numpy(call_student(fn, p.clone(), lam, what=what), "your weights")
         assert_shape(w, (Q,), f"{what} (one weight per bin)")
         assert np.isfinite(w).all(), f"{what} gives inf or NaN weights: with λ > 0 every bin should stay finite"
-        ref = ref_fn(p, "zhang", lam).double().numpy()
+        ref = reference_weights(p, "zhang", lam).double().numpy()
         mean = float((p_np * w).sum())
         if not abs(mean - 1) < 1e-3:
             plain = " (your weights average to 1 over the bins — weight the mean by p)" if abs(w.mean() - 1) < 1e-3 else ""

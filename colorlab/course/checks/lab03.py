@@ -1,6 +1,6 @@
 """Checks of lab 03's exercises (colour profiles): the assignment step of k-means and the whole loop.
 
-Both are held against :func:`colorlab.profiles.groups.lloyd_kmeans`, the kit's plain Lloyd k-means (the one
+Both are held against :func:`colorlab.profiles.kmeans.lloyd_kmeans`, the kit's plain Lloyd k-means (the one
 its fast batched k-means is tested against).
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from colorlab.profiles.groups import lloyd_kmeans
+from colorlab.profiles.kmeans import lloyd_kmeans
 from colorlab.course.checks import as_numpy, assert_close, call_student, passed, rng
 
 __all__ = ["assign_to_nearest", "kmeans"]

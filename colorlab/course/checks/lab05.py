@@ -5,15 +5,17 @@ import torch
 import torch.nn as nn
 
 from colorlab.course.checks import assert_close, assert_shape, call_student, passed
+from colorlab.models.unet import UNet
+from colorlab.rarity.bins import BinLookup
+from colorlab.rarity.losses import BlendedLoss
+from colorlab.rarity.prior import ABPrior
 
 __all__ = ["pixel_weights", "blended_loss", "up_stage"]
 
 
 def pixel_weights(fn) -> None:
     """``fn(ab, w, n)``: ab (N, 2, H, W) in Lab units, w (n·n,) → the weight of each pixel's bin (N, H, W),
-    the same as the kit's :class:`~colorlab.rarity.stats.BinLookup` on a regular n × n grid over [−110, 110]."""
-    from colorlab.rarity.stats import BinLookup
-
+    the same as the kit's :class:`~colorlab.rarity.bins.BinLookup` on a regular n × n grid over [−110, 110]."""
     g = torch.Generator().manual_seed(5)
     for n in (64, 10):
         w = torch.rand(n * n, generator=g) * 4 + 0.1          # every bin its own weight: a ≠ b shows
@@ -42,9 +44,6 @@ def pixel_weights(fn) -> None:
 
 def blended_loss(fn) -> None:
     """``fn(pred, target, w, alpha)`` against the kit's :class:`~colorlab.rarity.losses.BlendedLoss`."""
-    from colorlab.rarity.losses import BlendedLoss
-    from colorlab.rarity.stats import ABPrior
-
     g = torch.Generator().manual_seed(0)
     # a lopsided 64 × 64 histogram, so that the batch's weights do not average to 1
     c = (torch.arange(64) - 34.0) ** 2
@@ -80,8 +79,6 @@ def _expect_module(cls, args) -> nn.Module:
 def _kit_stage(out_ch: int):
     """A two-level kit U-Net (its one decoder stage has in_ch = 2·out_ch, skip_ch = out_ch), and the
     encoder features that reach that stage plus the stage's output, for one input."""
-    from colorlab.models.unet import UNet
-
     net = UNet(base=out_ch, depth=2).eval()
     with torch.no_grad():
         for m in net.modules():  # BatchNorm statistics that are not the identity

@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from colorlab.course.checks import assert_close, assert_shape, call_student, passed
+from colorlab.models.fusion import FusionColorizer
 
 __all__ = ["fuse", "fusion_layer"]
 
@@ -22,8 +23,6 @@ C, D, F = 3, 6, 4   # local channels, global vector size, fusion channels: all d
 def _kit_fusion(h: int, w: int, n: int = 2, seed: int = 0) -> dict:
     """One forward pass of a small kit FusionColorizer on an (n, 1, 8h, 8w) input: local (n, C, h, w),
     g (n, D), the fusion conv's input (n, C + D, h, w) and output (n, F, h, w), its weight and bias."""
-    from colorlab.models import FusionColorizer
-
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         branch = nn.Sequential(nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(12, D))

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from colorlab.core.color import AB_SCALE
 from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed, rng
+from colorlab.rarity.bins import zhang_bins
+from colorlab.rarity.losses import RebalancedCrossEntropy
+from colorlab.rarity.prior import ABPrior
+from colorlab.rarity.soft_encoding import annealed_mean as reference_annealed_mean, soft_encode as reference_soft_encode
+from colorlab.rarity.weights import rarity_weights
 
 __all__ = ["annealed_mean", "rebalanced_cross_entropy", "soft_encode"]
 
@@ -18,7 +24,6 @@ def _tensor(x, what: str) -> torch.Tensor:
 
 def _made_up_prior(seed: int = 0):
     """A made-up ab prior on Zhang's 313 bins: most pixels near gray, a few vivid ones."""
-    from colorlab.rarity.stats import ABPrior, zhang_bins
     c = zhang_bins().double()
     r = rng(seed)
     counts = 1e5 * torch.exp(-c.square().sum(1) / (2 * 25.0 ** 2)) + torch.from_numpy(r.integers(0, 40, len(c)))
@@ -27,35 +32,31 @@ def _made_up_prior(seed: int = 0):
 
 def annealed_mean(my_annealed_mean) -> None:
     """``my_annealed_mean(logits (N, Q, H, W), centres (Q, 2), T) → ab (N, 2, H, W)`` against
-    :func:`colorlab.rarity.stats.annealed_mean` at T = 1, 0.38 and 0.1."""
-    from colorlab.rarity.stats import annealed_mean as reference, zhang_bins
+    :func:`colorlab.rarity.soft_encoding.annealed_mean` at T = 1, 0.38 and 0.1."""
     centres = zhang_bins()
     logits = torch.from_numpy(rng(7).normal(size=(2, len(centres), 3, 4)) * 3).float()
-    plain = reference(logits, centres, 1.0)
+    plain = reference_annealed_mean(logits, centres, 1.0)
     for T in (1.0, 0.38, 0.1):
         mine = _tensor(call_student(my_annealed_mean, logits.clone(), centres.clone(), T, hint="Take softmax(logits / T) over dim 1 (the Q bins), then the expected centre."),
                        "the annealed mean")
-        ref = reference(logits, centres, T)
+        ref = reference_annealed_mean(logits, centres, T)
         assert_shape(mine, ref.shape, f"the annealed mean at T = {T}")
         if T != 1.0 and np.allclose(as_numpy(mine), as_numpy(plain), atol=1e-3):
             raise AssertionError(f"at T = {T} you return the plain mean (T = 1): divide the logits by T before the softmax")
         assert_close(mine, ref, f"the annealed mean at T = {T}", atol=1e-3, rtol=1e-4)
-    passed("the annealed mean matches colorlab.rarity.stats.annealed_mean at T = 1, 0.38 and 0.1")
+    passed("the annealed mean matches colorlab.rarity.soft_encoding.annealed_mean at T = 1, 0.38 and 0.1")
 
 
 def rebalanced_cross_entropy(my_rebalanced_ce) -> None:
     """``my_rebalanced_ce(logits (N, Q, H, W), z (N, Q, H, W), v (N, H, W)) → scalar`` against
     :class:`colorlab.rarity.losses.RebalancedCrossEntropy` (value and gradient)."""
-    from colorlab.core.color import AB_SCALE
-    from colorlab.rarity.losses import RebalancedCrossEntropy, rarity_weights
-    from colorlab.rarity.stats import soft_encode
     prior = _made_up_prior(1)
     r = rng(11)
     for lam, shape in ((0.2, (2, 3, 4)), (0.5, (3, 2, 5))):
         n, h, w = shape
         ab = torch.from_numpy(r.uniform(-75, 75, size=(n, 2, h, w))).float()     # no ties between bins
         logits = torch.from_numpy(r.normal(size=(n, prior.Q, h, w)) * 2).float()
-        z = soft_encode(ab, prior.centers)
+        z = reference_soft_encode(ab, prior.centers)
         v = rarity_weights(prior, lam=lam)[z.argmax(1)]                       # weight of each pixel's nearest bin
         ref_in = logits.clone().requires_grad_(True)
         ref = RebalancedCrossEntropy(prior, lam=lam)(ref_in, ab / AB_SCALE)
@@ -85,15 +86,14 @@ def rebalanced_cross_entropy(my_rebalanced_ce) -> None:
 
 def soft_encode(my_soft_encode) -> None:
     """``my_soft_encode(ab (N, 2, H, W), centres (Q, 2), k, sigma) → (N, Q, H, W)`` against
-    :func:`colorlab.rarity.stats.soft_encode` for (k, σ) = (5, 5) and (3, 8)."""
-    from colorlab.rarity.stats import soft_encode as reference, zhang_bins
+    :func:`colorlab.rarity.soft_encoding.soft_encode` for (k, σ) = (5, 5) and (3, 8)."""
     centres = zhang_bins()
     r = rng(3)
     for k, sigma, shape in ((5, 5.0, (2, 3, 4)), (3, 8.0, (1, 2, 5))):
         n, h, w = shape
         ab = torch.from_numpy(r.uniform(-75, 75, size=(n, 2, h, w))).float()     # no ties between bins
         mine = _tensor(call_student(my_soft_encode, ab.clone(), centres.clone(), k, sigma, hint="ab is (N, 2, H, W), centres (Q, 2); return (N, Q, H, W)."), "the soft-encoding")
-        ref = reference(ab, centres, k=k, sigma=sigma)
+        ref = reference_soft_encode(ab, centres, k=k, sigma=sigma)
         assert_shape(mine, ref.shape, f"the soft-encoding (k = {k})")
         m = as_numpy(mine)
         sums = m.sum(1)
@@ -110,4 +110,4 @@ def soft_encode(my_soft_encode) -> None:
         except AssertionError as e:
             raise AssertionError(f"{e}. The weights are exp(−d²/2σ²) with d² the squared distance and σ² (not σ) "
                                  f"in the denominator, normalised over the k nearest bins") from None
-    passed("the soft-encoding matches colorlab.rarity.stats.soft_encode for (k, σ) = (5, 5) and (3, 8)")
+    passed("the soft-encoding matches colorlab.rarity.soft_encoding.soft_encode for (k, σ) = (5, 5) and (3, 8)")

@@ -1,5 +1,5 @@
 """Checks of lab 08's exercises (classify, then colorize): splitting a dataset by group and the routed
-forward pass, against the kit's own :mod:`colorlab.training.routing`."""
+forward pass, against the kit's own :mod:`colorlab.training.routing` and :mod:`colorlab.models.routed`."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +7,8 @@ import torch
 import torch.nn as nn
 
 from colorlab.course.checks import as_numpy, assert_shape, call_student, passed, rng
+from colorlab.models.routed import RoutedColorizer
+from colorlab.training.routing import group_subset
 
 __all__ = ["split_by_group", "routed_forward"]
 
@@ -14,7 +16,6 @@ __all__ = ["split_by_group", "routed_forward"]
 def split_by_group(split_by_group) -> None:
     """``split_by_group(labels (N,), k) → k index arrays`` against the indices of
     :func:`colorlab.training.routing.group_subset`, with an empty group and a longer shuffled example."""
-    from colorlab.training.routing import group_subset
     r = rng(8)
     cases = [(np.array([2, 0, 1, 2, 2, 0]), 3),
              (np.array([0, 3, 3, 0, 1, 3]), 4),                           # group 2 is empty
@@ -66,8 +67,7 @@ class _FakeColorizer(nn.Module):
 
 def routed_forward(routed_forward) -> None:
     """``routed_forward(L (N, 1, H, W), classifier, colorizers) → (N, 2, H, W)`` against
-    :class:`colorlab.training.routing.RoutedColorizer`, with fake modules whose outputs say who coloured which image."""
-    from colorlab.training.routing import RoutedColorizer
+    :class:`colorlab.models.routed.RoutedColorizer`, with fake modules whose outputs say who coloured which image."""
     r = rng(5)
     for groups, k in (([2, 0, 3, 2, 0, 2, 1], 4), ([3, 0, 3, 3, 0], 4), ([1, 0, 1], 3)):
         groups = np.array(groups)
@@ -93,6 +93,6 @@ def routed_forward(routed_forward) -> None:
                                      f"{who[i]:.3g}: take the argmax of the classifier's logits over the groups "
                                      f"(dim 1), one per image")
         if not torch.allclose(got.float(), want, atol=1e-5):
-            raise AssertionError("your routed batch differs from colorlab.training.routing.RoutedColorizer's")
-    passed("the routed forward pass matches colorlab.training.routing.RoutedColorizer (every image to its group's colorizer, "
+            raise AssertionError("your routed batch differs from colorlab.models.routed.RoutedColorizer's")
+    passed("the routed forward pass matches colorlab.models.routed.RoutedColorizer (every image to its group's colorizer, "
            "in batch order)")

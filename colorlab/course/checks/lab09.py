@@ -1,7 +1,7 @@
 """Checks of lab 09 (user hints): one hint's channels, and the hint input of several patches with their mean colours.
 
 Both compare with the kit's own encoding, :func:`colorlab.hints.encoding.paint_patches` (and, for the patch
-colours, the mean over the patch the hint sampler uses).
+colours, the mean over the patch the hint sampler uses, :func:`colorlab.hints.sampling.patch_colours`).
 """
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import numpy as np
 import torch
 
 from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed
+from colorlab.hints.encoding import paint_patches
+from colorlab.hints.sampling import patch_colours
 
 __all__ = ["hint_channels", "encode_patch_hints"]
 
@@ -17,8 +19,6 @@ _SHAPE_HINT = "a hint image is (3, height, width), rows (top) first, then column
 
 def _reference(tops, lefts, sizes, colours, height: int, width: int) -> torch.Tensor:
     """The kit's encoding of hints with the given normalised colours ``(K, 2)``: ``(3, height, width)``."""
-    from colorlab.hints.encoding import paint_patches
-
     k = len(tops)
     as_long = lambda v: torch.tensor([list(v)], dtype=torch.long)  # noqa: E731
     return paint_patches(as_long(tops), as_long(lefts), as_long(sizes), torch.as_tensor(colours, dtype=torch.float32)
@@ -68,10 +68,8 @@ def hint_channels(fn) -> None:
 
 def _patch_means(ab: torch.Tensor, tops, lefts, sizes) -> torch.Tensor:
     """The kit's hint colours: the mean true ab over each (clipped) patch, ``(K, 2)``."""
-    from colorlab.hints.encoding import _patch_colours
-
     as_long = lambda v: torch.tensor([list(v)], dtype=torch.long)  # noqa: E731
-    return _patch_colours(ab[None].float(), as_long(tops), as_long(lefts), as_long(sizes), "mean", 2.0)[0]
+    return patch_colours(ab[None].float(), as_long(tops), as_long(lefts), as_long(sizes), "mean", 2.0)[0]
 
 
 def encode_patch_hints(fn) -> None:

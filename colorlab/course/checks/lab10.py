@@ -8,14 +8,14 @@ import numpy as np
 import torch
 
 from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, passed
+from colorlab.evaluation.metrics import psnr
+from colorlab.widgets.turing_test import wilson_interval
 
 __all__ = ["my_psnr", "fooled_rate"]
 
 
 def my_psnr(fn) -> None:
     """``fn(pred, target)`` on RGB ``(N, 3, H, W)`` in [0, 1] → PSNR in dB per image ``(N,)``."""
-    from colorlab.evaluation.metrics import psnr
-
     g = torch.Generator().manual_seed(0)
     target = torch.rand(4, 3, 8, 8, generator=g)
     # the error differs from image to image AND from channel to channel (red noisy, blue clean, ...)
@@ -39,8 +39,6 @@ def my_psnr(fn) -> None:
 
 def fooled_rate(fn) -> None:
     """``fn(fooled)`` (list of bools, True where the colorization was picked) → ``(rate, low, high)``, 95 % Wilson."""
-    from colorlab.widgets.turing_test import wilson_interval
-
     rng = np.random.default_rng(10)
     cases = [[True, False, False, True, False, False, True, False, False, False],    # 3 of 10
              [False] * 10,                                                           # never fooled

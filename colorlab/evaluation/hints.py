@@ -1,0 +1,91 @@
+"""How much user hints help: PSNR of a hint model's colorizations against the number of true-colour hints."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from fastprogress.fastprogress import progress_bar
+
+from colorlab.core.color import LAB, rgb_to_lab
+from colorlab.core.device import get_device
+from colorlab.core.errors import ColorlabError
+from colorlab.data.batches import iter_batches
+from colorlab.data.scenes import scene_groups
+from colorlab.evaluation.evaluate import _group_masks, batch_lab
+from colorlab.evaluation.metrics import psnr
+from colorlab.hints.encoding import HINT_CHANNELS
+from colorlab.hints.sampling import HintSampler, random_hints
+from colorlab.models.heads import predict_ab
+
+__all__ = ["hints_vs_psnr", "HINT_COUNTS"]
+
+#: The numbers of hints the evaluation reveals (Zhang et al. 2017's curve, cut at 100).
+HINT_COUNTS = (0, 1, 2, 5, 10, 20, 50, 100)
+
+
+@torch.no_grad()
+def hints_vs_psnr(model, data, counts=HINT_COUNTS, size: int = 1, seed: int = 0, batch_size: int = 64,
+                  device="auto", progress: bool = True, sampler: HintSampler | None = None,
+                  groups: dict | str | None = "auto"):
+    """Mean PSNR (RGB, dB) of the hint model's colorizations against the number of true-colour hints.
+
+    Args:
+        model: a hint model (``in_channels = 4``).
+        data: held-out photos: a prepared cache or uint8 array ``(N, H, W, 3)`` (H, W multiples of
+            the model's stride). A cache with exact float Lab (``scenes``) is read as that Lab.
+        counts: numbers of hints to reveal per image.
+        size: hint patch side in pixels (for the default random point hints).
+        seed: the same hint places for every model evaluated with the same seed.
+        sampler: draw the hints with this :class:`~colorlab.hints.sampling.HintSampler` (``sampler(ab, n=count)``:
+            its patch sizes, places and colours) instead of :func:`~colorlab.hints.sampling.random_hints`
+            (uniform places, ``size``).
+        groups: per-pixel groups as in :func:`colorlab.evaluation.evaluate.evaluate` (``"auto"``: the ``scenes``
+            groups when ``data`` has a class map); adds a column ``"psnr [<group>]"`` per group, the
+            PSNR pooled over every pixel of the group (e.g. ``"psnr [multimodal]"``: the fruit).
+    Returns:
+        a pandas DataFrame with columns ``hints``, ``psnr`` (mean over photos), ``psnr_std``, ``n``
+        and the group columns.
+    """
+    if getattr(model, "in_channels", 1 + HINT_CHANNELS) != 1 + HINT_CHANNELS:
+        raise ColorlabError(f"hints_vs_psnr needs a hint model (in_channels=4), got in_channels={model.in_channels}")
+    dev = get_device(device)
+    model = model.to(dev).eval()
+    counts = [int(c) for c in counts]
+    if isinstance(groups, str):
+        if groups != "auto":
+            raise ColorlabError(f"groups must be a dict, None or 'auto', got {groups!r}")
+        groups = scene_groups() if getattr(data, "class_map", None) is not None else None
+    group_masks = _group_masks(groups, data) if groups else None
+    scores: dict[int, list[torch.Tensor]] = {c: [] for c in counts}
+    gsq = {(c, g): [0.0, 0] for c in counts for g in (groups or {})}
+    gen = torch.Generator(device=dev).manual_seed(int(seed))
+    exact = getattr(data, "lab", None) is not None  # scenes: the exact float Lab, no 8-bit round trip
+    start = 0
+    for batch in progress_bar(list(iter_batches(data, batch_size, dev, exact_lab=exact)), display=progress, leave=False):
+        if exact:
+            rgb, lab = batch_lab(batch)
+        else:
+            rgb = batch.float() / 255.0 if batch.dtype == torch.uint8 else batch.float()
+            lab = rgb_to_lab(rgb)
+        L, ab = LAB.normalise(lab)
+        gm = group_masks(start, start + len(batch), dev) if group_masks is not None else {}
+        start += len(batch)
+        for c in counts:
+            hints = sampler(ab, generator=gen, n=c) if sampler is not None else random_hints(ab, c, size=size,
+                                                                                           generator=gen)
+            shown = LAB.join(L, predict_ab(model, torch.cat([L, hints], 1)).float()).clamp(0, 1)
+            scores[c].append(psnr(shown, rgb))
+            if gm:
+                sq = (shown - rgb).pow(2).mean(1)
+                for g, m in gm.items():
+                    gsq[c, g][0] += sq[m].double().sum().item()
+                    gsq[c, g][1] += int(m.sum())
+    rows = []
+    for c in counts:
+        v = torch.cat(scores[c]).cpu()
+        row = {"hints": c, "psnr": float(v.mean()), "psnr_std": float(v.std()) if len(v) > 1 else 0.0, "n": len(v)}
+        for g in (groups or {}):
+            total, npix = gsq[c, g]
+            row[f"psnr [{g}]"] = 10 * np.log10(npix / total) if npix and total > 0 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)

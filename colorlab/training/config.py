@@ -1,0 +1,103 @@
+"""What a training run is: :class:`TrainConfig`, the frozen settings every training path composes.
+
+``train_colorizer(train, valid, TrainConfig(epochs=3))`` and ``train_colorizer(train, valid, epochs=3)``
+are the same run: keyword options are :class:`TrainConfig` fields applied on top of ``config``. The
+checkpoint records the run with :meth:`TrainConfig.checkpoint_config` (the keys ``colorlab colorize``
+and ``colorlab evaluate`` read).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from colorlab.core.errors import ColorlabError
+from colorlab.core.options import with_options
+
+__all__ = ["TrainConfig", "describe_augment"]
+
+
+def describe_augment(augment) -> dict | str | None:
+    """What the checkpoint records of the augmentation: its settings when it is a dataclass, else its name."""
+    if augment is None:
+        return None
+    if dataclasses.is_dataclass(augment):
+        return dataclasses.asdict(augment)
+    return getattr(augment, "__name__", type(augment).__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings of a training run.
+
+    Attributes:
+        model: a registry name (``colorlab.models.MODELS``) or an ``nn.Module`` with a ``.config``.
+        model_kwargs: options of ``colorlab.models.create(model, ...)``.
+        loss: ``"mse"``, ``"rarity"``, ``"blend"`` or ``"ce"`` (see ``colorlab.rarity.losses.make_loss``);
+            all but ``"mse"`` need a prior; ``loss_kwargs`` its options (λ = ``lam``, α = ``alpha``, ...).
+        epochs, lr, bs, seed: the one-cycle schedule's length and peak rate, the batch size (per
+            process) and the seed of weights, shuffling and the validation split.
+        colorspace: ``"lab"`` (L → ab) or ``"ycbcr"`` (Y → CbCr, mse loss only).
+        augment: a batch transform on RGB in [0, 1] (``colorlab.data.augment.make_augment``),
+            training batches only; the checkpoint records its description.
+        precision: ``"auto"`` (measured once per machine, see :mod:`colorlab.training.speed`), ``"fp32"``,
+            ``"bf16"`` or ``"fp16"``; None: ``$COLORLAB_PRECISION`` or auto (``mixed_precision=False``: fp32).
+        channels_last: None: the measured memory format; True / False force it.
+        compile: ``torch.compile`` the model: ``"auto"`` when it pays for itself within the run,
+            True / ``"on"``, False / ``"off"``; None: ``$COLORLAB_COMPILE`` or auto.
+        checkpoint_every, gallery_every: epochs between checkpoints / galleries (with an ``out_dir``).
+        num_workers: loader processes reading the memory-mapped cache.
+        distributed: data-parallel training, one process per GPU (or CPU process), started by
+            ``torchrun`` (see :mod:`colorlab.core.distributed`); ``sync_bn``: BatchNorm statistics over
+            the global batch on GPUs.
+        progress: progress bars and per-epoch lines (rank 0 only).
+    """
+
+    model: str | torch.nn.Module = "unet"
+    model_kwargs: dict | None = None
+    loss: str = "mse"
+    loss_kwargs: dict | None = None
+    epochs: int = 5
+    lr: float = 3e-3
+    bs: int = 32
+    seed: int = 0
+    colorspace: str = "lab"
+    augment: Callable | None = None
+    precision: str | None = None
+    mixed_precision: bool = True
+    channels_last: bool | None = None
+    compile: bool | str | None = None
+    checkpoint_every: int = 1
+    gallery_every: int | None = None
+    num_workers: int = 0
+    distributed: bool = False
+    sync_bn: bool = True
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.colorspace != "lab" and self.loss != "mse":
+            raise ColorlabError(f"loss {self.loss!r} weighs Lab ab bins; with colorspace={self.colorspace!r} "
+                                "use loss='mse'")
+
+    @classmethod
+    def of(cls, config: TrainConfig | None = None, **options) -> TrainConfig:
+        """``config`` (default: the defaults) with ``options`` applied; an unknown option names the valid ones."""
+        return with_options(config or cls(), options, "training")
+
+    @property
+    def autocast_precision(self) -> str | None:
+        """The precision asked for: ``precision``, or fp32 when ``mixed_precision`` is off, else None (measure)."""
+        return "fp32" if self.precision is None and not self.mixed_precision else self.precision
+
+    def checkpoint_config(self, model_config: dict, size: int, prior, data: str | None, train_images: int,
+                          speed: dict) -> dict:
+        """The config a checkpoint of this run records (what ``load_checkpoint``, colorize and evaluate read)."""
+        return {
+            "model": model_config, "size": size, "loss": self.loss, "loss_kwargs": self.loss_kwargs or {},
+            "prior": None if prior is None else {"grid": getattr(prior, "grid", None),
+                                                 "path": str(getattr(prior, "path", "") or "")},
+            "epochs": self.epochs, "lr": self.lr, "bs": self.bs, "seed": self.seed, "colorspace": self.colorspace,
+            "data": data, "train_images": train_images, "augment": describe_augment(self.augment), "speed": speed,
+        }
