@@ -1,6 +1,9 @@
 """The one exception type users of the kit see."""
 
 
+__all__ = ["ColorlabError"]
+
+
 class ColorlabError(Exception):
     """A problem with the user's input or data, explained in one line.
 

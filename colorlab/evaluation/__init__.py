@@ -1,1 +1,19 @@
-"""colorlab.evaluation."""
+"""Measuring colorizers: the metrics (PSNR, SSIM, colourfulness, AuC, CIEDE2000, LPIPS, FID), the
+evaluation table, and the experiments that end in a table — sweeps, routing, hints, the predictor.
+"""
+from colorlab.evaluation.evaluate import (batch_lab, COLUMNS, evaluate, GRAY, GROUP_METRICS, mean_ab, MEAN_AB,
+                                          rarity_lookup)
+from colorlab.evaluation.hints import HINT_COUNTS, hints_vs_psnr
+from colorlab.evaluation.metrics import (auc_ab, ciede2000, colourfulness, fid_available, fid_features,
+                                         frechet_distance, lpips_available, lpips_distance, psnr, ssim)
+from colorlab.evaluation.predictor import evaluate_predictor, PredictorReport
+from colorlab.evaluation.routing import cross_group_table, routing_experiment, RoutingResult
+from colorlab.evaluation.sweep import markdown_table, plot_sweep, run_sweep
+
+__all__ = [
+    "evaluate", "mean_ab", "batch_lab", "rarity_lookup", "GROUP_METRICS", "COLUMNS", "GRAY", "MEAN_AB",
+    "hints_vs_psnr", "HINT_COUNTS", "psnr", "ssim", "colourfulness", "auc_ab", "ciede2000",
+    "lpips_available", "fid_available", "lpips_distance", "fid_features", "frechet_distance",
+    "PredictorReport", "evaluate_predictor", "cross_group_table", "routing_experiment", "RoutingResult",
+    "run_sweep", "markdown_table", "plot_sweep",
+]

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
+import fastai.callback.schedule  # noqa: F401  (patches Learner.fit_one_cycle and lr_find)
 
 from colorlab.core.distributed import rank0_first
 from colorlab.core.errors import ColorlabError

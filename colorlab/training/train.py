@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import fastai.callback.schedule  # noqa: F401  (patches Learner.fit_one_cycle and lr_find)
 from fastai.learner import Learner
 from fastai.torch_core import set_seed
 from fastcore.foundation import L
