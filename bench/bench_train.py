@@ -18,7 +18,11 @@ In one run, on the machine that runs it:
 Each configuration is timed in steady state: ``--rounds`` epochs of 8 batches after a warm-up
 epoch (compilation, kernel choice), the best epoch counts — the machine is shared, and a burst
 of other work should slow one epoch, not the result. ``--threads 1`` keeps a busy machine from
-stalling two-thread runs (everything, the peaks included, then runs on one core). Writes
+stalling two-thread runs (everything, the peaks included, then runs on one core). The plain loop
+and the peaks are measured again at the end of the run and the best of the two counts; both are
+in the JSON, and ``"steady": false`` (with a warning) says they differed by more than 15 % — a busy
+machine, figures not to be trusted. The memory bandwidth (a large copy) is the roof of the
+memory-bound passes (batch norm, ReLU) that keep training below the matmul peak. Writes
 bench/results/train.json (``--out`` elsewhere).
 """
 from __future__ import annotations
@@ -33,7 +37,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, sync, write  # noqa: E402
+from common import machine, matmul_peaks, sync, write  # noqa: E402
 
 from colorlab.core.color import LAB  # noqa: E402
 from colorlab.core.device import describe_device, get_device  # noqa: E402
@@ -99,6 +103,74 @@ def _name(plan: SpeedPlan) -> str:
     return plan.name.replace(" + ", "+").replace("channels_last", "cl")
 
 
+def memory_bandwidth(device, mib: int = 256) -> float:
+    """Bytes per second of a large tensor copy (read + write): the roof of the memory-bound passes (batch norm, ReLU)."""
+    src = torch.empty(mib * 2**20 // 4, device=device)
+    dst = torch.empty_like(src)
+    best = 0.0
+    for _ in range(5):
+        sync(device)
+        t = time.perf_counter()
+        dst.copy_(src)
+        sync(device)
+        best = max(best, 2 * src.numel() * 4 / (time.perf_counter() - t))
+    return best
+
+
+CONV_OPS = ("aten::mkldnn_convolution", "aten::convolution_backward", "aten::_convolution",
+            "aten::convolution", "aten::conv2d", "aten::conv_transpose2d")
+NORM_RELU_OPS = ("aten::native_batch_norm", "aten::native_batch_norm_backward", "aten::threshold_backward",
+                 "aten::clamp_min_", "aten::relu_", "aten::relu")
+
+
+def step_breakdown(plan: SpeedPlan, flops_per_image: float, bs: int, size: int, device, steps: int = 3) -> dict:
+    """Where one eager training step of the default U-Net spends its time, by ``torch.profiler`` (self time).
+
+    Splits the step into the convolutions (forward and backward), the batch-norm and ReLU passes
+    (memory-bound: a few flops per byte) and the rest, and divides the step's FLOPs (which are all
+    in the convolutions) by the convolutions' own time: how close the convolution kernels
+    themselves come to the matmul peak. Eager, so each op is one kernel; compiling fuses the
+    batch-norm and ReLU passes but leaves the convolution kernels as they are.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.manual_seed(0)
+    fmt = torch.channels_last if plan.channels_last else torch.contiguous_format
+    model = create("unet").to(device, memory_format=fmt).train()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    x = torch.randn(bs, 1, size, size, device=device).to(memory_format=fmt)
+    y = torch.randn(bs, 2, size, size, device=device)
+
+    def step():
+        with plan.autocast(device):
+            out = model(x)
+        loss = torch.nn.functional.mse_loss(out.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+        sync(device)
+    totals = {"conv": 0.0, "norm_relu": 0.0, "other": 0.0}
+    for event in prof.key_averages():
+        group = "conv" if event.key in CONV_OPS else "norm_relu" if event.key in NORM_RELU_OPS else "other"
+        totals[group] += event.self_cpu_time_total / 1e6  # seconds
+    step_s = sum(totals.values()) / steps
+    conv_s = totals["conv"] / steps
+    return {"plan": plan.name + " (eager)", "step_ms": round(step_s * 1e3, 1),
+            "share": {k: round(v / steps / step_s, 3) for k, v in totals.items()},
+            "conv_tflops": round(flops_per_image * bs / conv_s / 1e12, 3)}
+
+
+def _steady(first: float, second: float) -> bool:
+    """Two measurements of the same thing, at the start and at the end of the run, within 15 % of each other."""
+    return min(first, second) >= 0.85 * max(first, second)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="auto")
@@ -117,11 +189,13 @@ def main(argv=None):
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     dev = get_device(args.device)
+    load_start = [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
     images = np.random.default_rng(0).integers(0, 256, (args.bs * 8, args.size, args.size, 3), dtype=np.uint8)
     torch.manual_seed(0)
     model = create("unet").to(dev)
 
     plain = plain_loop(create("unet").to(dev), images, args.bs, args.rounds, dev)
+    plain_first = plain
     print(f"plain fp32 eager loop: {plain:.1f} img/s", flush=True)
 
     # the kit's own choice first (its probe, or the cached decision), so the probe runs on a quiet process
@@ -153,6 +227,26 @@ def main(argv=None):
                 cost = max(0.0, warmups[_name(plan)] - warmups[_name(SpeedPlan(precision, True))])
                 record_compile(dev, runs[_name(plan)] / eager, cost)
 
+    # the baseline and the ceiling once more at the end: on a shared machine a burst of other work during
+    # either first measurement would flatter every ratio; the best of the two counts, and both are reported
+    plain_again = plain_loop(create("unet").to(dev), images, args.bs, args.rounds, dev)
+    peaks_again = matmul_peaks(dev)
+    print(f"plain fp32 eager loop again: {plain_again:.1f} img/s", flush=True)
+    steady = _steady(plain, plain_again) and all(_steady(peaks[k], peaks_again.get(k, 0.0)) for k in peaks)
+    if not steady:
+        print("WARNING: the baseline or the peaks changed by more than 15 % during the run: the machine was busy, "
+              "these figures are not reliable; run again on a quiet machine (or with --threads 1)", flush=True)
+    plain = max(plain, plain_again)
+    peaks = {k: max(v, peaks_again.get(k, 0.0)) for k, v in peaks.items()}
+    ceiling_dtype = max(peaks, key=peaks.get)
+    ceiling = peaks[ceiling_dtype]
+    bandwidth = memory_bandwidth(dev)
+    breakdown = step_breakdown(SpeedPlan(eager_default.precision, eager_default.channels_last), flops, args.bs,
+                               args.size, dev) if dev.type == "cpu" else None
+    if breakdown:
+        print(f"one {breakdown['plan']} step: {breakdown['step_ms']} ms; shares {breakdown['share']}; "
+              f"the convolutions alone run at {breakdown['conv_tflops']} TFLOP/s", flush=True)
+
     default = speed_plan(dev, precision="auto", compile="auto", run_images=args.run_images, size=args.size)
     short = speed_plan(dev, precision="auto", compile="auto", run_images=20 * 2_000, size=args.size)
     kit = runs[_name(default)] if _name(default) in runs else \
@@ -162,12 +256,18 @@ def main(argv=None):
     loader = loader_speed(make_dataloaders(images, images[:args.bs], bs=args.bs, device=dev), dev)
     result = {
         "device": describe_device(dev), **machine(), "cpu_capability": cpu_capability(),
+        "load_average_start": load_start,
         "load_average": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "steady": steady,
         "model": "unet (default)", "parameters": count_parameters(model), "batch": args.bs, "size": args.size,
         "train_flops_per_image": flops,
         "matmul_peak_tflops": {k: round(v / 1e12, 3) for k, v in peaks.items()},
+        "matmul_peak_tflops_runs": [{k: round(v / 1e12, 3) for k, v in bench.peaks.items()},
+                                    {k: round(v / 1e12, 3) for k, v in peaks_again.items()}],
         "ceiling_dtype": ceiling_dtype,
+        "memory_bandwidth_gb_s": round(bandwidth / 1e9, 1),
         "plain_fp32_img_per_s": round(plain, 1),
+        "plain_fp32_img_per_s_runs": [round(plain_first, 1), round(plain_again, 1)],
         "candidates_img_per_s": {k: round(v, 1) for k, v in runs.items()},
         "candidates_warmup_s": {k: round(v, 1) for k, v in warmups.items()},
         "rule": rule,
@@ -181,6 +281,8 @@ def main(argv=None):
         "ratio_to_best_candidate": round(kit / runs[best_name], 3),
         "kit_achieved_tflops": round(achieved / 1e12, 3),
         "fraction_of_peak": round(achieved / ceiling, 3),
+        "step_breakdown": breakdown,
+        "conv_fraction_of_peak": round(breakdown["conv_tflops"] * 1e12 / ceiling, 3) if breakdown else None,
         "loader_img_per_s": round(loader, 1),
         "loader_over_training": round(loader / kit, 1),
         "colorize_1024x768_s": round(colorize_latency(dev), 3),
