@@ -21,8 +21,9 @@ of other work should slow one epoch, not the result. ``--threads 1`` keeps a bus
 stalling two-thread runs (everything, the peaks included, then runs on one core). The plain loop
 and the peaks are measured again at the end of the run and the best of the two counts; both are
 in the JSON, and ``"steady": false`` (with a warning) says they differed by more than 15 % — a busy
-machine, figures not to be trusted. The memory bandwidth (a large copy) is the roof of the
-memory-bound passes (batch norm, ReLU) that keep training below the matmul peak. Writes
+machine, figures not to be trusted. The memory bandwidth (a large copy) is the limit of the
+memory-bound passes (batch norm, ReLU); the step breakdown says how much of a step they and the
+convolutions take, and how fast the convolution kernels alone run. Writes
 bench/results/train.json (``--out`` elsewhere).
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, matmul_peaks, sync, write  # noqa: E402
@@ -132,8 +134,6 @@ def step_breakdown(plan: SpeedPlan, flops_per_image: float, bs: int, size: int, 
     themselves come to the matmul peak. Eager, so each op is one kernel; compiling fuses the
     batch-norm and ReLU passes but leaves the convolution kernels as they are.
     """
-    from torch.profiler import ProfilerActivity, profile
-
     torch.manual_seed(0)
     fmt = torch.channels_last if plan.channels_last else torch.contiguous_format
     model = create("unet").to(device, memory_format=fmt).train()
