@@ -17,7 +17,9 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,metrics]"
+	@# the distribution was called "colorlab" before it became "colorlab-kit": drop the old editable install
+	-@$(BIN)/python -m pip uninstall --quiet --yes colorlab >/dev/null 2>&1
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,metrics,course]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name colorlab --display-name "colorlab (Python 3)" >/dev/null
 	@touch $(STAMP)
 

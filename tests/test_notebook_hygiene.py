@@ -14,7 +14,7 @@ from colorlab.course.notebooks import list_notebooks
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 ALL = NOTEBOOKS + (list_notebooks(ROOT / "exercises") if (ROOT / "exercises").is_dir() else [])
-PARAMETERS = {"dataset", "size", "epochs", "n_images", "device", "seed", "out_dir", "smoke"}
+PARAMETERS = {"dataset", "size", "epochs", "n_images", "device", "seed", "out_dir", "quick"}
 ids = [f"{p.parent.name}/{p.stem}" for p in ALL]
 
 

@@ -10,6 +10,7 @@ table and baselines: :mod:`colorlab.course.runner`.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 from pathlib import Path
@@ -21,7 +22,11 @@ from colorlab.core.checkpoint import plain
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
 
-__all__ = ["list_notebooks", "start", "write_metrics", "read_metrics"]
+__all__ = ["list_notebooks", "quick_mode", "start", "write_metrics", "read_metrics", "QUICK_ENV"]
+
+#: Set to 1 to run every lab at its quick size without editing the notebook (nbgrader does not
+#: inject notebook parameters, so grading runs use this).
+QUICK_ENV = "COLORLAB_QUICK"
 
 _NAME = re.compile(r"^\d\d_[\w-]+\.ipynb$")
 
@@ -41,6 +46,15 @@ def list_notebooks(folder: str | Path = "notebooks", only=None) -> list[Path]:
 
 
 # --- what the notebooks call -------------------------------------------------------------------
+
+def quick_mode() -> bool:
+    """Whether the labs run at their quick size: ``$COLORLAB_QUICK`` is 1 / true / yes.
+
+    A lab's parameters cell says ``quick = quick_mode()``; papermill (``quick=True``) or a student
+    (``quick = True``) can still set it by hand.
+    """
+    return os.environ.get(QUICK_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
 
 def start(seed: int = 0, device="auto", out_dir: str | Path = "runs/notebooks") -> tuple:
     """Seed Python, NumPy and torch, create ``out_dir``; returns ``(torch.device, Path)``."""

@@ -31,8 +31,8 @@ __all__ = ["KERNEL", "SMOKE", "run_notebook", "run_notebooks", "format_table", "
 
 #: The kernel ``make`` registers (``python -m ipykernel install --sys-prefix --name colorlab``).
 KERNEL = "colorlab"
-#: Parameters of a smoke run; each notebook then picks its own smoke size (its cell tagged ``smoke``).
-SMOKE = {"smoke": True, "device": "cpu", "seed": 0}
+#: Parameters of a quick (smoke) run; each notebook then picks its own quick size (its cell tagged ``quick``).
+SMOKE = {"quick": True, "device": "cpu", "seed": 0}
 
 
 # --- papermill runs ----------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def update_baselines(path: str | Path, results: list[dict]) -> dict:
 # --- colorlab run-notebooks --------------------------------------------------------------------
 
 def parse_parameters(pairs) -> dict:
-    """``["epochs=3", "dataset=flowers102", "smoke=false"]`` → a dict (values read as JSON when they parse)."""
+    """``["epochs=3", "dataset=flowers102", "quick=false"]`` → a dict (values read as JSON when they parse)."""
     out = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
