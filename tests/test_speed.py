@@ -1,4 +1,5 @@
-"""Precision, memory format and compilation chosen by measurement (colorlab.training.speed) and honoured by training."""
+"""Precision, memory format and compilation chosen by measurement (colorlab.core.speed, the rule in
+colorlab.core.precision) and honoured by training."""
 import json
 
 import numpy as np
@@ -8,9 +9,11 @@ from fastai.callback.core import Callback
 
 from colorlab import ColorlabError
 
-from colorlab.training import speed
+from colorlab.core import precision as rule
+from colorlab.core import speed
 from colorlab.core.checkpoint import read_checkpoint
-from colorlab.training.speed import SpeedPlan, speed_plan
+from colorlab.core.precision import SpeedPlan
+from colorlab.core.speed import speed_plan
 from colorlab.training.train import train_colorizer
 
 TINY = dict(base=8, depth=2)
@@ -39,9 +42,9 @@ def fake_probe(monkeypatch):
     def probe(device, cands, **kw):
         calls.append([c for c in cands])
         table = {"fp32": 50.0, "fp32+cl": 60.0, "bf16": 120.0, "bf16+cl": 200.0}
-        return {speed._name(p, cl): table[speed._name(p, cl)] for p, cl in cands}
+        return {rule.name_of(p, cl): table[rule.name_of(p, cl)] for p, cl in cands}
     monkeypatch.setattr(speed, "probe", probe)
-    monkeypatch.setattr(speed, "cpu_capability", lambda: "AVX512")
+    monkeypatch.setattr(rule, "cpu_capability", lambda: "AVX512")
     return calls
 
 
@@ -58,7 +61,7 @@ def test_each_forced_precision_is_honoured_and_recorded(tmp_path, precision):
     with pytest.warns(UserWarning, match="fp16 on a CPU") if precision == "fp16" else _nothing():
         res = train_colorizer(_blocks(), model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, device="cpu",
                               progress=False, extra_cbs=[Probe()], out_dir=tmp_path, precision=precision)
-    want = speed.DTYPES[precision]
+    want = rule.DTYPES[precision]
     assert seen["dtype"] == want and seen["autocast"] == (precision != "fp32")
     assert seen["out"] == want  # the convolutions really ran in that precision
     assert next(res.model.parameters()).dtype == torch.float32  # master weights stay fp32
@@ -100,9 +103,9 @@ def test_cached_decision_is_reused_and_invalidated_by_torch_or_device(fresh_home
 
     monkeypatch.setattr(torch, "__version__", "99.0.0")  # another torch: measure again
     assert speed_plan("cpu", compile="off", verbose=False).source == "probe" and len(fake_probe) == 2
-    monkeypatch.setattr(speed, "cpu_model", lambda: "Another CPU")  # another device: measure again
+    monkeypatch.setattr(rule, "cpu_model", lambda: "Another CPU")  # another device: measure again
     assert speed_plan("cpu", compile="off", verbose=False).source == "probe" and len(fake_probe) == 3
-    monkeypatch.setattr(speed, "cpu_capability", lambda: "AMX_BF16")  # another capability: again
+    monkeypatch.setattr(rule, "cpu_capability", lambda: "AMX_BF16")  # another capability: again
     assert speed_plan("cpu", compile="off", verbose=False).source == "probe" and len(fake_probe) == 4
     assert len(json.loads((fresh_home / "speed.json").read_text())) == 4
     assert speed_plan("cpu", compile="off", verbose=False).source == "cache" and len(fake_probe) == 4
@@ -118,19 +121,19 @@ def test_auto_training_uses_the_measured_plan_and_records_it(fresh_home, fake_pr
 
 
 def test_rule_skips_bf16_without_avx512_and_fp16_on_cpu(monkeypatch):
-    monkeypatch.setattr(speed, "cpu_capability", lambda: "AVX2")
-    cands, why = speed.candidates(torch.device("cpu"))
+    monkeypatch.setattr(rule, "cpu_capability", lambda: "AVX2")
+    cands, why = rule.candidates(torch.device("cpu"))
     assert {p for p, _ in cands} == {"fp32"} and "AVX2" in why
-    monkeypatch.setattr(speed, "cpu_capability", lambda: "AVX512")
-    cands, _ = speed.candidates(torch.device("cpu"))
+    monkeypatch.setattr(rule, "cpu_capability", lambda: "AVX512")
+    cands, _ = rule.candidates(torch.device("cpu"))
     assert {p for p, _ in cands} == {"fp32", "bf16"}  # fp16 never on a CPU without being asked
 
 
 def test_pick_needs_a_margin_to_leave_fp32_nchw():
-    assert speed._pick({"fp32": 100, "fp32+cl": 103, "bf16": 104, "bf16+cl": 107}) == ("fp32", False)
-    assert speed._pick({"fp32": 100, "fp32+cl": 120, "bf16": 90, "bf16+cl": 110}) == ("fp32", True)
-    assert speed._pick({"fp32": 50, "fp32+cl": 60, "bf16": 120, "bf16+cl": 200}) == ("bf16", True)
-    assert speed._pick({"fp32": 50, "fp32+cl": 0.0, "bf16": 0.0, "bf16+cl": 0.0}) == ("fp32", False)
+    assert rule.pick({"fp32": 100, "fp32+cl": 103, "bf16": 104, "bf16+cl": 107}) == ("fp32", False)
+    assert rule.pick({"fp32": 100, "fp32+cl": 120, "bf16": 90, "bf16+cl": 110}) == ("fp32", True)
+    assert rule.pick({"fp32": 50, "fp32+cl": 60, "bf16": 120, "bf16+cl": 200}) == ("bf16", True)
+    assert rule.pick({"fp32": 50, "fp32+cl": 0.0, "bf16": 0.0, "bf16+cl": 0.0}) == ("fp32", False)
 
 
 def test_compile_only_when_it_pays_for_itself(fresh_home, monkeypatch):
@@ -154,14 +157,14 @@ def test_real_probe_times_every_candidate(fresh_home, monkeypatch):
     """The one test of a real measurement (a small U-Net instead of the default one, to stay quick)."""
     from colorlab.models import create
     monkeypatch.setattr(speed, "_probe_model", lambda in_channels=1: create("unet", base=8, depth=2))
-    cands, _ = speed.candidates(torch.device("cpu"))
+    cands, _ = rule.candidates(torch.device("cpu"))
     with torch.no_grad():  # asked from inference code (the painter): the probe still times training steps
         timings = speed.probe("cpu", cands, bs=4, size=16, rounds=2)
     timings.pop("noisy", None)
-    assert set(timings) == {speed._name(p, cl) for p, cl in cands}
+    assert set(timings) == {rule.name_of(p, cl) for p, cl in cands}
     assert timings["fp32"] > 0 and timings["fp32+cl"] > 0
     plan = speed_plan("cpu", precision="auto", compile="off", verbose=False)
-    assert plan.source in ("probe", "cache") and plan.timings[speed._name(plan.precision, plan.channels_last)] > 0
+    assert plan.source in ("probe", "cache") and plan.timings[rule.name_of(plan.precision, plan.channels_last)] > 0
 
 
 def test_bad_settings_fail_with_one_clear_message():
@@ -192,7 +195,7 @@ def test_plan_autocast_is_a_no_op_for_fp32():
                                      {"fp32": 50.0, "fp32+cl": 60.0, "bf16": 0.0, "bf16+cl": 90.0, "noisy": 1}])
 def test_a_disturbed_probe_is_not_cached(fresh_home, monkeypatch, timings):
     calls = []
-    monkeypatch.setattr(speed, "cpu_capability", lambda: "AVX512")
+    monkeypatch.setattr(rule, "cpu_capability", lambda: "AVX512")
     monkeypatch.setattr(speed, "probe", lambda device, cands, **kw: calls.append(1) or dict(timings))
     plan = speed_plan("cpu", compile="off", verbose=False)
     assert plan.source == "probe" and "not cached" in plan.reason

@@ -23,7 +23,7 @@ from colorlab.data.loaders import make_dataloaders
 from colorlab.models import create
 from colorlab.rarity.losses import make_loss
 from colorlab.training.builders import make_learner, quiet
-from colorlab.training.speed import SpeedPlan
+from colorlab.core.precision import SpeedPlan
 
 __all__ = ["train_flops", "matmul_peak", "matmul_peaks", "training_speed", "TrainingBenchmark", "benchmark_training"]
 

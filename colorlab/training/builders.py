@@ -21,7 +21,8 @@ from colorlab.rarity.losses import make_loss
 from colorlab.training.callbacks import (ChannelsLastFormat, CheckpointEvery, DeviceMixedPrecision, DistributedDDP,
                                          GalleryEvery)
 from colorlab.training.config import TrainConfig
-from colorlab.training.speed import SpeedPlan, speed_plan
+from colorlab.core.precision import SpeedPlan
+from colorlab.core.speed import speed_plan
 
 __all__ = ["build_dataloaders", "build_model", "build_loss", "build_plan", "build_callbacks", "build_learner",
            "make_learner", "training_callbacks", "quiet"]

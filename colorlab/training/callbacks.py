@@ -16,7 +16,7 @@ from colorlab.core.distributed import convert_sync_batchnorm, is_distributed, is
 from colorlab.hints.sampling import HintSampler
 from colorlab.models.heads import predict_ab
 from colorlab.training.gallery import save_gallery
-from colorlab.training.speed import autocast_dtype
+from colorlab.core.speed import autocast_dtype
 
 __all__ = ["DeviceMixedPrecision", "ChannelsLastFormat", "CheckpointEvery", "ResumeAt", "GalleryEvery", "SnapshotAt",
            "DistributedDDP", "HintCallback"]

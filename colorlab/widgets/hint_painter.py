@@ -29,7 +29,7 @@ from colorlab.hints.encoding import HINT_CHANNELS, Hint, encode_hints
 from colorlab.inference.colorize import load_colorizer
 from colorlab.inference.postprocess import enhance
 from colorlab.profiles.palette import suggest_palette, to_hex
-from colorlab.training.speed import autocast_dtype
+from colorlab.core.speed import autocast_dtype
 from colorlab.widgets._common import array_png as png_bytes, shows_errors
 
 __all__ = ["HintPainter", "parse_color", "gray_display"]
