@@ -1,8 +1,9 @@
-"""Every exercise's check accepts the correct variants stored in tests/exercise_answers/ and rejects
-the plausible wrong answers stored beside them (with AssertionError, not a crash), and the
-solution notebook's own answer passes it.
+"""Every exercise's check cell — its visible tests and its hidden tests (nbgrader) — accepts the correct
+variants stored in tests/exercise_answers/ and rejects the plausible wrong answers stored beside them
+(with AssertionError, not a crash), and the solution notebook's own answer passes it.
 
-Fast: no kernel is started; the notebook's setup cell and exercise cell run in a plain namespace.
+Fast: no kernel is started; the notebook's setup cell, the answer and the check cell run in a plain
+namespace (setup cell + answer only: so a check cell that leans on an earlier cell fails here too).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from colorlab.course.exercises import BEGIN, END, has_solution
+from colorlab.course.exercises import BEGIN, END, has_solution, split_hidden
 from colorlab.course.notebooks import list_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,15 +60,17 @@ def _check_call(exercise: str, check_source: str) -> tuple[str, list[str]]:
     raise AssertionError(f"the check cell does not call check.{name}(...):\n{check_source}")
 
 
-def _run(path: Path, exercise: str, check_source: str, source: str):
-    lab, _ = exercise.split(".", 1)
-    module = importlib.import_module(f"colorlab.course.checks.{lab}")
-    name, args = _check_call(exercise, check_source)
+def _run(path: Path, exercise: str, check_source: str, source: str, part: str = "visible",
+         module_name: str = "__main__"):
+    """Run ``source`` (an answer) and then the check cell's ``part`` ("visible" or "hidden") on it."""
+    visible, hidden = split_hidden(check_source, exercise)
+    _, args = _check_call(exercise, visible)
     ns = dict(_setup_namespace(path))
+    ns["__name__"] = module_name  # what the answer's functions and classes take as their __module__
     exec(source, ns)
     missing = [a for a in args if a not in ns]
     assert not missing, f"the answer does not define {missing}"
-    return getattr(module, name)(*[ns[a] for a in args])
+    exec(visible if part == "visible" else hidden, ns)
 
 
 @lru_cache(maxsize=None)
@@ -104,6 +107,22 @@ def test_at_least_twenty_exercises_each_named_for_its_lab():
 def test_the_solution_passes_its_check(path, exercise, source, check, capsys):
     _run(path, exercise, check, _solution(source))
     assert "✓" in capsys.readouterr().out, "a check prints a ✓ line when it passes"
+    _run(path, exercise, check, _solution(source), "hidden")
+
+
+@pytest.mark.parametrize("path, exercise, source, check", EXERCISES, ids=IDS)
+def test_hidden_tests_use_their_own_inputs_and_refuse_the_kits_own(path, exercise, source, check):
+    """The hidden block checks on a seed that the student's copy never shows, and gives no points to
+    a re-export of the kit's function (tested: the solution defined as if it lived in the kit)."""
+    visible, hidden = split_hidden(check, exercise)
+    name = exercise.split(".", 1)[1]
+    assert f"check.{name}(" in hidden and "seed=" in hidden, \
+        f"{exercise}: the hidden tests should call check.{name}(..., seed=N) on inputs of their own"
+    for seed in (n.split(")")[0].split(",")[0] for n in hidden.split("seed=")[1:]):
+        assert f"seed={seed}" not in visible, f"{exercise}: the hidden seed {seed} is shown to students"
+    assert "check.not_the_kit(" in hidden, f"{exercise}: the hidden tests should call check.not_the_kit(...)"
+    with pytest.raises(AssertionError, match="kit's own"):
+        _run(path, exercise, check, _solution(source), "hidden", module_name="colorlab.reexported")
 
 
 @pytest.mark.parametrize("path, exercise, source, check", EXERCISES, ids=IDS)
@@ -113,6 +132,7 @@ def test_the_check_accepts_correct_variants(path, exercise, source, check):
     for n, variant in enumerate(right):
         assert variant.strip() != _solution(source).strip(), f"{exercise}: right[{n}] is the solution itself"
         _run(path, exercise, check, variant)
+        _run(path, exercise, check, variant, "hidden")
 
 
 @pytest.mark.parametrize("path, exercise, source, check", EXERCISES, ids=IDS)
@@ -120,6 +140,7 @@ def test_the_check_rejects_wrong_answers(path, exercise, source, check):
     wrong = _answers(exercise)["wrong"]
     assert len(wrong) >= 2, f"{exercise}: store at least two plausible wrong answers"
     for why, variant in wrong:
-        with pytest.raises(AssertionError):
-            _run(path, exercise, check, variant)
-            print(f"{exercise}: the check accepted a wrong answer ({why})")
+        for part in ("visible", "hidden"):
+            with pytest.raises(AssertionError):
+                _run(path, exercise, check, variant, part)
+                print(f"{exercise}: the {part} tests accepted a wrong answer ({why})")

@@ -2,8 +2,13 @@
 
 :func:`make_exercise` / :func:`sync_exercises` turn the solution notebooks of ``notebooks/`` into the
 student versions of ``exercises/``: code between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
-becomes ``raise NotImplementedError``; the check cell after it stays. :func:`strip_outputs` is what a
-committed notebook holds; :func:`with_expected_outputs` puts the nbval outputs back for a test run.
+becomes ``raise NotImplementedError``; the check cell after it stays, without its hidden tests (the
+lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``, which only the instructor's
+source and nbgrader's autograder see). :func:`student_text` is what every student version starts from:
+no cell meant for the course staff (tagged ``metrics``: the numbers the regression runs compare;
+``instructor``: expected numbers, common mistakes, timing notes, which go to the instructor's guide)
+and no test-harness markers. :func:`strip_outputs` is what a committed notebook holds;
+:func:`with_expected_outputs` puts the nbval outputs back for a test run.
 
 ``nbformat`` is imported where it is used: it loads jsonschema (about a second), and every notebook
 imports :mod:`colorlab.course`.
@@ -16,10 +21,14 @@ from pathlib import Path
 from colorlab.core.errors import ColorlabError
 from colorlab.course.notebooks import list_notebooks
 
-__all__ = ["BEGIN", "END", "STUB", "ANSWERS_TAG", "ANSWER_PLACEHOLDER", "NBVAL_MARK", "has_solution",
-           "make_exercise", "notebook_text", "sync_exercises", "with_expected_outputs", "strip_outputs"]
+__all__ = ["BEGIN", "END", "HIDDEN_BEGIN", "HIDDEN_END", "STUB", "ANSWERS_TAG", "ANSWER_PLACEHOLDER", "NBVAL_MARK",
+           "STAFF_TAGS", "has_solution", "make_exercise", "notebook_text", "split_hidden", "student_text",
+           "sync_exercises", "with_expected_outputs", "strip_outputs"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+#: Cells for the course staff only: dropped from every student version (exercises, bundle, release).
+STAFF_TAGS = ("metrics", "instructor")
 STUB = 'raise NotImplementedError("exercise: replace this line with your code")'
 #: Markdown cells tagged ``answers`` hold the model answers to a lab's "Think" questions (the cell
 #: tagged ``questions`` just before). The exercise copy replaces them with this placeholder.
@@ -52,6 +61,37 @@ def _stub_source(source: str, where: str) -> str:
     return "\n".join(out)
 
 
+def split_hidden(source: str, where: str = "cell") -> tuple[str, str]:
+    """``(visible, hidden)``: a check cell's source without its hidden-test block, and that block's lines."""
+    visible, hidden, inside = [], [], False
+    for i, line in enumerate(source.splitlines(), 1):
+        s = line.strip()
+        if s == HIDDEN_BEGIN:
+            if inside:
+                raise ColorlabError(f"{where}: line {i}: {HIDDEN_BEGIN} inside another hidden block")
+            inside = True
+        elif s == HIDDEN_END:
+            if not inside:
+                raise ColorlabError(f"{where}: line {i}: {HIDDEN_END} without {HIDDEN_BEGIN}")
+            inside = False
+        else:
+            (hidden if inside else visible).append(line)
+    if inside:
+        raise ColorlabError(f"{where}: {HIDDEN_BEGIN} is never closed")
+    return "\n".join(visible).rstrip(), "\n".join(hidden)
+
+
+def student_text(nb):
+    """A copy of ``nb`` without the course staff's cells (:data:`STAFF_TAGS`) and harness markers."""
+    out = copy.deepcopy(nb)
+    out.cells = [c for c in out.cells if not set(c.metadata.get("tags", [])) & set(STAFF_TAGS)]
+    for cell in out.cells:
+        if cell.cell_type == "code" and NBVAL_MARK in cell.source:
+            cell.source = "\n".join(l for l in cell.source.splitlines() if l.strip() != NBVAL_MARK)
+            cell.source = cell.source.replace("  " + NBVAL_MARK, "").replace(NBVAL_MARK, "")
+    return out
+
+
 def has_solution(cell) -> bool:
     return cell.get("cell_type") == "code" and any(l.strip() == BEGIN for l in cell["source"].splitlines())
 
@@ -61,9 +101,11 @@ def make_exercise(nb, name: str = "notebook"):
 
     Solution blocks become a stub raising ``NotImplementedError``; markdown cells tagged
     ``answers`` (model answers to the lab's questions) become :data:`ANSWER_PLACEHOLDER`; the cell
-    metadata that only the tests use (``colorlab``: which exercise a cell is) is dropped.
+    metadata that only the tests use (``colorlab``: which exercise a cell is) is dropped; so are the
+    check cells' hidden tests and the staff's cells (:func:`student_text`). nbgrader's cell metadata
+    stays, so that a student's copy can be autograded.
     """
-    ex = copy.deepcopy(nb)
+    ex = student_text(nb)
     for i, cell in enumerate(ex.cells):
         cell.metadata.pop("colorlab", None)
         tags = cell.metadata.get("tags", [])
@@ -74,6 +116,8 @@ def make_exercise(nb, name: str = "notebook"):
             cell.outputs, cell.execution_count = [], None
             if any(l.strip() in (BEGIN, END) for l in cell.source.splitlines()):
                 cell.source = _stub_source(cell.source, f"{name} cell {i}")
+            if HIDDEN_BEGIN in cell.source:
+                cell.source = split_hidden(cell.source, f"{name} cell {i}")[0]
     ex.metadata.pop("widgets", None)
     return ex
 

@@ -4,13 +4,20 @@ A check takes the student's function or class, runs it on inputs it builds itsel
 CPU), compares with the kit's own implementation and raises ``AssertionError`` with a message that
 says *what* differs — never only "wrong". ``NotImplementedError`` from an unfinished exercise
 passes through untouched. On success a check prints one line starting with ``✓``.
+
+Hidden tests (nbgrader). A check cell holds the visible call, then a block between
+``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` that only the instructor's source has: the
+same check on inputs drawn from a seed that appears nowhere else (``check.x(my_x, seed=4817)``) and
+:func:`not_the_kit` (a submission that only re-exports the kit's function earns nothing).
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-__all__ = ["as_numpy", "assert_close", "assert_shape", "call_student", "passed", "rng"]
+from colorlab.course.student import is_kit_object
+
+__all__ = ["as_numpy", "assert_close", "assert_shape", "call_student", "not_the_kit", "passed", "rng"]
 
 
 def rng(seed: int = 0) -> np.random.Generator:
@@ -55,6 +62,12 @@ def assert_close(actual, expected, what: str = "your answer", atol: float = 1e-4
         i = np.unravel_index(int(np.argmax(np.abs(a - e) - rtol * np.abs(e))), a.shape)
         raise AssertionError(f"{what} differs from the reference in {int(bad.sum())} of {a.size} values; "
                              f"e.g. at index {tuple(int(j) for j in i)}: yours {a[i]:.6g}, expected {e[i]:.6g}")
+
+
+def not_the_kit(obj, what: str = "your answer") -> None:
+    """An AssertionError when ``obj`` is the kit's own function or class (re-exported, not written)."""
+    assert not is_kit_object(obj), (f"{what} is the kit's own {getattr(obj, '__name__', 'object')} "
+                                    f"({obj.__module__}): the exercise is to write it yourself")
 
 
 def passed(message: str) -> None:
