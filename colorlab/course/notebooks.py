@@ -22,7 +22,7 @@ from colorlab.core.checkpoint import plain
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
 
-__all__ = ["list_notebooks", "quick_mode", "start", "write_metrics", "read_metrics", "QUICK_ENV"]
+__all__ = ["list_notebooks", "quick_mode", "reveal", "start", "write_metrics", "read_metrics", "QUICK_ENV"]
 
 #: Set to 1 to run every lab at its quick size without editing the notebook (nbgrader does not
 #: inject notebook parameters, so grading runs use this).
@@ -64,6 +64,26 @@ def start(seed: int = 0, device="auto", out_dir: str | Path = "runs/notebooks") 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return get_device(device), out
+
+
+def reveal(prediction, actual, what: str = "the result", unit: str = "") -> str:
+    """"Predict, then run": print the student's prediction beside what the run gave; returns the line.
+
+    ``prediction``: the number the student wrote before running (``None`` when they wrote none).
+    """
+    got = f"{float(actual):.3g}{unit}"
+    if prediction is None:
+        line = f"{what}: {got}. (You wrote no prediction: next time, commit to a number first.)"
+    else:
+        try:
+            p = float(prediction)
+        except (TypeError, ValueError):
+            line = f"{what}: {got}; your prediction {prediction!r} is not a number."
+        else:
+            off = "" if p == 0 else f" ({(float(actual) - p) / abs(p):+.0%} from yours)"
+            line = f"{what}: you predicted {p:.3g}{unit}, the run gave {got}{off}."
+    print(line)
+    return line
 
 
 def write_metrics(out_dir: str | Path, metrics: dict) -> Path:
