@@ -1,11 +1,14 @@
-"""colorlab — a teaching and experimentation kit for deep-learning image colorization."""
-import warnings as _warnings
+"""colorlab — a teaching and experimentation kit for deep-learning image colorization.
 
-# torch 2.15 warns on every `torch.jit.script` call made by libraries at import time; it is not ours to fix.
-_warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", category=FutureWarning)
-
-from colorlab.core.errors import ColorlabError  # noqa: E402
-from colorlab.core.device import get_device  # noqa: E402
+Importing it loads nothing heavy (no torch): each stage (``colorlab.core``, ``colorlab.data`` …) imports
+a module only when one of its names is used.
+"""
+from colorlab.core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 __all__ = ["ColorlabError", "get_device", "__version__"]
+
+__getattr__, __dir__ = lazy_exports(__name__, ["ColorlabError", "get_device"], {
+    "core.errors": "ColorlabError",
+    "core.device": "get_device",
+})

@@ -1,8 +1,11 @@
-"""The ``colorlab`` command: datasets, prepare, demo, train, evaluate, sweep, colorize.
+"""The ``colorlab`` command: datasets, prepare, demo, train, evaluate, sweep, colorize, course, run-notebooks.
 
-This module only parses: each subcommand names its handler as ``"module:function"``
-(:mod:`colorlab.data.commands`, :mod:`colorlab.course.commands`), imported when that command runs,
-so ``colorlab --help`` and the data commands never load fastai and the training stack.
+This module only parses and checks: each subcommand names its handler as ``"module:function"``
+(:mod:`colorlab.data.commands`, :mod:`colorlab.course.commands`), imported when that command runs, so
+``colorlab --help`` never loads torch. Option values (model, loss and dataset names from
+:mod:`colorlab.core.names`) are checked by the parser, and the files and folders a command was given by
+its ``check`` function (:mod:`colorlab.core.paths`), both before anything heavy is imported: a mistake
+is answered at once.
 """
 from __future__ import annotations
 
@@ -10,74 +13,174 @@ import argparse
 import importlib
 import sys
 
+from colorlab import __version__
+from colorlab.core.config import demo_model
 from colorlab.core.errors import ColorlabError
+from colorlab.core.names import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES, dataset_key
+from colorlab.core.paths import readable_file, readable_folder, readable_path, writable_folder
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "version"]
 
-
-def _handler(name: str):
-    """The function a ``"module:function"`` handler names, its module imported now."""
-    module, _, function = name.partition(":")
-    return getattr(importlib.import_module(module), function)
+DISTRIBUTIONS = ("colorlab-kit", "colorlab")  # the distribution's name, and the one it had before
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="colorlab", description="Deep-learning image colorization: a teaching and "
-                                "experimentation kit. Data under $COLORLAB_HOME (default ~/.colorlab).")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+def version() -> str:
+    """The installed distribution's version (``colorlab-kit``), else the package's own ``__version__``."""
+    from importlib import metadata  # only for --version: it costs a few hundredths of a second
+    for name in DISTRIBUTIONS:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return __version__  # not installed (a source checkout on sys.path): the package's own number
 
-    s = sub.add_parser("datasets", help="list every dataset, where it looks for it, whether it is present")
-    s.set_defaults(handler="colorlab.data.commands:cmd_datasets")
 
-    s = sub.add_parser("download", help="download a dataset (checked, resumable; COLORLAB_MIRROR for a course copy)")
-    s.add_argument("dataset", help="tiny-imagenet, flowers102, tf-flowers or places365")
+class _Version(argparse.Action):
+    """``--version``: looked up only when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.exit(message=f"colorlab {version()}\n")
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults in the help, except the ones that say nothing (None, False)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _dataset(name: str) -> str:
+    """argparse type: a dataset name, normalised (``Tiny_ImageNet`` → ``tiny-imagenet``)."""
+    try:
+        return dataset_key(name)
+    except ColorlabError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+# ---- checks of what a command was given, before its handler (and torch) is imported -------------------
+
+def _check_root(args, needed: bool = True) -> None:
+    if args.root is not None and needed:
+        readable_folder(args.root, "dataset folder (--root)")
+
+
+def _check_download(args) -> None:
+    if args.root is not None:
+        writable_folder(args.root, "dataset folder (--root)")
+
+
+def _check_prepare(args) -> None:
+    if args.download and args.root is not None:
+        writable_folder(args.root, "dataset folder (--root)")
+    else:
+        _check_root(args)
+
+
+def _check_demo(args) -> None:
+    writable_folder(args.out, "output folder (--out)")
+
+
+def _check_train(args) -> None:
+    _check_root(args)
+    writable_folder(args.out, "output folder (--out)")
+
+
+def _check_evaluate(args) -> None:
+    for model in args.models:
+        readable_file(model, "checkpoint")
+    _check_root(args)
+
+
+def _check_sweep(args) -> None:
+    readable_file(args.config, "sweep config")
+    if args.out is not None:
+        writable_folder(args.out, "output folder (--out)")
+
+
+def _check_colorize(args) -> None:
+    if args.model is None and not demo_model().is_file():
+        raise ColorlabError(f"no --model given and no demo model at {demo_model()}: run `make demo` "
+                            "(or `colorlab demo`) first, or pass --model CHECKPOINT")
+    if args.model is not None:
+        readable_file(args.model, "checkpoint (--model)")
+    for item in args.inputs:
+        readable_path(item, "input")
+    writable_folder(args.out, "output folder (--out)")
+
+
+def _check_export(args) -> None:
+    readable_folder(args.src, "solution notebooks (--src)")
+    readable_folder(args.datasets, "dataset READMEs (--datasets)")
+
+
+def _check_notebooks(args) -> None:
+    readable_folder(args.folder, "notebook folder (--folder)")
+    writable_folder(args.out, "output folder (--out)")
+    if args.baselines is not None:
+        readable_file(args.baselines, "baselines (--baselines)")
+
+
+# ---- the parser -----------------------------------------------------------------------------------------
+
+def _command(sub, name: str, help: str, handler: str, check=None) -> argparse.ArgumentParser:
+    s = sub.add_parser(name, help=help, description=help, formatter_class=_Formatter)
+    s.set_defaults(handler=handler, check=check)
+    return s
+
+
+def _data_commands(sub) -> None:
+    _command(sub, "datasets", "list every dataset, where it looks for it, whether it is present",
+             "colorlab.data.commands:cmd_datasets")
+
+    s = _command(sub, "download", "download a dataset (checked, resumable; COLORLAB_MIRROR for a course copy)",
+                 "colorlab.data.commands:cmd_download", _check_download)
+    s.add_argument("dataset", type=_dataset, help="tiny-imagenet, flowers102, tf-flowers or places365")
     s.add_argument("--root", default=None, help="dataset folder or its parent (default: $COLORLAB_HOME/data)")
     s.add_argument("--split", default="all", help="places365 only: train or val (the train archive is 26 GB)")
     s.add_argument("--keep-archives", action="store_true", help="keep the archives (in <parent>/.downloads)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
-    s.set_defaults(handler="colorlab.data.commands:cmd_download")
 
-    s = sub.add_parser("prepare", help="decode a dataset once into a uint8 training cache")
-    s.add_argument("dataset")
+    s = _command(sub, "prepare", "decode a dataset once into a uint8 training cache",
+                 "colorlab.data.commands:cmd_prepare", _check_prepare)
+    s.add_argument("dataset", type=_dataset, help=f"one of {', '.join(DATASET_NAMES)}")
     s.add_argument("--root", default=None, help="dataset folder (default: $COLORLAB_HOME/data/<name>)")
-    s.add_argument("--split", default="train")
-    s.add_argument("--size", type=int, default=64)
+    s.add_argument("--split", default="train", help="train, val (or test where the dataset has one)")
+    s.add_argument("--size", type=int, default=64, help="side of the square images in the cache (px)")
     s.add_argument("-n", type=int, default=None, help="patches (sample) or at most this many images")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=0, help="random seed (patches, subsets)")
     s.add_argument("--force", action="store_true", help="rebuild even if a cache exists")
     s.add_argument("--download", action="store_true", help="download the dataset first if it is missing")
     s.add_argument("--keep-gray", action="store_true", help="keep grayscale photos (dropped by default)")
-    s.add_argument("--workers", type=int, default=0, help="decoders (default: min(8, cores))")
+    s.add_argument("--workers", type=int, default=0, help="decoders (0: min(8, cores))")
     s.add_argument("--pool", default="auto", choices=["auto", "thread", "process"],
                    help="decode in threads or worker processes (auto: processes for large datasets)")
     s.add_argument("--resume", action="store_true", help="keep the work of a killed prepare and continue it")
-    s.set_defaults(handler="colorlab.data.commands:cmd_prepare")
 
-    s = sub.add_parser("demo", help="the whole story on the embedded sample set (no download)")
-    s.add_argument("--out", default="runs/demo")
-    s.add_argument("--epochs", type=int, default=None)
-    s.add_argument("-n", type=int, default=None, help="training patches")
-    s.add_argument("--size", type=int, default=64)
-    s.add_argument("--device", default="auto")
-    s.add_argument("--quick", action="store_true", help="a tiny run (seconds) to check the pipeline")
-    s.set_defaults(handler="colorlab.course.commands:cmd_demo")
 
-    s = sub.add_parser("train", help="train a colorizer on a prepared dataset")
-    s.add_argument("dataset", nargs="?", default="sample")
-    s.add_argument("--root", default=None)
-    s.add_argument("--model", default="unet")
-    s.add_argument("--loss", default="blend", choices=["mse", "rarity", "blend", "ce"])
-    s.add_argument("--size", type=int, default=64)
-    s.add_argument("-n", type=int, default=None)
-    s.add_argument("--epochs", type=int, default=10)
-    s.add_argument("--lr", type=float, default=3e-3)
-    s.add_argument("--bs", type=int, default=32)
-    s.add_argument("--device", default="auto")
-    s.add_argument("--out", default="runs/train")
+def _train_command(sub) -> None:
+    s = _command(sub, "train", "train a colorizer on a prepared dataset", "colorlab.course.commands:cmd_train",
+                 _check_train)
+    s.add_argument("dataset", nargs="?", default="sample", type=_dataset, help=f"one of {', '.join(DATASET_NAMES)}")
+    s.add_argument("--root", default=None, help="dataset folder (default: $COLORLAB_HOME/data/<name>)")
+    s.add_argument("--model", default="unet", choices=MODEL_NAMES, help="the colorizer")
+    s.add_argument("--loss", default="blend", choices=LOSS_NAMES,
+                   help="mse, rarity-weighted mse, blended (Robles & Budach) or rebalanced cross-entropy (Zhang)")
+    s.add_argument("--size", type=int, default=64, help="training image size (px)")
+    s.add_argument("-n", type=int, default=None, help="training patches (sample) or at most this many images")
+    s.add_argument("--epochs", type=int, default=10, help="epochs (one-cycle schedule)")
+    s.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
+    s.add_argument("--bs", type=int, default=32, help="batch size (per process)")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    s.add_argument("--out", default="runs/train", help="checkpoints, history and galleries go here")
     s.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    s.add_argument("--checkpoint-every", type=int, default=1)
-    s.add_argument("--gallery-every", type=int, default=None)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--checkpoint-every", type=int, default=1, help="save a checkpoint every N epochs")
+    s.add_argument("--gallery-every", type=int, default=None, help="save a gallery figure every N epochs")
+    s.add_argument("--seed", type=int, default=0, help="random seed")
     s.add_argument("--workers", type=int, default=0, help="loader processes reading the prepared cache")
     s.add_argument("--distributed", action="store_true",
                    help="data-parallel over the processes torchrun starts (torchrun --nproc_per_node N -m colorlab "
@@ -88,59 +191,93 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
                    help="training precision (default $COLORLAB_PRECISION or auto: measured fastest on this machine, "
                         "cached under $COLORLAB_HOME)")
-    s.set_defaults(handler="colorlab.course.commands:cmd_train")
 
-    s = sub.add_parser("evaluate", help="metrics table of checkpoints (+ gray and mean-ab baselines)")
+
+def _model_commands(sub) -> None:
+    s = _command(sub, "demo", "the whole story on the embedded sample set (no download)",
+                 "colorlab.course.commands:cmd_demo", _check_demo)
+    s.add_argument("--out", default="runs/demo", help="figures, metrics.json and report.html go here")
+    s.add_argument("--epochs", type=int, default=None, help="epochs per model (default: the demo's own)")
+    s.add_argument("-n", type=int, default=None, help="training patches (default: the demo's own)")
+    s.add_argument("--size", type=int, default=64, help="training image size (px)")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    s.add_argument("--quick", action="store_true", help="a tiny run (seconds) to check the pipeline")
+
+    _train_command(sub)
+
+    s = _command(sub, "evaluate", "metrics table of checkpoints (+ gray and mean-ab baselines)",
+                 "colorlab.course.commands:cmd_evaluate", _check_evaluate)
     s.add_argument("models", nargs="+", help="checkpoint files")
-    s.add_argument("--dataset", default="sample")
-    s.add_argument("--root", default=None)
-    s.add_argument("--device", default="auto")
-    s.set_defaults(handler="colorlab.course.commands:cmd_evaluate")
+    s.add_argument("--dataset", default="sample", type=_dataset, help=f"one of {', '.join(DATASET_NAMES)}")
+    s.add_argument("--root", default=None, help="dataset folder (default: $COLORLAB_HOME/data/<name>)")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
 
-    s = sub.add_parser("sweep", help="run a sweep of training runs from a YAML/JSON config and tabulate them")
+    s = _command(sub, "sweep", "run a sweep of training runs from a YAML/JSON config and tabulate them",
+                 "colorlab.course.commands:cmd_sweep", _check_sweep)
     s.add_argument("config", help="sweep config (e.g. configs/unet_skip_connections.yaml)")
     s.add_argument("--out", default=None, help="output folder (default: runs/sweeps/<config name>)")
     s.add_argument("--size", default=None, help="a size preset of the config (default: smoke)")
-    s.add_argument("--device", default="auto")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress bars")
-    s.set_defaults(handler="colorlab.course.commands:cmd_sweep")
 
-    s = sub.add_parser("colorize", help="colorize photos (files or folders) at their own size")
-    s.add_argument("inputs", nargs="+", help="image files or folders")
-    s.add_argument("--out", required=True, help="output folder")
+    s = _command(sub, "colorize", "colorize photos (files or folders) at their own size",
+                 "colorlab.course.commands:cmd_colorize", _check_colorize)
+    s.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
+    s.add_argument("--out", required=True, help="output folder (<name>_color.png for each photo)")
     s.add_argument("--model", default=None, help="checkpoint (default: the one `make demo` trained)")
     s.add_argument("--size", type=int, default=None, help="working size (default: the trained size)")
-    s.add_argument("--device", default="auto")
-    s.set_defaults(handler="colorlab.course.commands:cmd_colorize")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
 
-    s = sub.add_parser("course", help="course tooling: `colorlab course export DIR` writes the student bundle")
-    course = s.add_subparsers(dest="course_cmd", required=True)
-    e = course.add_parser("export", help="exercises (no solutions, no model answers), dataset READMEs, a student README")
+
+def _course_commands(sub) -> None:
+    s = sub.add_parser("course", help="course tooling: `colorlab course export DIR` writes the student bundle",
+                       formatter_class=_Formatter)
+    course = s.add_subparsers(dest="course_cmd", required=True, metavar="COURSE_COMMAND")
+    e = _command(course, "export", "exercises (no solutions, no model answers), dataset READMEs, a student README",
+                 "colorlab.course.commands:cmd_course_export", _check_export)
     e.add_argument("dir", help="the folder to write (must be new or empty)")
     e.add_argument("--src", default="notebooks", help="the solution notebooks")
     e.add_argument("--datasets", default="datasets", help="the folder of dataset READMEs")
     e.add_argument("--force", action="store_true", help="replace the bundle in an existing folder")
-    e.set_defaults(handler="colorlab.course.commands:cmd_course_export")
 
-    s = sub.add_parser("run-notebooks", help="execute the lab notebooks with papermill; print a status table")
-    s.add_argument("--folder", default="notebooks")
+    s = _command(sub, "run-notebooks", "execute the lab notebooks with papermill; print a status table",
+                 "colorlab.course.commands:cmd_run_notebooks", _check_notebooks)
+    s.add_argument("--folder", default="notebooks", help="the notebooks to run")
     s.add_argument("--out", default="runs/notebooks", help="executed notebooks and metrics.json go here")
     s.add_argument("--only", nargs="*", default=None, help="notebook numbers or names, e.g. 04 07")
     s.add_argument("-p", "--param", action="append", default=[], help="NAME=VALUE notebook parameter (repeatable)")
     s.add_argument("--full", action="store_true", help="the notebooks' own parameters instead of smoke ones")
     s.add_argument("--workers", type=int, default=2, help="notebooks run at once")
     s.add_argument("--baselines", default=None, help="baselines JSON to compare metrics.json against")
-    s.set_defaults(handler="colorlab.course.commands:cmd_run_notebooks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="colorlab", formatter_class=_Formatter,
+                                description="Deep-learning image colorization: a teaching and experimentation kit. "
+                                            "Data under $COLORLAB_HOME (default ~/.colorlab).")
+    p.add_argument("--version", action=_Version, help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _data_commands(sub)
+    _model_commands(sub)
+    _course_commands(sub)
     return p
+
+
+def _handler(name: str):
+    """The function a ``"module:function"`` handler names, its module imported now."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 0
+    if not getattr(args, "handler", None):  # a bare `colorlab`: say what it can do, as for any usage error
+        parser.print_help(sys.stderr)
+        return 2
     try:
+        if getattr(args, "check", None):
+            args.check(args)
         return int(_handler(args.handler)(args) or 0)
     except ColorlabError as e:
         print(f"colorlab: error: {e}", file=sys.stderr)

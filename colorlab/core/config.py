@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["home", "data_root", "cache_root"]
+__all__ = ["home", "data_root", "cache_root", "demo_model"]
 
 
 def home() -> Path:
@@ -28,3 +28,8 @@ def data_root() -> Path:
 def cache_root() -> Path:
     env = os.environ.get("COLORLAB_CACHE")
     return Path(env).expanduser() if env else home() / "cache"
+
+
+def demo_model() -> Path:
+    """Where ``make demo`` leaves its trained model (``colorlab colorize``'s default ``--model``)."""
+    return home() / "models" / "demo_unet_blend.pt"

@@ -8,6 +8,11 @@
 * :func:`export_bundle` — ``colorlab course export DIR``: what students get (exercises without
   solutions or model answers, the datasets' READMEs, a README for students).
 """
-from colorlab.course.export import export_bundle
+from colorlab.core.lazy import lazy_exports
 
 __all__ = ["export_bundle"]
+
+# where each name lives: imported when first used, so importing the package loads nothing heavy
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {
+    "export": "export_bundle",
+})

@@ -25,22 +25,7 @@ to get it. Nothing touches the network unless ``download=True`` (or :func:`downl
 ``colorlab download NAME``; see :mod:`colorlab.data.remote` for mirrors, resume and checks). ``dataset_status()`` lists
 what is present. Layouts, licences and checksums: ``datasets/<name>/README.md``.
 """
-from __future__ import annotations
-
-from colorlab.data.base import PhotoDataset
-from colorlab.data.datasets import get_dataset
-from colorlab.data.flowers import Flowers102, TFFlowers
-from colorlab.data.folder import PhotoFolder
-from colorlab.data.gray import GRAY_AB_THRESHOLD, ab_spread, is_gray
-from colorlab.data.places import Places365
-from colorlab.data.prepare import prepare
-from colorlab.data.prepared import Prepared, load_prepared
-from colorlab.data.registry import DATASETS, dataset_class
-from colorlab.data.remote import download_dataset
-from colorlab.data.sample import SAMPLE_PHOTOS, SAMPLE_VAL_PHOTOS, SampleDataset, sample_photos
-from colorlab.data.scenes import ScenesDataset
-from colorlab.data.status import dataset_status, format_status
-from colorlab.data.tiny_imagenet import TinyImageNet
+from colorlab.core.lazy import lazy_exports
 
 __all__ = [
     "DATASETS", "get_dataset", "dataset_class", "download_dataset", "prepare", "load_prepared", "Prepared",
@@ -48,3 +33,21 @@ __all__ = [
     "GRAY_AB_THRESHOLD", "PhotoDataset", "SampleDataset", "TinyImageNet", "Flowers102", "TFFlowers",
     "Places365", "PhotoFolder", "ScenesDataset",
 ]
+
+# where each name lives: imported when first used, so importing the package loads nothing heavy
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {
+    "base": "PhotoDataset",
+    "datasets": "get_dataset",
+    "flowers": "Flowers102 TFFlowers",
+    "folder": "PhotoFolder",
+    "gray": "GRAY_AB_THRESHOLD ab_spread is_gray",
+    "places": "Places365",
+    "prepare": "prepare",
+    "prepared": "Prepared load_prepared",
+    "registry": "DATASETS dataset_class",
+    "remote": "download_dataset",
+    "sample": "SAMPLE_PHOTOS SAMPLE_VAL_PHOTOS SampleDataset sample_photos",
+    "scenes": "ScenesDataset",
+    "status": "dataset_status format_status",
+    "tiny_imagenet": "TinyImageNet",
+})

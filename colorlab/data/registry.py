@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from colorlab.core.errors import ColorlabError
+from colorlab.core.names import dataset_key
 from colorlab.data.flowers import Flowers102, TFFlowers
 from colorlab.data.folder import PhotoFolder
 from colorlab.data.places import Places365
@@ -28,10 +28,4 @@ DATASETS: dict[str, type] = {
 
 def dataset_class(name: str) -> type:
     """The class behind a dataset name (case, ``_`` and ``-`` are ignored: ``Tiny_ImageNet`` works)."""
-    if not isinstance(name, str):
-        raise ColorlabError(f"dataset name must be a string, got {type(name).__name__}")
-    wanted = name.lower().replace("_", "").replace("-", "").replace(" ", "")
-    for key, cls in DATASETS.items():
-        if key.replace("-", "") == wanted:
-            return cls
-    raise ColorlabError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    return DATASETS[dataset_key(name)]

@@ -1,14 +1,7 @@
 """Measuring colorizers: the metrics (PSNR, SSIM, colourfulness, AuC, CIEDE2000, LPIPS, FID), the
 evaluation table, and the experiments that end in a table — sweeps, routing, hints, the predictor.
 """
-from colorlab.evaluation.evaluate import (batch_lab, COLUMNS, evaluate, GRAY, GROUP_METRICS, mean_ab, MEAN_AB,
-                                          rarity_lookup)
-from colorlab.evaluation.hints import HINT_COUNTS, hints_vs_psnr
-from colorlab.evaluation.metrics import (auc_ab, ciede2000, colourfulness, fid_available, fid_features,
-                                         frechet_distance, lpips_available, lpips_distance, psnr, ssim)
-from colorlab.evaluation.predictor import evaluate_predictor, PredictorReport
-from colorlab.evaluation.routing import cross_group_table, routing_experiment, RoutingResult
-from colorlab.evaluation.sweep import markdown_table, plot_sweep, run_sweep
+from colorlab.core.lazy import lazy_exports
 
 __all__ = [
     "evaluate", "mean_ab", "batch_lab", "rarity_lookup", "GROUP_METRICS", "COLUMNS", "GRAY", "MEAN_AB",
@@ -17,3 +10,14 @@ __all__ = [
     "PredictorReport", "evaluate_predictor", "cross_group_table", "routing_experiment", "RoutingResult",
     "run_sweep", "markdown_table", "plot_sweep",
 ]
+
+# where each name lives: imported when first used, so importing the package loads nothing heavy
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {
+    "evaluate": "batch_lab COLUMNS evaluate GRAY GROUP_METRICS mean_ab MEAN_AB rarity_lookup",
+    "hints": "HINT_COUNTS hints_vs_psnr",
+    "metrics": ("auc_ab ciede2000 colourfulness fid_available fid_features frechet_distance lpips_available "
+               "lpips_distance psnr ssim"),
+    "predictor": "evaluate_predictor PredictorReport",
+    "routing": "cross_group_table routing_experiment RoutingResult",
+    "sweep": "markdown_table plot_sweep run_sweep",
+})

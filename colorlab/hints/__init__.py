@@ -5,7 +5,12 @@
 :mod:`colorlab.training.hints`; its evaluation: :mod:`colorlab.evaluation.hints`; figures:
 :mod:`colorlab.viz.hints`.
 """
-from colorlab.hints.encoding import HINT_CHANNELS, Hint, encode_hints, paint_patches
-from colorlab.hints.sampling import HintSampler, patch_colours, random_hints
+from colorlab.core.lazy import lazy_exports
 
 __all__ = ["HINT_CHANNELS", "Hint", "encode_hints", "paint_patches", "HintSampler", "patch_colours", "random_hints"]
+
+# where each name lives: imported when first used, so importing the package loads nothing heavy
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {
+    "encoding": "HINT_CHANNELS Hint encode_hints paint_patches",
+    "sampling": "HintSampler patch_colours random_hints",
+})

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from colorlab.core.color import LAB
-from colorlab.core.config import home
+from colorlab.core.config import demo_model
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
 from colorlab.core.io import load_image
@@ -21,7 +21,7 @@ __all__ = ["colorize", "load_colorizer", "default_checkpoint"]
 
 def default_checkpoint() -> Path:
     """Where ``make demo`` leaves its trained model (the CLI's default ``--model``)."""
-    return home() / "models" / "demo_unet_blend.pt"
+    return demo_model()
 
 
 def load_colorizer(model, device="auto"):

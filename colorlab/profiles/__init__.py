@@ -6,15 +6,20 @@
 * :mod:`~colorlab.profiles.groups` — colour profiles (K-means over descriptors) and category groups;
 * :mod:`~colorlab.profiles.palette` — palette suggestions for the hint painter.
 """
-from colorlab.profiles.descriptors import (DCD_STEP, FEATURES, DominantColors, ImageDescriptors, describe_images,
-                                           descriptor_features, dominant_colors_batch)
-from colorlab.profiles.groups import (ColorProfiles, Groups, ProfileConfig, build_profiles, category_groups,
-                                      group_examples, group_palettes, name_groups)
-from colorlab.profiles.histogram import ColourHistogram, colour_histogram
-from colorlab.profiles.kmeans import KMeansResult, batched_kmeans, lloyd_kmeans
-from colorlab.profiles.palette import Palette, suggest_palette, to_hex
+from colorlab.core.lazy import lazy_exports
 
 __all__ = ["KMeansResult", "lloyd_kmeans", "batched_kmeans", "ColourHistogram", "colour_histogram", "DCD_STEP",
            "FEATURES", "DominantColors", "dominant_colors_batch", "ImageDescriptors", "describe_images",
            "descriptor_features", "Groups", "group_palettes", "group_examples", "ColorProfiles", "ProfileConfig",
            "build_profiles", "category_groups", "name_groups", "Palette", "suggest_palette", "to_hex"]
+
+# where each name lives: imported when first used, so importing the package loads nothing heavy
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {
+    "descriptors": ("DCD_STEP FEATURES DominantColors ImageDescriptors describe_images descriptor_features "
+                   "dominant_colors_batch"),
+    "groups": ("ColorProfiles Groups ProfileConfig build_profiles category_groups group_examples "
+              "group_palettes name_groups"),
+    "histogram": "ColourHistogram colour_histogram",
+    "kmeans": "KMeansResult batched_kmeans lloyd_kmeans",
+    "palette": "Palette suggest_palette to_hex",
+})

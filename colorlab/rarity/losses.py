@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from colorlab.core.color import AB_SCALE
 from colorlab.core.errors import ColorlabError
+from colorlab.core.names import LOSS_NAMES
 from colorlab.rarity.bins import BinLookup
 from colorlab.rarity.prior import ABPrior
 from colorlab.rarity.soft_encoding import annealed_mean, soft_encode_sparse
@@ -129,7 +130,7 @@ class RebalancedCrossEntropy(nn.Module):
 
 
 #: Names accepted by :func:`make_loss`.
-LOSSES = ("mse", "rarity", "blend", "ce")
+LOSSES = LOSS_NAMES  # the names the command line checks before torch loads
 
 
 def make_loss(name: str, prior: ABPrior | None = None, **kwargs) -> nn.Module:

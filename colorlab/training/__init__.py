@@ -3,23 +3,7 @@ callbacks and Learner, and :func:`train_colorizer`, the sweep runs, the predicto
 hint trainers that use them; the kit's callbacks; the precision / memory-format / compile choice
 measured per machine (:mod:`~colorlab.training.speed`) and the training benchmark.
 """
-from colorlab.training.benchmark import (benchmark_training, matmul_peak, matmul_peaks, train_flops,
-                                         training_speed, TrainingBenchmark)
-from colorlab.training.builders import (build_callbacks, build_dataloaders, build_learner, build_loss,
-                                        build_model, build_plan, make_learner, quiet, training_callbacks)
-from colorlab.training.callbacks import (ChannelsLastFormat, CheckpointEvery, DeviceMixedPrecision,
-                                         DistributedDDP, GalleryEvery, HintCallback, ResumeAt, SnapshotAt)
-from colorlab.training.config import describe_augment, TrainConfig
-from colorlab.training.gallery import gallery_figure, progression_figure, save_gallery
-from colorlab.training.hints import train_hint_model
-from colorlab.training.predictor import labels_of, predict_proba, PredictorConfig, top3_accuracy, train_predictor
-from colorlab.training.routing import (DataSubset, group_images, group_labels, group_priors, group_subset,
-                                       prior_shift, train_per_group)
-from colorlab.training.speed import (autocast_dtype, cache_key, candidates, compile_pays, cpu_capability,
-                                     cpu_model, DTYPES, PRECISIONS, probe, record_compile, speed_plan,
-                                     SpeedPlan)
-from colorlab.training.sweep_config import DEFAULT_METRICS, DEFAULTS, expand_runs, load_config, short, slug
-from colorlab.training.train import train_colorizer, TrainResult
+from colorlab.core.lazy import lazy_exports
 
 __all__ = [
     "train_flops", "matmul_peak", "matmul_peaks", "training_speed", "TrainingBenchmark",
@@ -34,3 +18,21 @@ __all__ = [
     "PRECISIONS", "DTYPES", "DEFAULTS", "DEFAULT_METRICS", "load_config", "expand_runs", "short", "slug",
     "TrainResult", "train_colorizer",
 ]
+
+# where each name lives: imported when first used, so importing the package loads nothing heavy
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {
+    "benchmark": "benchmark_training matmul_peak matmul_peaks train_flops training_speed TrainingBenchmark",
+    "builders": ("build_callbacks build_dataloaders build_learner build_loss build_model build_plan "
+                "make_learner quiet training_callbacks"),
+    "callbacks": ("ChannelsLastFormat CheckpointEvery DeviceMixedPrecision DistributedDDP GalleryEvery "
+                 "HintCallback ResumeAt SnapshotAt"),
+    "config": "describe_augment TrainConfig",
+    "gallery": "gallery_figure progression_figure save_gallery",
+    "hints": "train_hint_model",
+    "predictor": "labels_of predict_proba PredictorConfig top3_accuracy train_predictor",
+    "routing": "DataSubset group_images group_labels group_priors group_subset prior_shift train_per_group",
+    "speed": ("autocast_dtype cache_key candidates compile_pays cpu_capability cpu_model DTYPES PRECISIONS "
+             "probe record_compile speed_plan SpeedPlan"),
+    "sweep_config": "DEFAULT_METRICS DEFAULTS expand_runs load_config short slug",
+    "train": "train_colorizer TrainResult",
+})

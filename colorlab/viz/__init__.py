@@ -1,19 +1,6 @@
 """Figures for every stage of the pipeline (matplotlib, imported when a figure is drawn).
 """
-from colorlab.viz.architecture import (fpn_diagram, fusion_diagram, pixel_weight_figure,
-                                       receptive_field_figure, unet_diagram)
-from colorlab.viz.classes import (bin_colours, bins_plane, class_pixel_logits, mixture_logits, plot_annealed,
-                                  plot_bin_values, plot_soft_encoding)
-from colorlab.viz.hints import hint_gallery, plot_hint_sampler, plot_hints_vs_psnr, plot_sampled_hints
-from colorlab.viz.kmeans import kmeans_trace, plot_kmeans_steps
-from colorlab.viz.lab import ab_channel_rgb, ab_gamut, channels_figure, patch_grid, plot_ab_gamut
-from colorlab.viz.metrics import ab_error_curve, plot_ab_error_curves
-from colorlab.viz.profiles import (lab_swatches_rgb, plot_confusion, plot_dominant_colors,
-                                   plot_group_examples, plot_palettes)
-from colorlab.viz.routing import one_per_group, wrong_profile_gallery
-from colorlab.viz.scenes import CLASS_COLOURS, compare_figure, object_crops, object_gallery, scene_grid
-from colorlab.viz.stats import (ab_plane_rgb, plot_ab_histogram, plot_lambda_effect, plot_prior_and_weights,
-                                plot_weight_map, SLIDER_LAMS, weight_range)
+from colorlab.core.lazy import lazy_exports
 
 __all__ = [
     "unet_diagram", "fusion_diagram", "fpn_diagram", "receptive_field_figure", "pixel_weight_figure",
@@ -26,3 +13,19 @@ __all__ = [
     "CLASS_COLOURS", "ab_plane_rgb", "plot_ab_histogram", "plot_weight_map", "plot_lambda_effect",
     "plot_prior_and_weights", "weight_range", "SLIDER_LAMS",
 ]
+
+# where each name lives: imported when first used, so importing the package loads nothing heavy
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {
+    "architecture": "fpn_diagram fusion_diagram pixel_weight_figure receptive_field_figure unet_diagram",
+    "classes": ("bin_colours bins_plane class_pixel_logits mixture_logits plot_annealed plot_bin_values "
+               "plot_soft_encoding"),
+    "hints": "hint_gallery plot_hint_sampler plot_hints_vs_psnr plot_sampled_hints",
+    "kmeans": "kmeans_trace plot_kmeans_steps",
+    "lab": "ab_channel_rgb ab_gamut channels_figure patch_grid plot_ab_gamut",
+    "metrics": "ab_error_curve plot_ab_error_curves",
+    "profiles": "lab_swatches_rgb plot_confusion plot_dominant_colors plot_group_examples plot_palettes",
+    "routing": "one_per_group wrong_profile_gallery",
+    "scenes": "CLASS_COLOURS compare_figure object_crops object_gallery scene_grid",
+    "stats": ("ab_plane_rgb plot_ab_histogram plot_lambda_effect plot_prior_and_weights plot_weight_map "
+             "SLIDER_LAMS weight_range"),
+})

@@ -12,9 +12,14 @@ in a notebook shows that view.
 
 An error inside a widget's callback is shown in the widget's status line (:func:`._common.shows_errors`).
 """
-from colorlab.widgets.hint_painter import HintPainter
-from colorlab.widgets.profile_explorer import ProfileExplorer
-from colorlab.widgets.rarity_explorer import RarityExplorer
-from colorlab.widgets.turing_test import TuringReport, TuringTest, wilson_interval
+from colorlab.core.lazy import lazy_exports
 
 __all__ = ["HintPainter", "RarityExplorer", "ProfileExplorer", "TuringTest", "TuringReport", "wilson_interval"]
+
+# where each name lives: imported when first used, so importing the package loads nothing heavy
+__getattr__, __dir__ = lazy_exports(__name__, __all__, {
+    "hint_painter": "HintPainter",
+    "profile_explorer": "ProfileExplorer",
+    "rarity_explorer": "RarityExplorer",
+    "turing_test": "TuringReport TuringTest wilson_interval",
+})
