@@ -23,7 +23,8 @@ __all__ = [
 
 # where each name lives: imported when first used, so importing the package loads nothing heavy
 __getattr__, __dir__ = lazy_exports(__name__, __all__, {
-    "checkpoint": "atomic_write plain read_checkpoint save_checkpoint",
+    "checkpoint": "plain read_checkpoint save_checkpoint",
+    "files": "atomic_write",
     "color": ("AB_SCALE chroma_hue ColorSpace COLORSPACES denormalize_ab denormalize_l get_colorspace gray_rgb "
              "join_l_ab LAB lab_to_rgb normalize_ab normalize_l rgb_to_gray_l rgb_to_lab rgb_to_ycbcr "
              "split_lab YCBCR ycbcr_to_rgb"),

@@ -23,7 +23,6 @@ import io
 import os
 import re
 import struct
-import tempfile
 from pathlib import Path
 from typing import Union
 
@@ -33,6 +32,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from colorlab.core.color import rgb_to_lab
 from colorlab.core.errors import ColorlabError
+from colorlab.core.files import atomic_write
 
 __all__ = ["load_image", "open_rgb", "save_image", "to_gray", "IMAGE_EXTENSIONS", "is_image_file"]
 
@@ -276,16 +276,7 @@ def save_image(path: PathLike, rgb, quality: int = 95) -> Path:
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise ColorlabError(f"{path}: unknown image extension {path.suffix!r}; use .png, .jpg, .webp, ...")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-            Image.fromarray(arr, "RGB").save(f, format=fmt, **options)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    atomic_write(path, lambda tmp: Image.fromarray(arr, "RGB").save(tmp, format=fmt, **options))
     return path
 

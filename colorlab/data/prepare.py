@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 
 from colorlab.core.config import cache_root
 from colorlab.core.errors import ColorlabError
+from colorlab.core.files import atomic_write
 from colorlab.data.datasets import get_dataset
 from colorlab.data.gray import GRAY_AB_THRESHOLD, is_gray
 from colorlab.data.prepared import FORMAT_VERSION, IMAGES, INDEX, LABELS, SOURCES, Prepared, is_complete, load_prepared
@@ -354,9 +355,7 @@ def _build(ds, key: dict, final: Path, opts: PrepareOptions, progress: bool, unb
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    part = path.with_suffix(".tmp")
-    part.write_text(json.dumps(obj))
-    os.replace(part, path)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj)))
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from colorlab.core.errors import ColorlabError
+from colorlab.core.files import atomic_write
 from colorlab.core.options import with_options
 from colorlab.profiles.descriptors import (FEATURES, DominantColors, ImageDescriptors, describe_images,
                                            descriptor_features)
@@ -145,10 +146,7 @@ class ColorProfiles:
 
     def save(self, path: str | Path) -> Path:
         """Write the profiles (plain tensors: loads with ``torch.load(weights_only=True)``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state_dict(), path)
-        return path
+        return atomic_write(path, lambda tmp: torch.save(self.state_dict(), tmp))
 
     @classmethod
     def load(cls, path: str | Path) -> "ColorProfiles":
@@ -197,8 +195,25 @@ class ProfileConfig:
     progress: bool = True
 
 
+def _best_of_starts(kmeans, z: np.ndarray, k: int, n_init: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(centres (K, D), labels (N,))``: the lowest-inertia run of ``kmeans(x, centres)`` over ``n_init``
+    k-means++ starts (scikit-learn's seeding, ``random_state = seed + i``)."""
+    from sklearn.cluster import kmeans_plusplus
+
+    x, best = torch.from_numpy(z).float(), None
+    for i in range(max(1, n_init)):
+        start, _ = kmeans_plusplus(z, k, random_state=seed + i)
+        centres, labels, inertia = kmeans(x.clone(), torch.from_numpy(start).float())
+        centres = np.asarray(centres.detach().cpu() if isinstance(centres, torch.Tensor) else centres, dtype=np.float64)
+        labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels).astype(np.int64).reshape(-1)
+        inertia = float(inertia)
+        if best is None or inertia < best[0]:
+            best = (inertia, centres, labels)
+    return best[1], best[2]
+
+
 def build_profiles(data, config: ProfileConfig | None = None, descriptors: ImageDescriptors | None = None,
-                   **options) -> ColorProfiles:
+                   *, kmeans=None, **options) -> ColorProfiles:
     """K colour profiles of a dataset: describe every image, then scikit-learn K-means.
 
     Each descriptor block (``features``: ``"dcd"`` and/or ``"hist"``) is scaled to a total
@@ -212,6 +227,9 @@ def build_profiles(data, config: ProfileConfig | None = None, descriptors: Image
         data: a prepared cache, an array ``(N, H, W, 3)`` or an iterable of batches.
         config: a :class:`ProfileConfig`; ``options`` override its fields (``k=4``, ``hist_bins=16``, ...).
         descriptors: reuse descriptors already computed by :func:`~colorlab.profiles.descriptors.describe_images`.
+        kmeans: None (scikit-learn's K-means), or a function ``kmeans(x (N, D), centres (K, D)) → (centres,
+            labels, inertia)`` with the contract of :func:`colorlab.profiles.kmeans.lloyd` (lab 03: the
+            student's), run from ``n_init`` k-means++ starts; the run with the lowest inertia is kept.
     """
     from sklearn.cluster import KMeans
 
@@ -233,14 +251,18 @@ def build_profiles(data, config: ProfileConfig | None = None, descriptors: Image
             scale.append(1.0 / (std.clamp_min(1e-6) * math.sqrt(std.numel())))
     scale = torch.cat(scale)
     z = ((x - mean) * scale).numpy()
-    km = KMeans(n_clusters=k, n_init=c.n_init, random_state=c.seed).fit(z)
+    if kmeans is None:
+        km = KMeans(n_clusters=k, n_init=c.n_init, random_state=c.seed).fit(z)
+        km_centers, km_labels = km.cluster_centers_, km.labels_
+    else:
+        km_centers, km_labels = _best_of_starts(kmeans, z, k, c.n_init, c.seed)
     # Number profiles by size (largest first) so names are stable across runs.
-    sizes = np.bincount(km.labels_, minlength=k)
+    sizes = np.bincount(km_labels, minlength=k)
     order = np.argsort(-sizes, kind="stable")
     rank = np.empty(k, dtype=np.int64)
     rank[order] = np.arange(k)
-    labels = rank[km.labels_].astype(np.int64)
-    centers = torch.from_numpy(km.cluster_centers_[order])
+    labels = rank[km_labels].astype(np.int64)
+    centers = torch.from_numpy(km_centers[order])
     pal, wts = group_palettes(desc.dcd, labels, k, c.n_swatches, c.seed)
     examples = group_examples(z, labels, k, c.n_examples)
     groups = Groups("profile", [f"profile {i}" for i in range(k)], labels, pal, wts, examples)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from colorlab.core.color import rgb_to_lab
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
+from colorlab.core.files import atomic_write
 from colorlab.core.filters import gaussian_kernel
 from colorlab.data.batches import iter_batches
 from colorlab.rarity.bins import DEFAULT_GRID, BinLookup, bin_cells, grid_layout
@@ -119,11 +120,7 @@ class ABPrior:
 
     def save(self, path: str | Path) -> Path:
         """Write the prior (plain tensors and strings: loads with ``torch.load(weights_only=True)``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(self.state_dict(), tmp)
-        tmp.replace(path)
+        path = atomic_write(path, lambda tmp: torch.save(self.state_dict(), tmp))
         self.path = path
         return path
 
