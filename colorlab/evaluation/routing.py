@@ -18,6 +18,7 @@ from colorlab.core.errors import ColorlabError
 from colorlab.data.batches import iter_batches
 from colorlab.evaluation.evaluate import COLUMNS, batch_lab, evaluate
 from colorlab.models.heads import predict_ab
+from colorlab.models.routed import routed_forward as kit_routed_forward
 from colorlab.training.routing import group_images, group_labels
 
 __all__ = ["cross_group_table", "routing_experiment", "RoutingResult"]
@@ -60,9 +61,11 @@ class RoutingResult:
         truth: ``(N,)`` each photo's group as the oracle knows it; predicted: the router's guess.
         metrics: ``auc_single``, ``auc_routed`` (router's choice), ``auc_oracle`` (true group),
             ``auc_wrong_profile`` (every *other* group's colorizer, averaged), ``routing_accuracy``.
+        routed: ``(score, count)`` per photo of a routed forward pass run as such (``routed_forward=``):
+            ``auc_routed`` comes from it instead of from the router's column of ``score``.
     """
 
-    def __init__(self, names, score, count, truth, predicted):
+    def __init__(self, names, score, count, truth, predicted, routed=None):
         self.names, self.score, self.count = list(names), score, count
         self.truth, self.predicted = truth, predicted
         K, rows = len(self.names), np.arange(len(truth))
@@ -70,7 +73,8 @@ class RoutingResult:
         wrong = ~np.eye(K, dtype=bool)[truth]                             # (N, K): the other groups' colorizers
         self.metrics = {
             "auc_single": pooled(np.full(len(truth), K)),
-            "auc_routed": pooled(predicted),
+            "auc_routed": (pooled(predicted) if routed is None
+                           else float(np.sum(routed[0]) / np.sum(routed[1]))),
             "auc_oracle": pooled(truth),
             "auc_wrong_profile": float(score[:, :K][wrong].sum() / count[:, :K][wrong].sum()),
             "routing_accuracy": float((predicted == truth).mean()),
@@ -92,7 +96,8 @@ class RoutingResult:
 
 @torch.no_grad()
 def routing_experiment(single: nn.Module, colorizers, data, groups, router: nn.Module | None = None,
-                       pixels=None, names=None, device="auto", batch_size: int = 64) -> RoutingResult:
+                       pixels=None, names=None, device="auto", batch_size: int = 64,
+                       routed_forward=None) -> RoutingResult:
     """One model vs K routed colorizers on the held-out ``data`` (Robles & Budach / 002's comparison).
 
     Every photo is coloured by the single model and by every group's colorizer (one forward
@@ -107,6 +112,9 @@ def routing_experiment(single: nn.Module, colorizers, data, groups, router: nn.M
         router: a predictor (logits ``(N, K)`` from ``L (N, 1, H, W)``); None routes like the oracle.
         pixels: measure only the pixels of these classes (``data.class_map``, e.g. the ``scenes``
             sky); None: every pixel.
+        routed_forward: a function ``(L (N, 1, H, W), router, colorizers) → ab (N, 2, H, W)`` with the contract
+            of :func:`colorlab.models.routed.routed_forward` (e.g. a student's, lab 08): the routed AuC is
+            scored on what it returns. None (or the kit's own): read off the router's choice.
     """
     dev = get_device(device)
     truth = group_labels(groups)
@@ -124,6 +132,9 @@ def routing_experiment(single: nn.Module, colorizers, data, groups, router: nn.M
     score = np.zeros((n, K + 1))
     count = np.zeros((n, K + 1))
     predicted = np.zeros(n, dtype=np.int64)
+    if routed_forward is kit_routed_forward or router is None:
+        routed_forward = None
+    routed = None if routed_forward is None else (np.zeros(n), np.zeros(n))
     start = 0
     for batch in iter_batches(data, batch_size, dev, exact_lab=True):
         _, lab = batch_lab(batch)
@@ -141,5 +152,9 @@ def routing_experiment(single: nn.Module, colorizers, data, groups, router: nn.M
             s = (1.0 - err / 150.0).clamp_min(0.0)
             score[start:stop, j] = (s * mask).flatten(1).sum(1).double().cpu().numpy()
             count[start:stop, j] = mask.flatten(1).sum(1).double().cpu().numpy()
+        if routed is not None:
+            err = AB_SCALE * torch.linalg.vector_norm(routed_forward(L_norm, router, models[:K]).float() - ab_true, dim=1)
+            routed[0][start:stop] = ((1.0 - err / 150.0).clamp_min(0.0) * mask).flatten(1).sum(1).double().cpu().numpy()
+            routed[1][start:stop] = count[start:stop, 0]
         start = stop
-    return RoutingResult(names, score, count, truth, predicted)
+    return RoutingResult(names, score, count, truth, predicted, routed)

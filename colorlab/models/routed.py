@@ -12,7 +12,20 @@ import torch.nn as nn
 
 from colorlab.core.errors import ColorlabError
 
-__all__ = ["RoutedColorizer"]
+__all__ = ["RoutedColorizer", "routed_forward"]
+
+
+def routed_forward(L: torch.Tensor, classifier, colorizers) -> torch.Tensor:
+    """``L (N, 1, H, W)`` → ab ``(N, 2, H, W)``: image *i* coloured by the colorizer of its group
+    ``argmax_k classifier(L)[i, k]``, in the batch's order; each colorizer runs once, on its own images only
+    (lab 08's exercise has this contract; :func:`colorlab.evaluation.routing.routing_experiment` takes another)."""
+    group = classifier(L).argmax(dim=1)
+    out = L.new_zeros(L.shape[0], 2, *L.shape[-2:], dtype=torch.float32)
+    for k, model in enumerate(colorizers):
+        sel = (group == k).nonzero().squeeze(1)
+        if sel.numel():
+            out[sel] = model(L[sel]).float()
+    return out
 
 
 class RoutedColorizer(nn.Module):
