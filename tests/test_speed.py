@@ -80,11 +80,11 @@ class _nothing:
         return False
 
 
-def test_the_suite_pins_fp32_and_mixed_precision_false_means_fp32():
+def test_the_suite_pins_fp32_and_precision_fp32_means_plain_training():
     assert speed_plan("cpu", verbose=False).precision == "fp32"
     assert speed_plan("cpu", precision="bf16", verbose=False).precision == "bf16"  # the argument beats the env
     res = train_colorizer(_blocks(), model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, device="cpu",
-                          progress=False, mixed_precision=False, channels_last=False)
+                          progress=False, precision="fp32", channels_last=False)
     plan = res.learn.speed_plan
     assert (plan.precision, plan.channels_last) == ("fp32", False)
     assert not any(type(c).__name__ in ("DeviceMixedPrecision", "ChannelsLastFormat") for c in res.learn.cbs)

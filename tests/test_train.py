@@ -123,21 +123,67 @@ def test_checkpoints_never_run_code(tmp_path):
 
 
 def test_resume_after_a_kill_continues_from_the_last_checkpoint(tmp_path):
-    kw = dict(model="unet", model_kwargs=TINY, loss="mse", epochs=4, bs=8, device="cpu", out_dir=tmp_path,
-              progress=False, checkpoint_every=1)
-    train_colorizer(_blocks(), extra_cbs=[KillAfter(2)], **kw)
-    blob = read_checkpoint(tmp_path / "checkpoint.pt")
+    """A killed-and-resumed run ends with the weights of the same run never interrupted.
+
+    Dropping the optimizer state (Adam's moments restart) or the schedule (the one-cycle rate restarts
+    from warm-up), or shuffling the resumed epochs differently, each changes the final weights.
+    """
+    kw = dict(model="unet", model_kwargs=TINY, loss="mse", epochs=4, bs=8, device="cpu", progress=False,
+              checkpoint_every=1, lr=1e-2)
+    straight = train_colorizer(_blocks(), out_dir=tmp_path / "straight", **kw)
+    train_colorizer(_blocks(), extra_cbs=[KillAfter(2)], out_dir=tmp_path / "killed", **kw)
+    blob = read_checkpoint(tmp_path / "killed" / "checkpoint.pt")
     assert blob["epoch"] == 2 and "opt" in blob
     killed_weights = blob["model"]
-    res = train_colorizer(_blocks(), resume=True, **kw)
-    assert res.start_epoch == 2
-    assert [h["epoch"] for h in res.history] == [3, 4]
-    final = read_checkpoint(tmp_path / "checkpoint.pt")
-    assert final["epoch"] == 4
+    res = train_colorizer(_blocks(), resume=True, out_dir=tmp_path / "killed", **kw)
+    final = read_checkpoint(tmp_path / "killed" / "checkpoint.pt")
     assert any(not torch.equal(final["model"][k], killed_weights[k]) for k in killed_weights)
+    want = {k: v.detach().cpu() for k, v in straight.model.state_dict().items()}
+    for k, v in want.items():
+        assert torch.allclose(final["model"][k].float(), v.float(), atol=1e-5, rtol=1e-4), \
+            f"{k}: the resumed run drifted from the uninterrupted one"
+    assert res.start_epoch == 2 and final["epoch"] == 4
+    assert [h["epoch"] for h in res.history] == [3, 4]
+    assert res.history[-1]["valid_loss"] == pytest.approx(straight.history[-1]["valid_loss"], rel=1e-4)
     # resuming a finished run trains nothing more
-    again = train_colorizer(_blocks(), resume=True, **kw)
-    assert again.history == [] and read_checkpoint(tmp_path / "checkpoint.pt")["epoch"] == 4
+    again = train_colorizer(_blocks(), resume=True, out_dir=tmp_path / "killed", **kw)
+    assert again.history == [] and read_checkpoint(tmp_path / "killed" / "checkpoint.pt")["epoch"] == 4
+
+
+def test_resume_puts_the_optimizer_state_on_the_parameters_device_and_dtype(tmp_path):
+    """Checkpoints are read onto the CPU; the state must follow the parameters (here: a float64 state
+    stands in for a CPU state meeting CUDA parameters)."""
+    kw = dict(model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, device="cpu", progress=False,
+              out_dir=tmp_path)
+    train_colorizer(_blocks(16), **kw)
+    path = tmp_path / "checkpoint.pt"
+    blob = torch.load(path, weights_only=True)
+    moved = 0
+    for state in blob["opt"]["state"]:
+        for k, v in state.items():
+            if isinstance(v, torch.Tensor) and v.is_floating_point() and v.dim():
+                state[k] = v.double()
+                moved += 1
+    assert moved
+    torch.save(blob, path)
+    res = train_colorizer(_blocks(16), resume=True, **kw)  # epochs == 1: restores, trains nothing
+    opt = res.learn.opt
+    for p, state in opt.state.items():
+        for k, v in state.items():
+            if isinstance(v, torch.Tensor) and v.is_floating_point():
+                assert (v.device, v.dtype) == (p.device, p.dtype), f"optimizer state {k!r} stayed {v.dtype}"
+
+
+def test_training_leaves_the_process_cudnn_settings_as_it_found_them():
+    cudnn = torch.backends.cudnn
+    before = (cudnn.deterministic, cudnn.benchmark)
+    try:
+        cudnn.deterministic, cudnn.benchmark = False, True  # what a user tuning their notebook may have set
+        train_colorizer(_blocks(16), model="unet", model_kwargs=TINY, loss="mse", epochs=1, bs=8, device="cpu",
+                        progress=False)
+        assert (cudnn.deterministic, cudnn.benchmark) == (False, True)
+    finally:
+        cudnn.deterministic, cudnn.benchmark = before
 
 
 def test_bf16_runs_the_model_in_bf16_on_cpu():

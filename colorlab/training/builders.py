@@ -88,20 +88,21 @@ def quiet(learn: Learner) -> Learner:
     return learn
 
 
-def make_learner(dls, model: torch.nn.Module, loss_func, mixed_precision: bool | str = True,
+def make_learner(dls, model: torch.nn.Module, loss_func, precision: str | bool | None = None,
                  channels_last: bool | None = None, cbs=None, lr: float = 1e-3, metrics=None, path=".",
                  plan: SpeedPlan | None = None) -> Learner:
     """A fastai Learner with the kit's speed callbacks; use it like any other (``lr_find``, ``fit_one_cycle``).
 
     Args:
-        mixed_precision: True: the precision measured fastest on this device (``$COLORLAB_PRECISION``
-            pins it); False: fp32; or a name (``"fp32"``, ``"bf16"``, ``"fp16"``).
+        precision: None or ``"auto"``: the precision measured fastest on this device (``$COLORLAB_PRECISION``
+            pins it); or a name (``"fp32"``, ``"bf16"``, ``"fp16"``). True / False are the old
+            ``mixed_precision`` values (measured / fp32).
         channels_last: None: the measured memory format; True / False force it.
         plan: a :class:`colorlab.training.speed.SpeedPlan` to use instead of the two above.
     The plan used is ``learn.speed_plan``.
     """
     if plan is None:
-        precision = None if mixed_precision is True else ("fp32" if mixed_precision is False else mixed_precision)
+        precision = None if precision is True else ("fp32" if precision is False else precision)
         plan = speed_plan(dls.device, precision=precision, channels_last=channels_last, compile="off")
     model = model.to(dls.device)
     learn = Learner(dls, model, loss_func=loss_func, lr=lr, metrics=metrics or [], path=path,

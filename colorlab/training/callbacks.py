@@ -82,7 +82,8 @@ class ResumeAt(Callback):
     """Skip the first ``epoch`` epochs *and* advance the one-cycle schedule past them.
 
     fastai's own ``start_epoch`` skips epochs without moving ``train_iter``/``pct_train``, so the
-    learning-rate schedule would restart from warm-up; this keeps it where the killed run left it.
+    learning-rate schedule would restart from warm-up; this keeps it where the killed run left it, and
+    moves the training loader's shuffle on by the skipped epochs (the resumed run sees the same batches).
     """
 
     order = 70
@@ -95,6 +96,8 @@ class ResumeAt(Callback):
         if self.learn.skipping_epoch:
             self.learn.train_iter += len(self.dls.train)
             self.learn.pct_train += 1.0 / self.n_epoch
+            self.dls.train.randomize()  # draw the skipped epoch's shuffle, as the uninterrupted run did
+            self.dls.train.get_idxs()
             raise CancelEpochException
 
     def after_fit(self):

@@ -8,6 +8,7 @@ and ``colorlab evaluate`` read).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -43,7 +44,8 @@ class TrainConfig:
         augment: a batch transform on RGB in [0, 1] (``colorlab.data.augment.make_augment``),
             training batches only; the checkpoint records its description.
         precision: ``"auto"`` (measured once per machine, see :mod:`colorlab.training.speed`), ``"fp32"``,
-            ``"bf16"`` or ``"fp16"``; None: ``$COLORLAB_PRECISION`` or auto (``mixed_precision=False``: fp32).
+            ``"bf16"`` or ``"fp16"``; None: ``$COLORLAB_PRECISION`` or auto. ``mixed_precision`` is its
+            deprecated old name (``mixed_precision=False`` means ``precision="fp32"``).
         channels_last: None: the measured memory format; True / False force it.
         compile: ``torch.compile`` the model: ``"auto"`` when it pays for itself within the run,
             True / ``"on"``, False / ``"off"``; None: ``$COLORLAB_COMPILE`` or auto.
@@ -66,7 +68,7 @@ class TrainConfig:
     colorspace: str = "lab"
     augment: Callable | None = None
     precision: str | None = None
-    mixed_precision: bool = True
+    mixed_precision: bool | None = None  # deprecated alias of precision (False → "fp32")
     channels_last: bool | None = None
     compile: bool | str | None = None
     checkpoint_every: int = 1
@@ -77,6 +79,12 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self):
+        if self.mixed_precision is not None:
+            warnings.warn("TrainConfig(mixed_precision=...) is deprecated: use precision='fp32' (or 'auto', 'bf16', "
+                          "'fp16')", DeprecationWarning, stacklevel=4)
+            if self.precision is None and not self.mixed_precision:
+                object.__setattr__(self, "precision", "fp32")
+            object.__setattr__(self, "mixed_precision", None)
         if self.colorspace != "lab" and self.loss != "mse":
             raise ColorlabError(f"loss {self.loss!r} weighs Lab ab bins; with colorspace={self.colorspace!r} "
                                 "use loss='mse'")
@@ -88,8 +96,8 @@ class TrainConfig:
 
     @property
     def autocast_precision(self) -> str | None:
-        """The precision asked for: ``precision``, or fp32 when ``mixed_precision`` is off, else None (measure)."""
-        return "fp32" if self.precision is None and not self.mixed_precision else self.precision
+        """The precision asked for (None: ``$COLORLAB_PRECISION`` or measure). Kept for callers of the old name."""
+        return self.precision
 
     def checkpoint_config(self, model_config: dict, size: int, prior, data: str | None, train_images: int,
                           speed: dict) -> dict:

@@ -6,6 +6,7 @@ probabilities for new images. :func:`colorlab.evaluation.predictor.evaluate_pred
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,8 @@ class PredictorConfig:
             (:class:`~colorlab.models.predictor.BackboneClassifier`); ``pretrained``: its ImageNet weights.
         model_kwargs: more arguments of the network (``width``, ``depth``, ``dropout``, ``input_size``).
         epochs, lr, bs, seed: the ``fit_one_cycle`` run.
-        device, mixed_precision, progress: where and how it runs.
+        device, precision, progress: where and how it runs (``precision``: None / ``"auto"`` measured,
+            ``"fp32"``, ``"bf16"``, ``"fp16"``; ``mixed_precision`` is its deprecated old name, False → fp32).
     """
 
     arch: str = "small"
@@ -45,9 +47,18 @@ class PredictorConfig:
     device: str = "auto"
     pretrained: bool = True
     seed: int = 0
-    mixed_precision: bool = True
+    mixed_precision: bool | None = None  # deprecated alias of precision
     progress: bool = True
     model_kwargs: dict | None = None
+    precision: str | None = None
+
+    def __post_init__(self):
+        if self.mixed_precision is not None:
+            warnings.warn("PredictorConfig(mixed_precision=...) is deprecated: use precision='fp32' (or 'auto', "
+                          "'bf16', 'fp16')", DeprecationWarning, stacklevel=4)
+            if self.precision is None and not self.mixed_precision:
+                object.__setattr__(self, "precision", "fp32")
+            object.__setattr__(self, "mixed_precision", None)
 
 
 def labels_of(data, labels) -> tuple[np.ndarray, list[str]]:
@@ -97,7 +108,7 @@ def train_predictor(train, labels=None, valid=None, valid_labels=None, config: P
     dls = make_dataloaders((images, y), valid_pair, bs=c.bs, target="label", device=c.device, seed=c.seed)
     model = make_predictor(c.arch, len(names), pretrained=c.pretrained, **(c.model_kwargs or {}))
     metrics = [accuracy] + ([top3_accuracy] if len(names) > 3 else [])
-    learn = make_learner(dls, model, CrossEntropyLossFlat(), mixed_precision=c.mixed_precision, lr=c.lr,
+    learn = make_learner(dls, model, CrossEntropyLossFlat(), precision=c.precision, lr=c.lr,
                          metrics=metrics)
     learn.names = names
     if not c.progress:

@@ -62,7 +62,20 @@ def _restore(learn: Learner, ckpt: Path | None) -> int:
     learn.create_opt()
     if "opt" in blob:
         learn.opt.load_state_dict({"state": blob["opt"]["state"], "hypers": L(blob["opt"]["hypers"])})
+        _state_to_params(learn.opt)
     return int(blob["epoch"])
+
+
+def _state_to_params(opt) -> None:
+    """Put each parameter's optimizer state on the parameter's device, floating tensors in its dtype.
+
+    Checkpoints are read onto the CPU; fastai's ``Optimizer.load_state_dict`` keeps tensors where they
+    are, so without this the first step after a resume on a GPU would mix CPU moments with CUDA gradients.
+    """
+    for p, state in opt.state.items():
+        for k, v in state.items():
+            if isinstance(v, torch.Tensor):
+                state[k] = v.to(p.device, p.dtype if v.is_floating_point() else v.dtype)
 
 
 def _fit(learn: Learner, config: TrainConfig, start: int) -> list[dict]:
@@ -99,7 +112,23 @@ def train_colorizer(train, valid=None, config: TrainConfig | None = None, *, pri
         a :class:`TrainResult` with the Learner, the checkpoint path and per-epoch losses.
     """
     config = TrainConfig.of(config, **options)
-    set_seed(config.seed, reproducible=True)
+    with _seeded(config.seed):
+        return _train(train, valid, config, prior, out_dir, resume, device, extra_cbs)
+
+
+@contextlib.contextmanager
+def _seeded(seed: int):
+    """Seed every generator, with deterministic cuDNN for the run only: the process's own settings come back after."""
+    cudnn = torch.backends.cudnn
+    before = (cudnn.deterministic, cudnn.benchmark)
+    set_seed(seed, reproducible=True)
+    try:
+        yield
+    finally:
+        cudnn.deterministic, cudnn.benchmark = before
+
+
+def _train(train, valid, config: TrainConfig, prior, out_dir, resume: bool, device, extra_cbs) -> TrainResult:
     ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
     with _processes(config.distributed, device) as info:
         dls = build_dataloaders(train, valid, config, info.device, info.rank, info.world_size)
