@@ -1,7 +1,7 @@
 """The ``colorlab`` command: datasets, prepare, demo, train, evaluate, sweep, colorize, course, run-notebooks.
 
 This module only parses and checks: each subcommand names its handler as ``"module:function"``
-(:mod:`colorlab.data.commands`, :mod:`colorlab.course.commands`), imported when that command runs, so
+(:mod:`colorlab.data.commands`, :mod:`colorlab.inference.commands`, :mod:`colorlab.course.commands`), imported when that command runs, so
 ``colorlab --help`` never loads torch. Option values (model, loss and dataset names from
 :mod:`colorlab.core.names`) are checked by the parser, and the files and folders a command was given by
 its ``check`` function (:mod:`colorlab.core.paths`), both before anything heavy is imported: a mistake
@@ -221,7 +221,7 @@ def _model_commands(sub) -> None:
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress bars")
 
     s = _command(sub, "colorize", "colorize photos (files or folders) at their own size",
-                 "colorlab.course.commands:cmd_colorize", _check_colorize)
+                 "colorlab.inference.commands:cmd_colorize", _check_colorize)
     s.add_argument("inputs", nargs="+", help="image files or folders (searched recursively)")
     s.add_argument("--out", required=True, help="output folder (<name>_color.png for each photo)")
     s.add_argument("--model", default=None, help="checkpoint (default: the one `make demo` trained)")

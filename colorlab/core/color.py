@@ -89,8 +89,7 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     _check(rgb, 3, "rgb")
     x, out_dtype = _as_float(rgb)
     with torch.autocast(x.device.type, enabled=False):
-        x = x.clamp(0.0, 1.0)
-        lin = torch.where(x > 0.04045, ((x.clamp_min(0.04045) + 0.055) / 1.055) ** 2.4, x / 12.92)
+        lin = _linear(x.clamp(0.0, 1.0))
         xyz = _mix(_XYZ_FROM_RGB, lin)
         white = torch.tensor(_WHITE, device=x.device, dtype=x.dtype).view(3, 1, 1)
         t = xyz / white
@@ -131,9 +130,32 @@ def gray_rgb(L: torch.Tensor) -> torch.Tensor:
     return lab_to_rgb(torch.cat([L, torch.zeros_like(L).expand(*L.shape[:-3], 2, *L.shape[-2:])], -3))
 
 
+def _linear(x: torch.Tensor) -> torch.Tensor:
+    """sRGB companding undone: [0, 1] → linear light."""
+    return torch.where(x > 0.04045, ((x.clamp_min(0.04045) + 0.055) / 1.055) ** 2.4, x / 12.92)
+
+
 def rgb_to_gray_l(rgb: torch.Tensor) -> torch.Tensor:
-    """The L channel ``(..., 1, H, W)`` of sRGB — the "gray photo" a colorizer sees."""
-    return rgb_to_lab(rgb)[..., :1, :, :]
+    """The L channel ``(..., 1, H, W)`` of sRGB — the "gray photo" a colorizer sees — equal to ``rgb_to_lab``'s.
+
+    Computes L alone (no a, b); a uint8 photo is linearised through a 256-entry table, so the L of a
+    full-resolution photo (what :func:`colorlab.inference.colorize.colorize` keeps) costs a few array passes.
+    """
+    _check(rgb, 3, "rgb")
+    if rgb.dtype == torch.uint8:
+        table = _linear(torch.arange(256, dtype=torch.float32, device=rgb.device) / 255.0)
+        lin, out_dtype = table[rgb.long()], torch.float32
+    else:
+        x, out_dtype = _as_float(rgb)
+        lin = None
+    with torch.autocast(rgb.device.type, enabled=False):
+        lin = _linear(x.clamp(0.0, 1.0)) if lin is None else lin
+        r, g, b = lin.unbind(-3)
+        (m0, m1, m2), white = _XYZ_FROM_RGB[1], _WHITE[1]
+        t = ((m0 * r + m1 * g + m2 * b) / white).unsqueeze(-3)
+        f = torch.where(t > 0.008856, t.clamp_min(0.008856) ** (1.0 / 3.0), 7.787 * t + 16.0 / 116.0)
+        L = 116.0 * f - 16.0
+    return L.to(out_dtype)
 
 
 def chroma_hue(ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -45,7 +45,7 @@ from colorlab.core.device import get_device, sync
 from colorlab.core.errors import ColorlabError
 from colorlab.core.precision import DTYPES, PRECISIONS, SpeedPlan, name_of, pick, split_name
 
-__all__ = ["speed_plan", "autocast_dtype", "probe", "compile_pays", "record_compile", "COMPILE_GUESS"]
+__all__ = ["speed_plan", "cached_plan", "autocast_dtype", "probe", "compile_pays", "record_compile", "COMPILE_GUESS"]
 
 #: Without a measurement in the cache: (speed-up of a compiled step, seconds to compile) per device type.
 COMPILE_GUESS = {"cpu": (1.10, 45.0), "cuda": (1.30, 60.0)}
@@ -187,6 +187,18 @@ def _write_cache(key: str, entry: dict) -> None:
         atomic_write(_cache_path(), lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
     except OSError:  # a read-only home: the decision is just not remembered
         pass
+
+
+def cached_plan(device) -> SpeedPlan | None:
+    """The plan measured earlier on this device (``$COLORLAB_HOME/speed.json``), without measuring; None if none.
+
+    For inference: one photo takes less time than the probe, so colorizing uses what training measured, else fp32.
+    """
+    cached = _read_cache().get(rule.cache_key(get_device(device)), {})
+    if "precision" not in cached:
+        return None
+    return SpeedPlan(cached["precision"], cached["channels_last"], source="cache", timings=cached.get("timings", {}),
+                     reason=cached.get("reason", ""))
 
 
 def record_compile(device, speedup: float, seconds: float) -> None:

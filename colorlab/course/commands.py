@@ -15,7 +15,7 @@ from colorlab.course.export import export_bundle
 from colorlab.course.runner import parse_parameters, run_notebooks_command
 from colorlab.data.prepare import prepare
 from colorlab.evaluation.evaluate import evaluate
-from colorlab.inference.batch import colorize_paths
+from colorlab.inference.commands import cmd_colorize  # the handler lives with inference (no training imports)
 from colorlab.models.checkpoint import load_checkpoint
 from colorlab.rarity.prior import prior_for
 from colorlab.evaluation.sweep import run_sweep
@@ -76,10 +76,6 @@ def cmd_sweep(args) -> int:
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     print(f"table: {table.attrs['csv']}, {table.attrs['markdown']}; plot: {table.attrs['plot']}")
     return 0
-
-
-def cmd_colorize(args) -> int:
-    return colorize_paths(args.inputs, args.out, model=args.model, size=args.size, device=args.device)
 
 
 def cmd_course_export(args) -> int:

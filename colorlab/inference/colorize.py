@@ -1,22 +1,24 @@
 """Colorize photos of any size: ab at the model's working size, L at full resolution."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlab.core.color import LAB
+from colorlab.core.color import LAB, normalize_l, rgb_to_gray_l
 from colorlab.core.config import demo_model
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
 from colorlab.core.io import load_image
+from colorlab.core.precision import SpeedPlan
+from colorlab.core.speed import cached_plan, speed_plan
 from colorlab.models.checkpoint import load_checkpoint
 from colorlab.models.heads import predict_ab
-from colorlab.training.speed import speed_plan
 
-__all__ = ["colorize", "load_colorizer", "default_checkpoint"]
+__all__ = ["colorize", "load_colorizer", "default_checkpoint", "inference_plan"]
 
 
 def default_checkpoint() -> Path:
@@ -35,6 +37,13 @@ def load_colorizer(model, device="auto"):
     raise ColorlabError(f"model must be a checkpoint path or an nn.Module, got {type(model).__name__}")
 
 
+def inference_plan(device, precision: str | None = None) -> SpeedPlan:
+    """How a model runs here for inference: see ``precision`` in :func:`colorize`."""
+    if precision is None and not os.environ.get("COLORLAB_PRECISION"):
+        return cached_plan(device) or SpeedPlan("fp32", reason="nothing measured on this device yet")
+    return speed_plan(device, precision=precision, compile="off", verbose=False)
+
+
 @torch.no_grad()
 def colorize(image, model, size: int | None = None, device="auto", T: float = 0.38,
              hints: torch.Tensor | None = None, precision: str | None = None) -> np.ndarray:
@@ -46,8 +55,10 @@ def colorize(image, model, size: int | None = None, device="auto", T: float = 0.
         model: an ``nn.Module`` from ``colorlab.models`` or a checkpoint path.
         size: working size the model sees (default: the size it was trained at, else 256).
         hints: optional extra input channels ``(C, size, size)`` for hint models (ab hints + mask).
-        precision: the model runs in the precision and memory format the kit measured fastest on this
-            device (:func:`colorlab.training.speed.speed_plan`); ``"fp32"`` etc. forces one.
+        precision: None: the precision and memory format training measured fastest on this device
+            (:func:`colorlab.core.speed.cached_plan`; ``$COLORLAB_PRECISION`` pins it), fp32 when nothing was
+            measured yet (one photo takes less time than the measurement); ``"auto"`` measures now;
+            ``"fp32"``, ``"bf16"``, ``"fp16"`` force one.
     The L channel of the output is the input's own L at full resolution; only the ab
     prediction (smooth by nature) is upsampled, so the output keeps all the input's detail.
     """
@@ -61,11 +72,11 @@ def colorize(image, model, size: int | None = None, device="auto", T: float = 0.
     work = int(size or trained_size or 256)
     work = max(8, work // 8 * 8)
     x = torch.from_numpy(rgb).to(dev).permute(2, 0, 1).unsqueeze(0)
-    L_full, _ = LAB.split(x)  # normalised L at full resolution
+    L_full = normalize_l(rgb_to_gray_l(x))  # normalised L at full resolution (LAB.split's, without computing ab)
     inp = F.interpolate(L_full, size=(work, work), mode="area")
     if hints is not None:
         inp = torch.cat([inp, hints.to(dev, inp.dtype).unsqueeze(0)], 1)
-    plan = speed_plan(dev, precision=precision, compile="off", verbose=False)
+    plan = inference_plan(dev, precision)
     if plan.channels_last:
         inp = inp.contiguous(memory_format=torch.channels_last)
     with plan.autocast(dev):

@@ -21,7 +21,6 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torchvision
 
 from colorlab.core.errors import ColorlabError
 from colorlab.core.weights import obtain_weights, pretrained_mode
@@ -34,9 +33,16 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 _ANNOUNCED: set[str] = set()
 
 
+def _models():
+    """``torchvision.models``, imported when a backbone is built: colorizing with a U-Net never loads torchvision
+    (importing it costs about a second, its ops pull in torch's compiler)."""
+    import torchvision.models
+    return torchvision.models
+
+
 def _default_weights(name: str):
     try:
-        return torchvision.models.get_model_weights(name).DEFAULT
+        return _models().get_model_weights(name).DEFAULT
     except (ValueError, KeyError) as e:
         raise ColorlabError(f"unknown torchvision backbone {name!r}; see torchvision.models.list_models()") from e
 
@@ -78,12 +84,12 @@ def load_backbone(name: str, pretrained="download", weights_path: str | Path | N
         ``(model, info)``; ``info``: ``pretrained`` (the mode), ``pretrained_loaded`` (bool) and
         ``weights`` (torchvision's weights name, the file, or None).
     """
-    if name not in torchvision.models.list_models():
+    if name not in _models().list_models():
         raise ColorlabError(f"unknown torchvision backbone {name!r}; see torchvision.models.list_models()")
     mode = pretrained_mode(pretrained)
     with warnings.catch_warnings():  # inception/googlenet announce a future init change on every build
         warnings.filterwarnings("ignore", message="The default weight initialization", category=FutureWarning)
-        model = torchvision.models.get_model(name, weights=None)
+        model = _models().get_model(name, weights=None)
     info = {"pretrained": mode, "pretrained_loaded": False, "weights": None}
     if weights_path is not None:
         path, label = Path(weights_path), str(weights_path)
