@@ -131,18 +131,27 @@ def _train_and_evaluate(name: str, settings: dict, run_dir: Path, ctx: _Context)
     if snaps:
         _progression(run_dir, snaps, valid, ctx.device, centers)
     valid_losses = [h["valid_loss"] for h in history if isinstance(h.get("valid_loss"), float)]
-    return {"name": name, "data": data_key, "settings": settings, "history": history,
+    return {"name": name, "data": data_key, "settings": _as_json(settings), "history": history,
             "train_seconds": seconds, "resumed_from_epoch": res.start_epoch,
             "best_valid_loss": min(valid_losses) if valid_losses else None,
             "table": json.loads(table.to_json(orient="index")),
             "notes": plain(table.attrs.get("notes", {}), for_json=True)}
 
 
+def _as_json(settings):
+    """``settings`` as JSON, a function in them (e.g. ``loss_kwargs.fn``: a student's loss) recorded by its name."""
+    if isinstance(settings, dict):
+        return plain({k: _as_json(v) for k, v in settings.items()}, for_json=True)
+    if callable(settings) and not isinstance(settings, type):
+        return f"<function {getattr(settings, '__name__', type(settings).__name__)}>"
+    return plain(settings, for_json=True)
+
+
 def _varied(runs: list[tuple[str, dict]]) -> list[str]:
     """Dotted names of the settings that differ between runs (the table's parameter columns)."""
     flat = []
     for _, s in runs:
-        f = pd.json_normalize(plain(s, for_json=True), sep=".").iloc[0].to_dict()
+        f = pd.json_normalize(_as_json(s), sep=".").iloc[0].to_dict()
         flat.append({k: json.dumps(v, sort_keys=True, default=str) for k, v in f.items()})
     keys = sorted(set().union(*flat)) if flat else []
     return [k for k in keys if len({f.get(k) for f in flat}) > 1 and k not in ("gallery", "snapshots")]
@@ -241,7 +250,7 @@ def run_sweep(config, out_dir: str | Path | None = None, size: str | None = None
     for i, (name, settings) in enumerate(runs, 1):
         run_dir = out / "runs" / slug(name)
         result_file, config_file = run_dir / "result.json", run_dir / "config.json"
-        wanted = plain(settings, for_json=True)
+        wanted = _as_json(settings)
         if config_file.exists() and json.loads(config_file.read_text()) != wanted:
             raise ColorlabError(f"{run_dir} holds a run with other settings; delete it or rename the run")
         if result_file.exists():

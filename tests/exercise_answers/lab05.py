@@ -3,66 +3,44 @@
 ANSWERS = {
     "pixel_weights": {
         "right": [
-            # nearest bin centre by distance (the centres of the regular grid, built by hand)
+            # the kit's normalisation constant
             """
-def pixel_weights(ab, w, n):
-    width = 220.0 / n
-    c = -110.0 + (torch.arange(n, dtype=torch.float32) + 0.5) * width
-    centres = torch.stack(torch.meshgrid(c, c, indexing="ij"), -1).reshape(-1, 2)   # (n·n, 2), a then b
-    flat = ab.permute(0, 2, 3, 1).reshape(-1, 2)
-    nearest = torch.cdist(flat, centres).argmin(1)
-    return w[nearest].reshape(ab.shape[0], *ab.shape[2:])
-""",
-            # the kit's own look-up
-            """
-from colorlab.rarity.bins import BinLookup
+from colorlab.core.color import AB_SCALE
 
-def pixel_weights(ab, w, n):
-    return w[BinLookup(f"regular{n}")(ab)]
+def my_pixel_weights(target, weights, bin_index):
+    return weights[bin_index(target * AB_SCALE)]
 """,
-            # bucketize against the bin edges, then a 2-D index
+            # take: index the flat weights with the (N, H, W) indices
             """
-def pixel_weights(ab, w, n):
-    inner = torch.linspace(-110.0, 110.0, n + 1)[1:-1]
-    i = torch.bucketize(ab[:, 0].contiguous(), inner, right=True)
-    j = torch.bucketize(ab[:, 1].contiguous(), inner, right=True)
-    return w.view(n, n)[i, j]
+def my_pixel_weights(target, weights, bin_index):
+    idx = bin_index(target * 110.0)
+    return torch.take(weights, idx)
 """,
-            # nearest centre by rounding (x − ½): the same cell as floor
+            # index_select on the flattened indices, then back to (N, H, W)
             """
-def pixel_weights(ab, w, n):
-    x = (ab + 110.0) * n / 220.0
-    ij = torch.round(x - 0.5).long().clamp(0, n - 1)
-    return w[ij[:, 0] * n + ij[:, 1]]
+def my_pixel_weights(target, weights, bin_index):
+    ab = torch.cat([target[:, :1] * 110, target[:, 1:] * 110], dim=1)
+    idx = bin_index(ab)
+    return weights.index_select(0, idx.reshape(-1)).reshape(idx.shape)
 """,
         ],
         "wrong": [
-            ("a and b swapped in the flat index (subtle)", """
-def pixel_weights(ab, w, n):
-    width = 220.0 / n
-    i = ((ab[:, 0] + 110.0) / width).floor().long().clamp(0, n - 1)
-    j = ((ab[:, 1] + 110.0) / width).floor().long().clamp(0, n - 1)
-    return w[j * n + i]
+            ("binned the normalised target: every pixel lands next to gray (subtle)", """
+def my_pixel_weights(target, weights, bin_index):
+    return weights[bin_index(target)]
 """),
-            ("rounds to the nearest cell border instead of taking the cell (subtle)", """
-def pixel_weights(ab, w, n):
-    width = 220.0 / n
-    i = ((ab[:, 0] + 110.0) / width).round().long().clamp(0, n - 1)
-    j = ((ab[:, 1] + 110.0) / width).round().long().clamp(0, n - 1)
-    return w[i * n + j]
+            ("rescaled so that the batch averages 1 (subtle)", """
+def my_pixel_weights(target, weights, bin_index):
+    w = weights[bin_index(target * 110)]
+    return w / w.mean()
 """),
-            ("no clamping: b = 110 spills into the next row of bins", """
-def pixel_weights(ab, w, n):
-    width = 220.0 / n
-    i = ((ab[:, 0] + 110.0) / width).floor().long()
-    j = ((ab[:, 1] + 110.0) / width).floor().long()
-    return w[i * n + j]
+            ("divided by 110 instead of multiplying", """
+def my_pixel_weights(target, weights, bin_index):
+    return weights[bin_index(target / 110)]
 """),
-            ("the grid taken from 0 instead of −110", """
-def pixel_weights(ab, w, n):
-    width = 220.0 / n
-    ij = (ab / width).floor().long().clamp(0, n - 1)
-    return w[ij[:, 0] * n + ij[:, 1]]
+            ("keeps a channel axis: (N, 1, H, W)", """
+def my_pixel_weights(target, weights, bin_index):
+    return weights[bin_index(target * 110)][:, None]
 """),
         ],
     },
@@ -82,11 +60,11 @@ def my_blended_loss(pred, target, w, alpha=0.65):
     weighted = (w[:, None] * (pred - target) ** 2).mean()
     return alpha * F.mse_loss(pred, target) + (1 - alpha) * weighted
 """,
-            # einsum: the per-pixel error as a dot product over the two channels
+            # ½‖ŷ − y‖² per pixel, written as a dot product over the two channels
             """
 def my_blended_loss(pred, target, w, alpha=0.65):
-    sq = torch.einsum("nchw,nchw->nhw", pred - target, pred - target) / pred.shape[1]
-    return alpha * sq.mean() + (1 - alpha) * torch.einsum("nhw,nhw->", w, sq) / w.numel()
+    e = 0.5 * torch.einsum("nchw,nchw->nhw", pred - target, pred - target)
+    return alpha * e.mean() + (1 - alpha) * torch.einsum("nhw,nhw->", w, e) / w.numel()
 """,
         ],
         "wrong": [
@@ -119,39 +97,7 @@ def my_blended_loss(pred, target, w, alpha=0.65):
     },
     "up_stage": {
         "right": [
-            # nearest-neighbour upsampling and a 1×1 conv instead of the transposed conv
-            """
-import torch.nn as nn
-
-class UpStage(nn.Module):
-    def __init__(self, in_ch, skip_ch, out_ch):
-        super().__init__()
-        self.up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_ch, out_ch, 1))
-        self.conv = nn.Sequential(nn.Conv2d(out_ch + skip_ch, out_ch, 3, padding=1), nn.ReLU(),
-                                  nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.ReLU())
-
-    def forward(self, x, skip):
-        return self.conv(torch.cat([self.up(x), skip], 1))
-""",
-            # bilinear interpolation to the skip's size, all channels straight into the conv block
-            """
-import torch.nn as nn
-import torch.nn.functional as F
-
-class UpStage(nn.Module):
-    def __init__(self, in_ch, skip_ch, out_ch):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_ch + skip_ch, out_ch, 3, padding=1)
-        self.bn1 = nn.BatchNorm2d(out_ch)
-        self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1)
-        self.bn2 = nn.BatchNorm2d(out_ch)
-
-    def forward(self, x, skip):
-        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        y = F.relu(self.bn1(self.conv1(torch.cat([x, skip], dim=1))))
-        return F.relu(self.bn2(self.conv2(y)))
-""",
-            # the kit's building blocks, skip first in the concatenation
+            # the kit's building blocks
             """
 import torch.nn as nn
 from colorlab.models.base import conv_bn_relu
@@ -160,10 +106,45 @@ class UpStage(nn.Module):
     def __init__(self, in_ch, skip_ch, out_ch):
         super().__init__()
         self.up = nn.ConvTranspose2d(in_ch, out_ch, 2, stride=2)
-        self.block = nn.Sequential(conv_bn_relu(skip_ch + out_ch, out_ch), conv_bn_relu(out_ch, out_ch))
+        self.block = nn.Sequential(conv_bn_relu(out_ch + skip_ch, out_ch), conv_bn_relu(out_ch, out_ch))
 
     def forward(self, x, skip):
-        return self.block(torch.cat((skip, self.up(x)), dim=1))
+        return self.block(torch.cat((self.up(x), skip), dim=1))
+""",
+            # layers declared in another order, a functional ReLU
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class UpStage(nn.Module):
+    def __init__(self, in_ch, skip_ch, out_ch):
+        super().__init__()
+        self.norm1, self.norm2 = nn.BatchNorm2d(out_ch), nn.BatchNorm2d(out_ch)
+        self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=False)
+        self.conv1 = nn.Conv2d(out_ch + skip_ch, out_ch, 3, padding=1, bias=False)
+        self.upsample = nn.ConvTranspose2d(in_ch, out_ch, kernel_size=2, stride=2)
+
+    def forward(self, x, skip):
+        y = torch.cat([self.upsample(x), skip], 1)
+        y = F.relu(self.norm1(self.conv1(y)))
+        return F.relu(self.norm2(self.conv2(y)))
+""",
+            # conv biases left on: each BatchNorm cancels its conv's bias (harmless, wasted parameters)
+            """
+import torch.nn as nn
+
+class UpStage(nn.Module):
+    def __init__(self, in_ch, skip_ch, out_ch):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_ch, out_ch, 2, 2)
+        layers, c = [], out_ch + skip_ch
+        for _ in range(2):
+            layers += [nn.Conv2d(c, out_ch, 3, padding=1), nn.BatchNorm2d(out_ch), nn.ReLU()]
+            c = out_ch
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x, skip):
+        return self.conv(torch.cat([self.up(x), skip], dim=1))
 """,
         ],
         "wrong": [
@@ -220,7 +201,20 @@ class UpStage(nn.Module):
     def forward(self, x, skip):
         return self.conv(torch.cat([self.up(x), skip], 1))
 """),
-            ("built like the kit, but BatchNorm after the ReLU (subtle: only the weight-for-weight comparison sees it)", """
+            ("BatchNorm after the ReLU, the layers' default bias=True (subtle: passed the old weight-shape check)", """
+import torch.nn as nn
+
+class UpStage(nn.Module):
+    def __init__(self, in_ch, skip_ch, out_ch):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_ch, out_ch, 2, stride=2)
+        self.conv = nn.Sequential(nn.Conv2d(out_ch + skip_ch, out_ch, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(out_ch),
+                                  nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(out_ch))
+
+    def forward(self, x, skip):
+        return self.conv(torch.cat([self.up(x), skip], 1))
+"""),
+            ("BatchNorm after the ReLU, bias=False", """
 import torch.nn as nn
 
 class UpStage(nn.Module):
@@ -231,6 +225,45 @@ class UpStage(nn.Module):
                                   nn.BatchNorm2d(out_ch),
                                   nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=False), nn.ReLU(),
                                   nn.BatchNorm2d(out_ch))
+
+    def forward(self, x, skip):
+        return self.conv(torch.cat([self.up(x), skip], 1))
+"""),
+            ("the skip concatenated before the upsampled x (subtle: the old check accepted it)", """
+import torch.nn as nn
+from colorlab.models.base import conv_bn_relu
+
+class UpStage(nn.Module):
+    def __init__(self, in_ch, skip_ch, out_ch):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_ch, out_ch, 2, stride=2)
+        self.block = nn.Sequential(conv_bn_relu(skip_ch + out_ch, out_ch), conv_bn_relu(out_ch, out_ch))
+
+    def forward(self, x, skip):
+        return self.block(torch.cat((skip, self.up(x)), dim=1))
+"""),
+            ("no BatchNorm: another design (nearest-neighbour upsampling, a 1×1 conv, conv + ReLU twice)", """
+import torch.nn as nn
+
+class UpStage(nn.Module):
+    def __init__(self, in_ch, skip_ch, out_ch):
+        super().__init__()
+        self.up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_ch, out_ch, 1))
+        self.conv = nn.Sequential(nn.Conv2d(out_ch + skip_ch, out_ch, 3, padding=1), nn.ReLU(),
+                                  nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.ReLU())
+
+    def forward(self, x, skip):
+        return self.conv(torch.cat([self.up(x), skip], 1))
+"""),
+            ("transposed conv and BatchNorm, but no BatchNorm in one of the two convs", """
+import torch.nn as nn
+
+class UpStage(nn.Module):
+    def __init__(self, in_ch, skip_ch, out_ch):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_ch, out_ch, 2, stride=2)
+        self.conv = nn.Sequential(nn.Conv2d(out_ch + skip_ch, out_ch, 3, padding=1, bias=False), nn.BatchNorm2d(out_ch),
+                                  nn.ReLU(), nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.ReLU())
 
     def forward(self, x, skip):
         return self.conv(torch.cat([self.up(x), skip], 1))
