@@ -170,3 +170,46 @@ def test_soft_encode_lattice_search_matches_the_exhaustive_one(grid):
     got = d2.gather(1, idx.permute(0, 2, 3, 1).reshape(-1, 5))
     torch.testing.assert_close(got, best, atol=1e-2, rtol=1e-4)
     torch.testing.assert_close(w.sum(1), torch.ones(5, 16, 16))
+
+
+def _brute_force_soft_encoding(ab, centers, k, sigma):
+    """Zhang et al.'s target written out: each pixel's k nearest centres (distances in float64, every bin
+    compared) weighted exp(-d² / 2σ²), normalised — no function of the package involved."""
+    pts = ab.double().permute(0, 2, 3, 1).reshape(-1, 2)
+    d2 = ((pts[:, None, :] - centers.double()[None]) ** 2).sum(-1)
+    d2k, idx = d2.topk(k, dim=1, largest=False)
+    w = torch.exp(-(d2k - d2k[:, :1]) / (2 * sigma ** 2))  # exp(-d²/2σ²) divided by the nearest one's: no underflow
+    w = w / w.sum(1, keepdim=True)
+    dense = torch.zeros(pts.shape[0], centers.shape[0], dtype=torch.float64).scatter_(1, idx, w)
+    N, _, H, W = ab.shape
+    return dense.view(N, H, W, -1).permute(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("grid, k", [("zhang313", 5), ("zhang313", 10), ("regular16", 5)])
+def test_soft_encoding_equals_the_brute_force_formula(grid, k):
+    """Lattice search (and its fall-back for pixels far outside the bins) against the formula by hand."""
+    centers = grid_bins(grid)
+    g = torch.Generator().manual_seed(1)
+    ab = torch.cat([torch.rand(3, 2, 12, 12, generator=g) * 220 - 110,       # in and around the gamut
+                    torch.rand(1, 2, 12, 12, generator=g) * 800 - 400])      # far outside: the fall-back
+    want = _brute_force_soft_encoding(ab, centers, k, sigma=5.0)
+    got = soft_encode(ab, centers, k=k, sigma=5.0)
+    torch.testing.assert_close(got.double(), want, atol=2e-4, rtol=0)
+
+
+def test_soft_encoding_reads_the_centres_once_per_tensor(monkeypatch):
+    """No host copy of the bin centres (a NumPy cache key) and no neighbour-table copy on every call."""
+    import colorlab.rarity.soft_encoding as se
+    calls = []
+    real = se.lattice_neighbours
+    monkeypatch.setattr(se, "lattice_neighbours", lambda key, Q: calls.append(Q) or real(key, Q))
+    centers = zhang_bins().clone()
+    ab = torch.rand(2, 2, 8, 8) * 200 - 100
+    first = soft_encode_sparse(ab, centers)
+    for _ in range(3):
+        again = soft_encode_sparse(ab, centers)
+    assert calls == [313]
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    centers.add_(1.0)  # changed in place: looked at again
+    soft_encode_sparse(ab, centers)
+    assert calls == [313, 313]

@@ -23,7 +23,7 @@ HINT_CHANNELS = 3
 
 
 def paint_patches(top: torch.Tensor, left: torch.Tensor, size: torch.Tensor, ab: torch.Tensor,
-                  valid: torch.Tensor, height: int, width: int) -> torch.Tensor:
+                  valid: torch.Tensor, height: int, width: int, max_size: int | None = None) -> torch.Tensor:
     """Paint square hint patches into hint channels, all images at once.
 
     Args:
@@ -32,6 +32,8 @@ def paint_patches(top: torch.Tensor, left: torch.Tensor, size: torch.Tensor, ab:
         ab: ``(B, K, 2)`` hint colours, normalised ab (ab / 110).
         valid: ``(B, K)`` bool, which of the K slots hold a hint.
         height, width: image size.
+        max_size: an upper bound of ``size`` known to the caller (a sampler's); without it, it is read
+            from ``size`` (one device-to-host sync).
     Returns:
         ``(B, 3, H, W)``: hint ab (0 outside hints) and the 0/1 mask. Where patches overlap,
         the later hint (larger k) wins, so the result does not depend on scatter order.
@@ -41,7 +43,7 @@ def paint_patches(top: torch.Tensor, left: torch.Tensor, size: torch.Tensor, ab:
     out = torch.zeros(B, HINT_CHANNELS, height, width, device=dev, dtype=ab.dtype)
     if K == 0:
         return out
-    smax = int(size.max().clamp_min(1)) if size.numel() else 1
+    smax = max(1, int(max_size)) if max_size is not None else (int(size.max().clamp_min(1)) if size.numel() else 1)
     off = torch.arange(smax, device=dev)
     dy, dx = off.view(1, 1, smax, 1), off.view(1, 1, 1, smax)
     s = size.view(B, K, 1, 1)

@@ -108,11 +108,12 @@ class HintSampler:
         dev = ab.device
         ab = ab.float()
         fixed = n is not None
+        # K slots per image: a bound known on the host (no device-to-host sync to read the largest count)
+        K = (int(n) if fixed else self.max_hints) if B else 0
         if n is None:
             n = self.sample_counts(B, generator, dev)
         else:
             n = torch.full((B,), int(n), dtype=torch.long, device=dev)
-        K = int(n.max()) if B else 0
         valid = torch.arange(K, device=dev).view(1, K) < n.view(B, 1)
         max_size = min(self.max_size, H, W)
         min_size = min(self.min_size, max_size)
@@ -124,11 +125,11 @@ class HintSampler:
         top = torch.minimum(top.round().clamp_min(0), span_y - 1).long()
         left = torch.minimum(left.round().clamp_min(0), span_x - 1).long()
         colours = patch_colours(ab, top, left, size, self.colour, self.sigma)
-        out = paint_patches(top, left, size, colours, valid, H, W)
+        out = paint_patches(top, left, size, colours, valid, H, W, max_size=max_size)
         if self.reveal_p > 0 and fixed is False:
             reveal = torch.rand(B, generator=generator, device=dev) < self.reveal_p
-            if reveal.any():
-                out[reveal] = torch.cat([ab[reveal], torch.ones_like(ab[reveal, :1])], 1)
+            whole = torch.cat([ab.to(out.dtype), torch.ones_like(out[:, :1])], 1)
+            out = torch.where(reveal.view(B, 1, 1, 1), whole, out)  # no host sync to ask whether any image is revealed
         return out
 
 
@@ -149,4 +150,4 @@ def random_hints(ab: torch.Tensor, n: int, size: int = 1, generator: torch.Gener
     top = torch.randint(0, H - size + 1, (B, n), generator=generator, device=dev)
     left = torch.randint(0, W - size + 1, (B, n), generator=generator, device=dev)
     colours = patch_colours(ab.float(), top, left, s, "mean", 0.0)
-    return paint_patches(top, left, s, colours, torch.ones(B, n, dtype=torch.bool, device=dev), H, W)
+    return paint_patches(top, left, s, colours, torch.ones(B, n, dtype=torch.bool, device=dev), H, W, max_size=size)

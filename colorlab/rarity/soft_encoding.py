@@ -8,12 +8,43 @@ Shapes: ab is ``(N, 2, H, W)`` in Lab units (not normalised); bin centres ``(Q, 
 """
 from __future__ import annotations
 
+import weakref
+
 import torch
 
 from colorlab.core.errors import ColorlabError
 from colorlab.rarity.bins import lattice_neighbours
 
 __all__ = ["soft_encode_sparse", "soft_encode", "annealed_mean"]
+
+
+#: centres tensor id → (weak reference, version, {device: (lo, width, G, table on that device)} or None)
+_LATTICES: dict[int, tuple] = {}
+
+
+def _lattice(centers: torch.Tensor, device: torch.device):
+    """:func:`lattice_neighbours` of ``centers`` with its table on ``device``, remembered per centres tensor
+    (the same buffer on every call of a loss: no host copy of the centres, no table copy after the first)."""
+    key = id(centers)
+    hit = _LATTICES.get(key)
+    if hit is None or hit[0]() is not centers or hit[1] != centers._version:
+        Q = centers.shape[0]
+        found = lattice_neighbours(centers.detach().float().cpu().contiguous().numpy().tobytes(), Q)
+        for stale in [k for k, v in _LATTICES.items() if v[0]() is None]:
+            del _LATTICES[stale]
+        hit = _LATTICES[key] = (weakref.ref(centers), centers._version, {} if found is not None else None, found)
+    tables, found = hit[2], hit[3]
+    if found is None:
+        return None
+    if device not in tables:
+        lo, width, G, table = found
+        tables[device] = (lo, width, G, table.to(device))
+    return tables[device]
+
+
+def _sq_dist(pts: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Exact squared distances ``(P, Q)`` in fp32 (no matmul form: no cancellation, no TF32)."""
+    return torch.cdist(pts, c, compute_mode="donot_use_mm_for_euclid_dist").square()
 
 
 def soft_encode_sparse(ab: torch.Tensor, centers: torch.Tensor, k: int = 5, sigma: float = 5.0,
@@ -40,24 +71,26 @@ def soft_encode_sparse(ab: torch.Tensor, centers: torch.Tensor, k: int = 5, sigm
     with torch.autocast(ab.device.type, enabled=False):
         pts = ab.float().permute(0, 2, 3, 1).reshape(-1, 2)
         c = centers.to(pts.device, torch.float32)
-        lattice = lattice_neighbours(centers.detach().float().cpu().contiguous().numpy().tobytes(), Q) if k <= 25 else None
+        # the lattice search needs one host-side check of its rare misses: CPU only; on an accelerator the
+        # exhaustive search is cheap and needs no device-to-host sync
+        lattice = _lattice(centers, pts.device) if k <= 25 and pts.device.type == "cpu" else None
         if lattice is not None:
             lo, width, G, table = lattice
             cell = ((pts - lo) / width).floor().long().clamp(0, G - 1)
-            cand = table.to(pts.device)[cell[:, 0] * G + cell[:, 1]]                 # (P, 25)
+            cand = table[cell[:, 0] * G + cell[:, 1]]                                # (P, 25)
             c_pad = torch.cat([c, c.new_full((1, 2), float("inf"))])
             d2 = (pts[:, None, :] - c_pad[cand]).square().sum(-1).nan_to_num(float("inf"))
             d2k, j = d2.topk(k, dim=1, largest=False)
             idx = cand.gather(1, j)
             bad = ~(d2k[:, -1] < (2.5 * width) ** 2)                                # not provably exact
             if bad.any():
-                d2b, idxb = torch.cdist(pts[bad], c).square().topk(k, dim=1, largest=False)
+                d2b, idxb = _sq_dist(pts[bad], c).topk(k, dim=1, largest=False)
                 d2k[bad], idx[bad] = d2b, idxb
             w = torch.softmax(-d2k / (2 * sigma ** 2), dim=1)
         else:
             idx_parts, w_parts = [], []
             for s in range(0, pts.shape[0], chunk):  # bounded (chunk, Q) distance matrices
-                d2 = torch.cdist(pts[s:s + chunk], c).square()
+                d2 = _sq_dist(pts[s:s + chunk], c)
                 d2k, idx = d2.topk(k, dim=1, largest=False)
                 idx_parts.append(idx)
                 w_parts.append(torch.softmax(-d2k / (2 * sigma ** 2), dim=1))  # exp(-d²/2σ²), normalised
