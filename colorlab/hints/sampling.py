@@ -17,6 +17,7 @@ The hints are painted by :func:`colorlab.hints.encoding.paint_patches`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from colorlab.core.errors import ColorlabError
 from colorlab.core.filters import gaussian_kernel
 from colorlab.hints.encoding import paint_patches
 
-__all__ = ["HintSampler", "random_hints", "patch_colours"]
+__all__ = ["HintSampler", "random_hints", "patch_colours", "encode_patch_hints"]
 
 
 def patch_colours(ab: torch.Tensor, top: torch.Tensor, left: torch.Tensor, size: torch.Tensor,
@@ -53,6 +54,31 @@ def patch_colours(ab: torch.Tensor, top: torch.Tensor, left: torch.Tensor, size:
     return (total / area).to(ab.dtype)
 
 
+def encode_patch_hints(ab: torch.Tensor, tops, lefts, sizes) -> torch.Tensor:
+    """One image's hint input ``(3, H, W)`` from its true normalised ab ``(2, H, W)`` and its patches.
+
+    ``tops``, ``lefts``, ``sizes``: lists of ints, one per hint. Each patch (clipped to the image) is
+    painted with its mean true ab, the mask is 1 on it, later hints on top: the per-image form of what
+    :class:`HintSampler` paints (lab 09's exercise; ``HintSampler(encode=...)`` takes a function like it).
+    """
+    _, H, W = ab.shape
+    row = lambda v: torch.as_tensor(list(v), dtype=torch.long, device=ab.device).view(1, -1)  # noqa: E731
+    t, l, s = row(tops), row(lefts), row(sizes)
+    colours = patch_colours(ab[None].float(), t, l, s, "mean", 0.0)
+    return paint_patches(t, l, s, colours, torch.ones_like(t, dtype=torch.bool), H, W)[0]
+
+
+def _encode_each(encode: Callable, ab: torch.Tensor, top, left, size, n) -> torch.Tensor:
+    """``encode(ab[i], tops, lefts, sizes) → (3, H, W)`` image by image (on the CPU), stacked on ab's device."""
+    out = []
+    for i in range(ab.shape[0]):
+        k = int(n[i])
+        one = encode(ab[i].cpu(), top[i, :k].tolist(), left[i, :k].tolist(), size[i, :k].tolist())
+        out.append(torch.as_tensor(np.asarray(one) if not isinstance(one, torch.Tensor) else one,
+                                   dtype=ab.dtype).to(ab.device))
+    return torch.stack(out)
+
+
 @dataclass
 class HintSampler:
     """Synthetic training hints for a batch of true ab images, sampled on their device.
@@ -65,6 +91,9 @@ class HintSampler:
         sigma: the Gaussian's std for ``colour="gaussian"`` (2).
         reveal_p: probability of giving the whole image as the hint (0.01; Benabla et al.: 0.05).
         max_hints: cap on the number of hints per image (keeps the batch work bounded).
+        encode: paint the hints with this function instead, image by image:
+            ``encode(ab (2, H, W), tops, lefts, sizes) → (3, H, W)`` like :func:`encode_patch_hints`
+            (a student's, in lab 09; the same draws, only the painting differs; ``colour="mean"`` only).
     Call ``sampler(ab)`` with normalised ab ``(B, 2, H, W)`` → hint channels ``(B, 3, H, W)``.
     """
 
@@ -76,6 +105,7 @@ class HintSampler:
     sigma: float = 2.0
     reveal_p: float = 0.01
     max_hints: int = 64
+    encode: Callable | None = None
 
     def __post_init__(self):
         if not 0 < self.p <= 1:
@@ -86,6 +116,8 @@ class HintSampler:
             raise ColorlabError(f"hint colour must be 'mean' or 'gaussian', got {self.colour!r}")
         if not 0 <= self.reveal_p <= 1:
             raise ColorlabError(f"reveal_p must be in [0, 1], got {self.reveal_p}")
+        if self.encode is not None and self.colour != "mean":
+            raise ColorlabError("encode= paints patch-mean colours: it needs colour='mean'")
 
     def sample_counts(self, batch: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
         """Number of hints per image ``(B,)``: Geometric(p) on {0, 1, …}, capped at ``max_hints``."""
@@ -124,8 +156,11 @@ class HintSampler:
         left = (span_x / 2 + self.spread * span_x * torch.randn(B, K, generator=generator, device=dev))
         top = torch.minimum(top.round().clamp_min(0), span_y - 1).long()
         left = torch.minimum(left.round().clamp_min(0), span_x - 1).long()
-        colours = patch_colours(ab, top, left, size, self.colour, self.sigma)
-        out = paint_patches(top, left, size, colours, valid, H, W, max_size=max_size)
+        if self.encode is None:
+            colours = patch_colours(ab, top, left, size, self.colour, self.sigma)
+            out = paint_patches(top, left, size, colours, valid, H, W, max_size=max_size)
+        else:
+            out = _encode_each(self.encode, ab, top, left, size, n)
         if self.reveal_p > 0 and fixed is False:
             reveal = torch.rand(B, generator=generator, device=dev) < self.reveal_p
             whole = torch.cat([ab.to(out.dtype), torch.ones_like(out[:, :1])], 1)

@@ -19,12 +19,12 @@ ANSWERS = {
             out[:, y, x] = torch.tensor([ab[0] / 110, ab[1] / 110, 1.0])
     return out
 ''',
-            # NumPy instead of torch
+            # built in NumPy, handed back as a torch tensor
             '''def hint_channels(height, width, top, left, size, ab):
     out = np.zeros((3, height, width), dtype=np.float32)
     out[:2, top:top + size, left:left + size] = np.asarray(ab, dtype=np.float32).reshape(2, 1, 1) / 110
     out[2, top:top + size, left:left + size] = 1
-    return out
+    return torch.from_numpy(out)
 ''',
         ],
         "wrong": [
@@ -56,6 +56,12 @@ ANSWERS = {
     out[2, top:top + size, left:left + size] = 1
     return out
 '''),
+            ("returns a NumPy array, not the torch tensor the contract asks for", '''def hint_channels(height, width, top, left, size, ab):
+    out = np.zeros((3, height, width), dtype=np.float32)
+    out[:2, top:top + size, left:left + size] = np.asarray(ab, dtype=np.float32).reshape(2, 1, 1) / 110
+    out[2, top:top + size, left:left + size] = 1
+    return out
+'''),
         ],
     },
     "encode_patch_hints": {
@@ -74,7 +80,7 @@ ANSWERS = {
         out[2][inside] = 1
     return out
 ''',
-            # NumPy, one channel at a time
+            # NumPy, one channel at a time, back to torch at the end
             '''def encode_patch_hints(ab, tops, lefts, sizes):
     a = np.asarray(ab)
     out = np.zeros((3,) + a.shape[1:], dtype=np.float32)
@@ -83,7 +89,7 @@ ANSWERS = {
         out[0, t:t + s, l:l + s] = patch[0].mean()
         out[1, t:t + s, l:l + s] = patch[1].mean()
         out[2, t:t + s, l:l + s] = 1
-    return out
+    return torch.from_numpy(out)
 ''',
             # the means by hand, the painting by the kit's paint_patches
             '''def encode_patch_hints(ab, tops, lefts, sizes):
@@ -152,6 +158,36 @@ ANSWERS = {
         out[:2, rows, cols] = ab.mean(dim=(1, 2)).view(2, 1, 1)
         out[2, rows, cols] = 1
     return out
+'''),
+        ],
+    },
+    "hint_patch_size": {
+        "right": [
+            # half the fruit, less the click error, never below 3 pixels (a 3 × 3 patch averages 9 pixels)
+            '''def hint_patch_size(diameter, click_error):
+    return max(3, diameter // 2 - click_error)
+''',
+            # the square inscribed in the disc (side d/√2), shrunk by the click error on both sides, at least 3
+            '''def hint_patch_size(diameter, click_error):
+    return max(3, int(diameter / 2 ** 0.5) - 2 * click_error)
+''',
+            # 60 % of the fruit, less the click error on both sides
+            '''def hint_patch_size(diameter, click_error):
+    return int(max(3, 0.6 * diameter - 2 * click_error))
+''',
+        ],
+        "wrong": [
+            ("a single pixel: that pixel's own texture (or the highlight) becomes the hint", '''def hint_patch_size(diameter, click_error):
+    return 1
+'''),
+            ("the whole fruit: the square's corners, and the missed clicks, bring in the grass", '''def hint_patch_size(diameter, click_error):
+    return diameter
+'''),
+            ("the sampler's largest side, whatever the fruit: too large for small fruit", '''def hint_patch_size(diameter, click_error):
+    return min(9, diameter)
+'''),
+            ("allows for the click but not for the round fruit: the square's corners stick out (subtle)", '''def hint_patch_size(diameter, click_error):
+    return max(1, diameter - 2 * click_error)
 '''),
         ],
     },
