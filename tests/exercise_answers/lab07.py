@@ -38,6 +38,10 @@ ANSWERS = {
     probs = torch.softmax(logits / T, dim=-1)
     return torch.einsum("nqhw,qc->nchw", probs, centres)
 '''),
+            ("ab divided by 110 (normalised) instead of Lab units", '''def my_annealed_mean(logits, centres, T=0.38):
+    probs = torch.softmax(logits / T, dim=1)
+    return torch.einsum("nqhw,qc->nchw", probs, centres) / 110
+'''),
             ("the mode (arg-max bin) instead of the annealed mean", '''def my_annealed_mean(logits, centres, T=0.38):
     return centres[logits.argmax(1)].permute(0, 3, 1, 2)
 '''),
@@ -177,6 +181,100 @@ def my_rebalanced_ce(logits, z, v):
     out = torch.zeros(pts.shape[0], centres.shape[0]).scatter_(1, idx, wk)
     return out.view(n, h, w, -1).permute(0, 3, 1, 2)
 '''),
+        ],
+    },
+    "train_step": {
+        "right": [
+            # soft targets written out, the rarity weight of each pixel's nearest bin, a hand-written update
+            """def my_train_step(model, L, ab, centres, w, lr):
+    d2 = (ab.permute(0, 2, 3, 1)[..., None, :] - centres).square().sum(-1)      # (N, H, W, Q)
+    near, idx = d2.topk(5, dim=-1, largest=False)
+    z = torch.zeros_like(d2).scatter_(-1, idx, torch.softmax(-near / 50.0, dim=-1)).permute(0, 3, 1, 2)
+    v = w[idx[..., 0]]
+    loss = -(v * (z * torch.log_softmax(model(L), dim=1)).sum(1)).mean()
+    for p in model.parameters():
+        p.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+    return loss.item()
+""",
+            # one-hot targets on the nearest bin, PyTorch's weighted cross-entropy (it divides by Σ v), an SGD optimizer
+            """import torch.nn.functional as F
+
+def my_train_step(model, L, ab, centres, w, lr):
+    nearest = torch.cdist(ab.permute(0, 2, 3, 1).reshape(-1, 2), centres).argmin(1).view(ab.shape[0], *ab.shape[2:])
+    loss = F.cross_entropy(model(L), nearest, weight=w)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss)
+""",
+            # the kit's soft-encoding, torch.autograd.grad (never reads .grad)
+            """from colorlab.rarity.soft_encoding import soft_encode
+
+def my_train_step(model, L, ab, centres, w, lr):
+    z = soft_encode(ab, centres, k=5, sigma=5.0)
+    per_pixel = -(z * torch.log_softmax(model(L), dim=1)).sum(1)
+    loss = (w[z.argmax(1)] * per_pixel).mean()
+    params = list(model.parameters())
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p.sub_(lr * g)
+    return float(loss.detach())
+""",
+        ],
+        "wrong": [
+            ("no rarity weights: the plain soft cross-entropy", """def my_train_step(model, L, ab, centres, w, lr):
+    d2 = (ab.permute(0, 2, 3, 1)[..., None, :] - centres).square().sum(-1)
+    near, idx = d2.topk(5, dim=-1, largest=False)
+    z = torch.zeros_like(d2).scatter_(-1, idx, torch.softmax(-near / 50.0, dim=-1)).permute(0, 3, 1, 2)
+    loss = -(z * torch.log_softmax(model(L), dim=1)).sum(1).mean()
+    model.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+    return loss.item()
+"""),
+            ("ab divided by 110 before encoding (centres are in Lab units)", """from colorlab.rarity.soft_encoding import soft_encode
+
+def my_train_step(model, L, ab, centres, w, lr):
+    z = soft_encode(ab / 110, centres)
+    loss = (w[z.argmax(1)] * -(z * torch.log_softmax(model(L), dim=1)).sum(1)).mean()
+    model.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+    return loss.item()
+"""),
+            ("never clears the gradients: each step adds up every earlier step's", """from colorlab.rarity.soft_encoding import soft_encode
+
+def my_train_step(model, L, ab, centres, w, lr):
+    z = soft_encode(ab, centres)
+    loss = (w[z.argmax(1)] * -(z * torch.log_softmax(model(L), dim=1)).sum(1)).mean()
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+    return loss.item()
+"""),
+            ("steps up the gradient (+ instead of −)", """from colorlab.rarity.soft_encoding import soft_encode
+
+def my_train_step(model, L, ab, centres, w, lr):
+    z = soft_encode(ab, centres)
+    loss = (w[z.argmax(1)] * -(z * torch.log_softmax(model(L), dim=1)).sum(1)).mean()
+    model.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p += lr * p.grad
+    return loss.item()
+"""),
         ],
     },
 }

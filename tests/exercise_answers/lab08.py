@@ -38,29 +38,42 @@ ANSWERS = {
     },
     "routed_forward": {
         "right": [
-            # run every colorizer on the whole batch, then pick each image's row
-            '''def routed_forward(L, classifier, colorizers):
-    g = classifier(L).argmax(dim=1)                                  # (N,)
-    every = torch.stack([m(L) for m in colorizers])                  # (K, N, 2, H, W)
-    return every[g, torch.arange(L.shape[0])]
-''',
-            # one image at a time
-            '''def routed_forward(L, classifier, colorizers):
-    g = classifier(L).argmax(dim=1).tolist()
-    return torch.cat([colorizers[k](L[i:i + 1]) for i, k in enumerate(g)])
-''',
+            # a boolean mask per group
+            """def routed_forward(L, classifier, colorizers):
+    g = classifier(L).argmax(dim=1)
+    out = torch.zeros(L.shape[0], 2, *L.shape[-2:])
+    for k, model in enumerate(colorizers):
+        mask = g == k
+        if mask.any():
+            out[mask] = model(L[mask])
+    return out
+""",
             # concatenate per group, then undo the permutation
-            '''def routed_forward(L, classifier, colorizers):
+            """def routed_forward(L, classifier, colorizers):
     g = classifier(L).argmax(dim=1)
     order = torch.argsort(g, stable=True)
     parts = [colorizers[k](L[g == k]) for k in range(len(colorizers)) if (g == k).any()]
     out = torch.empty_like(torch.cat(parts))
     out[order] = torch.cat(parts)
     return out
-''',
+""",
+            # the groups as index lists, index_copy_ back into place
+            """def routed_forward(L, classifier, colorizers):
+    g = classifier(L).argmax(dim=1).tolist()
+    out = None
+    for k, model in enumerate(colorizers):
+        idx = torch.tensor([i for i, gi in enumerate(g) if gi == k], dtype=torch.long)
+        if len(idx) == 0:
+            continue
+        ab = model(L.index_select(0, idx))
+        if out is None:
+            out = ab.new_zeros(L.shape[0], *ab.shape[1:])
+        out.index_copy_(0, idx, ab)
+    return out
+""",
         ],
         "wrong": [
-            ("argmax over the batch axis", '''def routed_forward(L, classifier, colorizers):
+            ("argmax over the batch axis", """def routed_forward(L, classifier, colorizers):
     g = classifier(L).argmax(dim=0)
     out = torch.zeros(L.shape[0], 2, *L.shape[-2:])
     for k, model in enumerate(colorizers):
@@ -68,17 +81,17 @@ ANSWERS = {
         if sel.any():
             out[sel] = model(L[sel])
     return out
-'''),
-            ("per-group outputs concatenated without restoring the batch order", '''def routed_forward(L, classifier, colorizers):
+"""),
+            ("per-group outputs concatenated without restoring the batch order", """def routed_forward(L, classifier, colorizers):
     g = classifier(L).argmax(dim=1)
     parts = [colorizers[k](L[g == k]) for k in range(len(colorizers)) if (g == k).any()]
     return torch.cat(parts)
-'''),
-            ("the whole batch routed by its first image's group", '''def routed_forward(L, classifier, colorizers):
+"""),
+            ("the whole batch routed by its first image's group", """def routed_forward(L, classifier, colorizers):
     g = classifier(L).argmax(dim=1)
     return colorizers[int(g[0])](L)
-'''),
-            ("the least likely group (argmin)", '''def routed_forward(L, classifier, colorizers):
+"""),
+            ("the least likely group (argmin)", """def routed_forward(L, classifier, colorizers):
     g = classifier(L).argmin(dim=1)
     out = torch.zeros(L.shape[0], 2, *L.shape[-2:])
     for k, model in enumerate(colorizers):
@@ -86,7 +99,17 @@ ANSWERS = {
         if len(sel):
             out[sel] = model(L[sel])
     return out
-'''),
+"""),
+            # right pictures, but every colorizer sees every image: K times the work, other groups' BatchNorm statistics
+            ("every colorizer on the whole batch, then each image's row picked", """def routed_forward(L, classifier, colorizers):
+    g = classifier(L).argmax(dim=1)
+    every = torch.stack([m(L) for m in colorizers])
+    return every[g, torch.arange(L.shape[0])]
+"""),
+            ("one image at a time: a colorizer runs once per image, not once per group", """def routed_forward(L, classifier, colorizers):
+    g = classifier(L).argmax(dim=1).tolist()
+    return torch.cat([colorizers[k](L[i:i + 1]) for i, k in enumerate(g)])
+"""),
         ],
     },
 }
