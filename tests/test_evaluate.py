@@ -164,3 +164,22 @@ def test_bad_inputs_are_clear_errors(photos):
     with pytest.raises(ColorlabError, match="multiples of 8"):
         evaluate({"p": create("plain_cnn", base=4)}, Prepared(photos[:, :30, :30].copy()), device="cpu",
                  progress=False)
+
+
+def test_evaluation_reads_its_sums_from_the_device_once_not_per_batch():
+    """Metrics accumulate on the device: evaluating 3× as many batches reads values back no more often
+    (before: one .item() per metric × model × batch, and per group a boolean-mask index)."""
+    from host_syncs import count_host_syncs
+    from colorlab.data.scenes import scene_groups  # noqa: F401  (imported before counting)
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 255, (12, 16, 16, 3), dtype=np.uint8)
+    models = {"a": ConstantAB((20.0, -10.0)), "b": ConstantAB((-5.0, 30.0))}
+    groups = {"left": np.tile(np.arange(16) < 8, (12, 16, 1))}
+    evaluate(models, imgs[:4], device="cpu", batch_size=2, progress=False, groups=groups)  # warm: lazy imports
+    reads = []
+    for n in (4, 12):
+        with count_host_syncs() as counts:
+            evaluate(models, imgs[:n], device="cpu", batch_size=2, progress=False, groups=groups)
+        reads.append(dict(counts))
+    assert reads[0] == reads[1], f"host reads grow with the number of batches: {reads}"
+    assert sum(reads[1].values()) <= 4, reads[1]

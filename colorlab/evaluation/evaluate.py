@@ -75,9 +75,13 @@ def rarity_lookup(prior):
         if callable(weights):
             weights = weights()
 
+    on_device = {}  # the weights copied to each device once, not at every batch
+
     def lookup(ab: torch.Tensor) -> torch.Tensor:
         idx = prior.bin_index(ab)
-        return weights.to(ab.device)[idx].reshape(ab.shape[0], *ab.shape[-2:])
+        if ab.device not in on_device:
+            on_device[ab.device] = weights.to(ab.device)
+        return on_device[ab.device][idx].reshape(ab.shape[0], *ab.shape[-2:])
     return lookup
 
 
@@ -100,17 +104,28 @@ def _group_masks(groups, dataset):
 
     def masks(start: int, stop: int, device) -> dict[str, torch.Tensor]:
         out = {}
-        cm = torch.from_numpy(np.array(class_map[start:stop])).to(device) if class_map is not None else None
-        mm = torch.from_numpy(np.array(mode_map[start:stop])).to(device) if mode_map is not None else None
+        cm = torch.from_numpy(np.array(class_map[start:stop])).to(device, non_blocking=True) if class_map is not None else None
+        mm = torch.from_numpy(np.array(mode_map[start:stop])).to(device, non_blocking=True) if mode_map is not None else None
         for name, g in groups.items():
             if isinstance(g, np.ndarray):
-                out[name] = torch.from_numpy(np.asarray(g[start:stop], dtype=bool)).to(device)
+                out[name] = torch.from_numpy(np.asarray(g[start:stop], dtype=bool)).to(device, non_blocking=True)
             elif callable(g):
                 out[name] = g(cm, mm).bool()
             else:
                 out[name] = torch.isin(cm, torch.as_tensor(list(g), device=device, dtype=cm.dtype))
         return out
     return masks
+
+
+def _read_once(sums: dict, gsums: dict, cf_true_sum: torch.Tensor):
+    """The sums accumulated on the device, brought to the host in one transfer: ``(sums, gsums, cf_true_sum)`` as floats."""
+    flat = [(d, r, k) for d in (sums, gsums) for r in d for k in d[r] if isinstance(d[r][k], torch.Tensor)]
+    values = torch.stack([cf_true_sum.double()] + [d[r][k].double().reshape(()) for d, r, k in flat]).cpu().tolist()
+    host = tuple({r: defaultdict(float, {k: v for k, v in d[r].items() if not isinstance(v, torch.Tensor)})
+                  for r in d} for d in (sums, gsums))
+    for (d, r, k), v in zip(flat, values[1:]):
+        (host[0] if d is sums else host[1])[r][k] = v
+    return host[0], host[1], values[0]
 
 
 def _model_input(model: nn.Module, L_norm: torch.Tensor) -> torch.Tensor:
@@ -167,8 +182,8 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         groups = scene_groups() if getattr(dataset, "class_map", None) is not None else None
     group_masks = _group_masks(groups, dataset) if groups else None
     gsums: dict[str, dict[tuple, float]] = {r: defaultdict(float) for r in rows}
-    fid_feats: dict[str, list[torch.Tensor]] = defaultdict(list)
-    n_images, cf_true_sum = 0, 0.0
+    fid_feats: dict[str, list[torch.Tensor]] = defaultdict(list)  # kept on the device until the end
+    n_images, cf_true_sum = 0, torch.zeros((), dtype=torch.float64, device=dev)
     n_total = count_images(dataset, max_images) or 0
     for batch in tqdm(iter_batches(dataset, batch_size, dev, max_images, exact_lab=True), total=-(-n_total // batch_size),
                       desc="evaluate", disable=not progress):
@@ -176,7 +191,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         L, ab_true = lab[:, :1], lab[:, 1:]
         L_norm = normalize_l(L)
         cf_true = metrics.colourfulness(rgb)
-        cf_true_sum += cf_true.double().sum().item()
+        cf_true_sum += cf_true.double().sum()
         w = weigh(ab_true) if weigh is not None else None
         gm = group_masks(n_images, n_images + batch.shape[0], dev) if group_masks is not None else None
         chroma_true = torch.linalg.vector_norm(ab_true, dim=1) if gm is not None else None
@@ -185,7 +200,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         preds[GRAY] = torch.zeros_like(ab_true)
         preds[MEAN_AB] = mean.expand_as(ab_true)
         if has_fid:
-            fid_feats["__real__"].append(metrics.fid_features(rgb).cpu())
+            fid_feats["__real__"].append(metrics.fid_features(rgb))
         for name, ab in preds.items():
             ab = ab.float()
             lab_pred = torch.cat([L, ab], 1)
@@ -205,9 +220,9 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
             if has_lpips:
                 per_image["LPIPS"] = metrics.lpips_distance(rgb_pred, rgb)
             if has_fid:
-                fid_feats[name].append(metrics.fid_features(rgb_pred).cpu())
+                fid_feats[name].append(metrics.fid_features(rgb_pred))
             for col, v in per_image.items():
-                sums[name][col] += v.double().sum().item()
+                sums[name][col] = sums[name][col] + v.double().sum()  # on the device: read once, at the end
             if group_masks is not None:
                 err = torch.linalg.vector_norm(ab - ab_true, dim=1)
                 per_pixel = {"sq": (rgb_pred - rgb).pow(2).mean(1), "auc": (1.0 - err / 150.0).clamp_min(0),
@@ -215,11 +230,12 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
                              "hit": (err <= 20.0).float()}
                 acc = gsums[name]
                 for g, m in gm.items():
-                    acc[g, "n"] += m.sum().item()
-                    for key, v in per_pixel.items():
-                        acc[g, key] += v[m].double().sum().item()
+                    acc[g, "n"] = acc[g, "n"] + m.sum()
+                    for key, v in per_pixel.items():  # a product with the mask, not a (syncing) boolean index
+                        acc[g, key] = acc[g, key] + torch.where(m, v.double(), 0.0).sum()
         n_images += batch.shape[0]
 
+    sums, gsums, cf_true_sum = _read_once(sums, gsums, cf_true_sum)
     table = pd.DataFrame({r: {c: sums[r][c] / n_images if c in sums[r] else np.nan for c in COLUMNS}
                           for r in rows}).T[COLUMNS]
     for g in (groups or {}):
@@ -241,7 +257,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
         "colourfulness": "Hasler–Süsstrunk, signed rg/yb on 0..255; gap = prediction − ground truth "
                          f"(ground truth: {cf_true_sum / n_images:.2f})",
         "AuC": "area under the ab-error CDF for thresholds 0..150, normalised to 1",
-        "groups": {g: int(gsums[rows[0]][g, "n"]) for g in (groups or {})},
+        "groups": {g: int(gsums[rows[0]].get((g, "n"), 0)) for g in (groups or {})},
         "AuC rebalanced": "Zhang's: pixels weighted by 1/p̃ of their true colour's bin (313 bins, λ = 0)"
         if prior is not None
         else "unavailable: pass prior= (an ab prior with bin_index and rarity weights)",

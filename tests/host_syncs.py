@@ -1,0 +1,50 @@
+"""Counting the Python-visible ways a tensor's value reaches the host (a GPU would wait for its queue there).
+
+On a GPU these are device-to-host syncs; on the CPU they cost nothing, but counting them here shows where
+a GPU would stall: ``.item()``, ``bool(t)`` (``if t.any():``), ``int(t)`` / ``float(t)``, ``.tolist()``,
+``.numpy()``, ``.cpu()`` and indexing with a boolean mask (its result's size depends on the values).
+``tests/gpu/`` checks the same code under ``torch.cuda.set_sync_debug_mode("error")``.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+
+import torch
+
+_METHODS = ("item", "__bool__", "__int__", "__float__", "__index__", "tolist", "numpy", "cpu")
+
+
+def _is_mask(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, torch.Tensor) and i.dtype == torch.bool for i in items)
+
+
+@contextlib.contextmanager
+def count_host_syncs():
+    """Count host reads of tensor values inside the block: ``with count_host_syncs() as n: ...; sum(n.values())``."""
+    counts: Counter = Counter()
+    saved = {name: getattr(torch.Tensor, name) for name in (*_METHODS, "__getitem__", "__setitem__")}
+
+    def counting(name, real):
+        def wrapped(self, *a, **k):
+            counts[name] += 1
+            return real(self, *a, **k)
+        return wrapped
+
+    def masked(real):
+        def wrapped(self, index, *a):
+            if _is_mask(index):
+                counts["mask index"] += 1
+            return real(self, index, *a)
+        return wrapped
+
+    try:
+        for name in _METHODS:
+            setattr(torch.Tensor, name, counting(name, saved[name]))
+        torch.Tensor.__getitem__ = masked(saved["__getitem__"])
+        torch.Tensor.__setitem__ = masked(saved["__setitem__"])
+        yield counts
+    finally:
+        for name, real in saved.items():
+            setattr(torch.Tensor, name, real)
