@@ -1,11 +1,11 @@
 """The ``colorlab`` command: datasets, prepare, demo, train, evaluate, sweep, colorize, course, run-notebooks.
 
 This module only parses and checks: each subcommand names its handler as ``"module:function"``
-(:mod:`colorlab.data.commands`, :mod:`colorlab.inference.commands`, :mod:`colorlab.course.commands`), imported when that command runs, so
-``colorlab --help`` never loads torch. Option values (model, loss and dataset names from
-:mod:`colorlab.core.names`) are checked by the parser, and the files and folders a command was given by
-its ``check`` function (:mod:`colorlab.core.paths`), both before anything heavy is imported: a mistake
-is answered at once.
+(:mod:`colorlab.data.commands`, :mod:`colorlab.inference.commands`, :mod:`colorlab.course.commands`),
+imported when that command runs, so ``colorlab --help`` never loads torch. Option values (model, loss
+and dataset names from :mod:`colorlab.core.names`) are checked by the parser, and the files and folders
+a command was given by its ``check`` function (:mod:`colorlab.core.paths`), both before anything heavy
+is imported: a mistake is answered at once.
 """
 from __future__ import annotations
 
@@ -116,6 +116,20 @@ def _check_colorize(args) -> None:
 def _check_export(args) -> None:
     readable_folder(args.src, "solution notebooks (--src)")
     readable_folder(args.datasets, "dataset READMEs (--datasets)")
+
+
+def _check_release(args) -> None:
+    readable_folder(args.src, "solution notebooks (--src)")
+    writable_folder(args.dir, "course folder")
+
+
+def _check_autograde(args) -> None:
+    readable_folder(args.dir, "course folder")
+    readable_folder(args.submissions, "submissions folder")
+
+
+def _check_guide(args) -> None:
+    readable_folder(args.src, "solution notebooks (--src)")
 
 
 def _check_notebooks(args) -> None:
@@ -239,6 +253,26 @@ def _course_commands(sub) -> None:
     e.add_argument("--src", default="notebooks", help="the solution notebooks")
     e.add_argument("--datasets", default="datasets", help="the folder of dataset READMEs")
     e.add_argument("--force", action="store_true", help="replace the bundle in an existing folder")
+
+    g = _command(course, "release", "an nbgrader course folder and the released assignments (no solutions, "
+                 "no hidden tests, no model answers) under DIR/release/", "colorlab.course.grading_commands:cmd_release",
+                 _check_release)
+    g.add_argument("dir", help="the course folder (created if missing; nbgrader_config.py, source/, release/)")
+    g.add_argument("--labs", nargs="*", default=None, help="lab numbers, e.g. 01 02 (default: every graded lab)")
+    g.add_argument("--src", default="notebooks", help="the solution notebooks")
+    g.add_argument("--timeout", type=int, default=300, help="seconds a cell may run when autograding")
+    g = _command(course, "autograde", "autograde a folder of submissions (SUBMISSIONS/<student>/<NN_name>.ipynb): "
+                 "scores, DIR/grades.csv and feedback pages", "colorlab.course.grading_commands:cmd_autograde",
+                 _check_autograde)
+    g.add_argument("dir", help="the course folder `colorlab course release` made")
+    g.add_argument("lab", help="the lab's number, e.g. 01")
+    g.add_argument("submissions", help="one folder per student holding that lab's notebook")
+    g = _command(course, "guide", "the instructor's guide (model answers, hidden tests, expected numbers, "
+                 "common mistakes, timing) as Markdown", "colorlab.course.grading_commands:cmd_guide", _check_guide)
+    g.add_argument("out", help="the Markdown file to write, e.g. runs/instructor_guide.md")
+    g.add_argument("--src", default="notebooks", help="the solution notebooks")
+    g.add_argument("--answers", default="tests/exercise_answers",
+                   help="stored right and wrong answers (their wrong answers become 'common mistakes')")
 
     s = _command(sub, "run-notebooks", "execute the lab notebooks with papermill; print a status table",
                  "colorlab.course.commands:cmd_run_notebooks", _check_notebooks)

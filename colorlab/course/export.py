@@ -37,9 +37,9 @@ each lab's first cell says what it builds on and how long it takes.
 
 ## Set up once
 
-The kit is the wheel in `wheels/` ({wheel}). Install that file — **not** `pip install colorlab`: that
-name on the public package index belongs to an unrelated colour library, which would even hide this
-kit's `import colorlab`.
+The kit is the wheel in `wheels/` ({wheel}). Install that file, never a package called "colorlab"
+from the public package index: that name belongs to an unrelated colour library, which would even hide
+this kit's `import colorlab`.
 
 **Linux** (Python 3.11 or newer):
 

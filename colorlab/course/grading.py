@@ -47,6 +47,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE: write a few sentences for each q
 c.Execute.timeout = {timeout}
 c.Execute.allow_errors = True
 c.Execute.interrupt_on_timeout = True
+c.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back, and graded
 '''
 
 

@@ -14,7 +14,7 @@ average.
 * :func:`auc_ab` — Zhang et al.'s AuC of the ab-error CDF over thresholds 0..150, optionally
   pixel-weighted (the "rebalanced" variant).
 * :func:`ciede2000` — ΔE00 (Sharma, Wu & Dalal 2005), kL = kC = kH = 1.
-* LPIPS and FID need the optional extra ``colorlab[metrics]`` (``lpips``, ``pytorch-fid``) and
+* LPIPS and FID need the optional extra ``colorlab-kit[metrics]`` (``lpips``, ``pytorch-fid``) and
   pretrained weights, fetched like every download (:mod:`colorlab.core.weights`: mirror, checksums,
   ``COLORLAB_OFFLINE``); :func:`lpips_available` / :func:`fid_available` say whether they can
   be had and, if not, why.
@@ -22,14 +22,17 @@ average.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from colorlab.core.download import offline
 from colorlab.core.errors import ColorlabError
 from colorlab.core.filters import gaussian_kernel
-from colorlab.core.weights import obtain_weights
+from colorlab.core.logs import say_once
+from colorlab.core.weights import obtain_weights, pretrained_mode
 
 __all__ = ["psnr", "ssim", "colourfulness", "auc_ab", "ciede2000",
            "lpips_available", "fid_available", "lpips_distance", "fid_features", "frechet_distance"]
@@ -182,38 +185,65 @@ def _installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
+_DOWNLOAD_FAILED: set[str] = set()  # weight files whose download failed in this process: not tried again
+
+
 def _weights_file(url: str, what: str, mode: str | None) -> tuple[Path | None, str]:
-    path, why = obtain_weights(url, METRIC_WEIGHTS if mode is None else mode, what)
+    mode = pretrained_mode(METRIC_WEIGHTS if mode is None else mode)
+    if mode == "download" and url in _DOWNLOAD_FAILED:
+        mode = "disk"
+    with warnings.catch_warnings(record=True) as failed:  # a failed download is said once, in the line below
+        warnings.simplefilter("always")
+        path, why = obtain_weights(url, mode, what)
+    if failed:
+        _DOWNLOAD_FAILED.add(url)
     if path is None:
-        return None, f"unavailable: {what}: {why}"
+        name = url.rsplit("/", 1)[-1]
+        if mode == "none":
+            return None, f"unavailable: {what}: pretrained='none'"
+        how = (" (download failed)" if failed or url in _DOWNLOAD_FAILED
+               else " (COLORLAB_OFFLINE is set)" if offline() else "")
+        return None, (f"unavailable: {name} not in {_hub_file('')}{how} — set COLORLAB_MIRROR to a folder or URL "
+                      "that has it")
     return path, ""
+
+
+def _say_unavailable(metric: str, why: str) -> None:
+    say_once(f"colorlab: {metric} {why}")
 
 
 def lpips_available(pretrained: str | None = None) -> tuple[bool, str]:
     """(True, "") if the ``lpips`` package and its AlexNet weights can be had, else (False, why).
 
-    ``pretrained``: ``"download"`` / ``"disk"`` / ``"none"`` (default :data:`METRIC_WEIGHTS`).
+    ``pretrained``: ``"download"`` / ``"disk"`` / ``"none"`` (default :data:`METRIC_WEIGHTS`). When LPIPS is
+    unavailable, one line says so (once per process) and what fixes it.
     """
     if not _installed("lpips"):
-        return False, "unavailable: package 'lpips' is not installed (pip install 'colorlab[metrics]')"
-    path, why = _weights_file(ALEXNET_URL, "AlexNet weights for LPIPS", pretrained)
-    return path is not None, why
+        ok, why = False, "unavailable: package 'lpips' is not installed — pip install lpips pytorch-fid (the kit's metrics extra)"
+    else:
+        path, why = _weights_file(ALEXNET_URL, "AlexNet weights for LPIPS", pretrained)
+        ok = path is not None
+    if not ok:
+        _say_unavailable("LPIPS", why)
+    return ok, why
 
 
 def fid_available(pretrained: str | None = None) -> tuple[bool, str]:
-    """(True, "") if ``pytorch_fid`` and its Inception weights can be had, else (False, why)."""
+    """(True, "") if ``pytorch_fid`` and its Inception weights can be had, else (False, why), said once per process."""
     if not _installed("pytorch_fid"):
-        return False, "unavailable: package 'pytorch-fid' is not installed (pip install 'colorlab[metrics]')"
-    path, why = _weights_file(FID_WEIGHTS_URL, "FID Inception weights", pretrained)
-    return path is not None, why
+        ok, why = False, "unavailable: package 'pytorch-fid' is not installed — pip install lpips pytorch-fid (the kit's metrics extra)"
+    else:
+        path, why = _weights_file(FID_WEIGHTS_URL, "FID Inception weights", pretrained)
+        ok = path is not None
+    if not ok:
+        _say_unavailable("FID", why)
+    return ok, why
 
 
 _NETS: dict[tuple[str, str], torch.nn.Module] = {}
 
 
 def _lpips_net() -> torch.nn.Module:
-    import warnings
-
     import lpips
     with warnings.catch_warnings():  # lpips 0.1.4 still passes torchvision's deprecated `pretrained=`
         warnings.simplefilter("ignore", UserWarning)
