@@ -35,6 +35,7 @@ from http.client import HTTPException
 from pathlib import Path
 
 from colorlab.core.errors import ColorlabError
+from colorlab.core.logs import progress_bar
 
 __all__ = ["Remote", "DownloadError", "fetch", "extract", "offline", "mirror", "source_of", "human_size",
            "check_free_space"]
@@ -147,9 +148,8 @@ def _looks_like_html(head: bytes) -> bool:
 
 
 def _progress(total: int | None, initial: int, name: str, enabled: bool):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1000, desc=name,
-                disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+    return progress_bar(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1000, desc=name,
+                        disable=not enabled, file=sys.stderr, dynamic_ncols=True)
 
 
 def _disk_full(e: OSError) -> bool:

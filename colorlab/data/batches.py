@@ -14,6 +14,7 @@ import torch
 
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
+from colorlab.core.logs import progress_bar
 
 __all__ = ["iter_batches", "image_array", "count_images"]
 
@@ -71,7 +72,6 @@ def iter_batches(data, batch_size: int = 256, device="auto", max_images: int | N
     Returns:
         uint8 RGB (or float as given), or float Lab with ``exact_lab``; an empty array is an error.
     """
-    from tqdm.auto import tqdm
 
     dev = get_device(device)
     arr = image_array(data, exact_lab)
@@ -79,7 +79,7 @@ def iter_batches(data, batch_size: int = 256, device="auto", max_images: int | N
         if not isinstance(data, Iterable):
             raise ColorlabError(f"cannot read images from a {type(data).__name__}: pass a prepared cache, "
                                 "an array (N, H, W, 3) or an iterable of (B, 3, H, W) batches")
-        for b in tqdm(data, desc=desc, disable=not progress):
+        for b in progress_bar(data, desc=desc, disable=not progress):
             yield _as_batch(b, exact_lab).to(dev, non_blocking=True)
         return
     is_lab = exact_lab and getattr(data, "lab", None) is not None
@@ -92,7 +92,7 @@ def iter_batches(data, batch_size: int = 256, device="auto", max_images: int | N
     if n == 0:
         raise ColorlabError("the data set is empty: no images to read")
     starts = range(0, n, batch_size)
-    for s in tqdm(starts, desc=desc, disable=not progress, total=len(starts)):
+    for s in progress_bar(starts, desc=desc, disable=not progress, total=len(starts)):
         chunk = arr[s:min(s + batch_size, n)]
         t = chunk if isinstance(chunk, torch.Tensor) else torch.from_numpy(np.array(chunk))  # copy: memmaps are read-only
         t = (t if is_lab else _check_rgb(t, exact_lab)).to(dev, non_blocking=True)

@@ -12,15 +12,18 @@ from typing import Callable
 
 import numpy as np
 import torch
-from fastai.data.core import DataLoaders, ItemTransform
-from fastai.data.load import DataLoader
-from fastai.torch_core import to_device
 
 from colorlab.core.color import LAB, get_colorspace
+from colorlab.core.logs import quiet_imports
 from colorlab.core.device import get_device
 from colorlab.core.distributed import shard_indices
 from colorlab.core.errors import ColorlabError
 from colorlab.core.options import with_options
+
+with quiet_imports():  # fastai calls the deprecated torch.jit.script while it is imported: silenced here only
+    from fastai.data.core import DataLoaders, ItemTransform
+    from fastai.data.load import DataLoader
+    from fastai.torch_core import to_device
 
 __all__ = ["LabBatch", "CacheLoader", "LoaderOptions", "make_dataloaders", "uint8_to_rgb", "lab_batch"]
 

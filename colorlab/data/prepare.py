@@ -34,11 +34,11 @@ from typing import Iterator
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from colorlab.core.config import cache_root
 from colorlab.core.errors import ColorlabError
 from colorlab.core.files import atomic_write
+from colorlab.core.logs import progress_bar
 from colorlab.data.datasets import get_dataset
 from colorlab.data.gray import GRAY_AB_THRESHOLD, is_gray
 from colorlab.data.prepared import FORMAT_VERSION, IMAGES, INDEX, LABELS, SOURCES, Prepared, is_complete, load_prepared
@@ -289,7 +289,7 @@ def _build(ds, key: dict, final: Path, opts: PrepareOptions, progress: bool, unb
         workers = opts.decoders
         kind = opts.pool if opts.pool != "auto" else ("process" if total >= PROCESS_POOL_MIN and workers > 1
                                                       else "thread")
-        bar = tqdm(total=total, initial=count if unbounded else tried, unit="img", leave=False, disable=not progress,
+        bar = progress_bar(total=total, initial=count if unbounded else tried, unit="img", leave=False, disable=not progress,
                    desc=f"prepare {key['dataset']}/{key['split']} @{size}px")
         executor, decode = _decode_pool(kind, workers, ds)
         with open(tmp / IMAGES, "ab") as out, open(tmp / _LABELS_RAW, "ab") as lab, \

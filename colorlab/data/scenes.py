@@ -49,9 +49,9 @@ from typing import Callable
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
 from colorlab.core.errors import ColorlabError
+from colorlab.core.logs import progress_bar
 from colorlab.data.prepared import EXTRAS, IMAGES, INDEX, LABELS, SOURCES
 from colorlab.data.scenes_render import Canvas, into_gamut, lab_to_rgb_uint8
 
@@ -306,7 +306,7 @@ def write_scenes(folder, key: dict, split: str, size: int, n: int, seed: int, pr
     labels = np.zeros(n, np.int64)
     with open(folder / IMAGES, "wb") as img_f, open(folder / extras[0], "wb") as lab_f, \
             open(folder / extras[1], "wb") as cls_f, open(folder / extras[2], "wb") as mode_f:
-        for i in tqdm(range(n), desc=f"draw scenes/{split} @{size}px", unit="img", leave=False, disable=not progress):
+        for i in progress_bar(range(n), desc=f"draw scenes/{split} @{size}px", unit="img", leave=False, disable=not progress):
             s = ds.scene(i)
             labels[i] = s.profile
             img_f.write(s.rgb.tobytes())

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
 
 from colorlab.evaluation import metrics
 from colorlab.core.color import denormalize_ab, lab_to_rgb, normalize_l, rgb_to_lab
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
+from colorlab.core.logs import progress_bar
 from colorlab.data.batches import count_images, iter_batches
 from colorlab.data.scenes import scene_groups
 from colorlab.models.heads import predict_ab
@@ -137,7 +137,7 @@ def _model_input(model: nn.Module, L_norm: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, device: str | torch.device = "auto",
              batch_size: int = 32, max_images: int | None = None, progress: bool = True,
-             groups: dict | str | None = "auto", **decode) -> pd.DataFrame:
+             groups: dict | str | None = "auto", psnr=None, **decode) -> pd.DataFrame:
     """Evaluate ``models`` on ``dataset`` next to the gray and mean-ab baselines.
 
     Args:
@@ -155,6 +155,8 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
             over every pixel of the group in the set: PSNR of the shown RGB, AuC, *chroma ratio*
             (mean predicted chroma ``|ab|`` / mean true chroma: 1 = as vivid as the truth, 0 = gray)
             and *recall@20* (share of pixels whose ab error is ≤ 20).
+        psnr: the per-image PSNR of the "PSNR (dB)" column, ``psnr(pred, target)`` on RGB ``(N, 3, H, W)`` in
+            [0, 1] → ``(N,)`` dB (default :func:`colorlab.evaluation.metrics.psnr`; lab 10: the student's).
         **decode: ``T``, ``bin_centers``: decoding of classification heads (see :func:`colorlab.models.heads.predict_ab`).
     Returns:
         DataFrame, index = model names + ``"gray (ab=0)"`` + ``"mean ab"``, columns :data:`COLUMNS`;
@@ -185,7 +187,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
     fid_feats: dict[str, list[torch.Tensor]] = defaultdict(list)  # kept on the device until the end
     n_images, cf_true_sum = 0, torch.zeros((), dtype=torch.float64, device=dev)
     n_total = count_images(dataset, max_images) or 0
-    for batch in tqdm(iter_batches(dataset, batch_size, dev, max_images, exact_lab=True), total=-(-n_total // batch_size),
+    for batch in progress_bar(iter_batches(dataset, batch_size, dev, max_images, exact_lab=True), total=-(-n_total // batch_size),
                       desc="evaluate", disable=not progress):
         rgb, lab = batch_lab(batch)
         L, ab_true = lab[:, :1], lab[:, 1:]
@@ -207,7 +209,7 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
             rgb_pred = lab_to_rgb(lab_pred)
             cf = metrics.colourfulness(rgb_pred)
             per_image = {
-                "PSNR (dB)": metrics.psnr(rgb_pred, rgb),
+                "PSNR (dB)": torch.as_tensor((psnr or metrics.psnr)(rgb_pred, rgb)),
                 "SSIM": metrics.ssim(rgb_pred, rgb),
                 "colourfulness": cf,
                 "colourfulness gap": cf - cf_true,

@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from fastprogress.fastprogress import progress_bar
 
 from colorlab.core.color import LAB, rgb_to_lab
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
-from colorlab.data.batches import iter_batches
+from colorlab.core.logs import progress_bar
+from colorlab.data.batches import count_images, iter_batches
 from colorlab.data.scenes import scene_groups
 from colorlab.evaluation.evaluate import _group_masks, batch_lab
 from colorlab.evaluation.metrics import psnr
@@ -60,8 +60,9 @@ def hints_vs_psnr(model, data, counts=HINT_COUNTS, size: int = 1, seed: int = 0,
     gsq = {(c, g): [0.0, 0] for c in counts for g in (groups or {})}
     gen = torch.Generator(device=dev).manual_seed(int(seed))
     exact = getattr(data, "lab", None) is not None  # scenes: the exact float Lab, no 8-bit round trip
-    start = 0
-    for batch in progress_bar(list(iter_batches(data, batch_size, dev, exact_lab=exact)), display=progress, leave=False):
+    start, n_total = 0, count_images(data) or 0  # a batch at a time on the device, never the whole set
+    for batch in progress_bar(list(iter_batches(data, batch_size, dev, exact_lab=exact)), total=-(-n_total // batch_size),
+                              disable=not progress, leave=False):
         if exact:
             rgb, lab = batch_lab(batch)
         else:
@@ -78,14 +79,14 @@ def hints_vs_psnr(model, data, counts=HINT_COUNTS, size: int = 1, seed: int = 0,
             if gm:
                 sq = (shown - rgb).pow(2).mean(1)
                 for g, m in gm.items():
-                    gsq[c, g][0] += sq[m].double().sum().item()
-                    gsq[c, g][1] += int(m.sum())
+                    gsq[c, g][0] = gsq[c, g][0] + torch.where(m, sq.double(), 0.0).sum()  # on the device
+                    gsq[c, g][1] = gsq[c, g][1] + m.sum()
     rows = []
     for c in counts:
         v = torch.cat(scores[c]).cpu()
         row = {"hints": c, "psnr": float(v.mean()), "psnr_std": float(v.std()) if len(v) > 1 else 0.0, "n": len(v)}
         for g in (groups or {}):
-            total, npix = gsq[c, g]
+            total, npix = (float(x) for x in gsq[c, g])
             row[f"psnr [{g}]"] = 10 * np.log10(npix / total) if npix and total > 0 else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)

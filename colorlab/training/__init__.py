@@ -4,6 +4,10 @@ hint trainers that use them; the kit's callbacks; the precision / memory-format 
 measured per machine (:mod:`~colorlab.training.speed`) and the training benchmark.
 """
 from colorlab.core.lazy import lazy_exports
+from colorlab.core.logs import quiet_imports
+
+with quiet_imports():  # fastai calls the deprecated torch.jit.script while it is imported: silenced here only,
+    import fastai.torch_basics  # noqa: F401  (before any training module imports fastai; no global filter)
 
 __all__ = [
     "train_flops", "matmul_peak", "matmul_peaks", "training_speed", "TrainingBenchmark",

@@ -21,6 +21,7 @@ from colorlab.rarity.losses import make_loss
 from colorlab.training.callbacks import (ChannelsLastFormat, CheckpointEvery, DeviceMixedPrecision, DistributedDDP,
                                          GalleryEvery)
 from colorlab.training.config import TrainConfig
+from colorlab.training.progress import plain_progress
 from colorlab.core.precision import SpeedPlan
 from colorlab.core.speed import speed_plan
 
@@ -129,4 +130,4 @@ def build_learner(dls: DataLoaders, config: TrainConfig, prior=None, out_dir: st
     cbs = build_callbacks(config, out_dir, ckpt_config, extra_cbs)
     learn = make_learner(dls, net, loss_func, plan=plan, cbs=cbs, lr=config.lr, path=out_dir or ".")
     learn.checkpoint_config = ckpt_config
-    return quiet(learn) if not (config.progress and rank == 0) else learn
+    return quiet(learn) if not (config.progress and rank == 0) else plain_progress(learn)  # lines in a log file

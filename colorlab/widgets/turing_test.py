@@ -15,7 +15,7 @@ import numpy as np
 from colorlab.core.errors import ColorlabError
 from colorlab.widgets._common import array_png, shows_errors
 
-__all__ = ["TuringTest", "TuringReport", "wilson_interval"]
+__all__ = ["TuringTest", "TuringReport", "fooled_rate", "wilson_interval"]
 
 SIDES = ("left", "right")
 
@@ -39,6 +39,14 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
         raise ColorlabError(f"need 0 <= successes <= n, got {successes} of {n}")
     ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
+
+
+def fooled_rate(fooled) -> tuple[float, float, float]:
+    """``(rate, low, high)`` of a list of bools (True where the colorization was picked): the share and its 95 %
+    :func:`wilson_interval` (what :meth:`TuringTest.report` gives; lab 10's exercise has this contract)."""
+    k, n = int(sum(bool(f) for f in fooled)), len(fooled)
+    low, high = wilson_interval(k, n)
+    return (k / n if n else float("nan")), low, high
 
 
 @dataclass
@@ -72,6 +80,8 @@ class TuringTest:
         real, colorized: the photos and their colorizations, pair by pair.
         seed: the order of the pairs and the side of the real photo in each.
         display_size: about how many screen pixels each photo is shown at (small photos are enlarged).
+        fooled_rate: ``fooled_rate(fooled) → (rate, low, high)`` for :meth:`report` (default: the share and
+            :func:`wilson_interval`; lab 10: the student's).
 
     State: ``trials`` (``(pair index, real_on_left)`` in play order), ``choices`` ("left"/"right" per
     judged trial), :attr:`fooled` (per judged trial: was the colorization picked?), :attr:`current`
@@ -79,7 +89,8 @@ class TuringTest:
     choice; the view's two buttons call it. No feedback is given until the end (as in Zhang et al.'s test trials).
     """
 
-    def __init__(self, real, colorized, seed: int = 0, display_size: int = 192):
+    def __init__(self, real, colorized, seed: int = 0, display_size: int = 192, fooled_rate=None):
+        self.fooled_rate = fooled_rate
         self.real, self.colorized = list(real), list(colorized)
         if not self.colorized:
             raise ColorlabError("the Turing test needs at least one colorized photo")
@@ -133,6 +144,9 @@ class TuringTest:
     def report(self) -> TuringReport:
         fooled = self.fooled
         n, k = len(fooled), sum(fooled)
+        if n and self.fooled_rate is not None:
+            rate, lo, hi = (float(v) for v in self.fooled_rate(list(fooled)))
+            return TuringReport(n, k, rate, lo, hi)
         lo, hi = wilson_interval(k, n)
         return TuringReport(n, k, k / n if n else float("nan"), lo, hi)
 

@@ -16,10 +16,10 @@ ANSWERS = {
         out.append(20 * torch.log10(1 / rmse))
     return torch.stack(out)
 ''',
-            # NumPy
+            # computed in NumPy, handed back as a torch tensor
             '''def my_psnr(pred, target):
     d = (pred.numpy() - target.numpy()).reshape(len(pred), -1)
-    return 10 * np.log10(1.0 / (d ** 2).mean(axis=1))
+    return torch.from_numpy(10 * np.log10(1.0 / (d ** 2).mean(axis=1)))
 ''',
         ],
         "wrong": [
@@ -38,6 +38,10 @@ ANSWERS = {
             ("the absolute error (MAE) instead of the squared error", '''def my_psnr(pred, target):
     mae = (pred - target).abs().flatten(1).mean(1)
     return 10 * torch.log10(1.0 / mae)
+'''),
+            ("computed in NumPy and returned as an array, not the torch tensor the contract asks for", '''def my_psnr(pred, target):
+    d = (pred.numpy() - target.numpy()).reshape(len(pred), -1)
+    return 10 * np.log10(1.0 / (d ** 2).mean(axis=1))
 '''),
         ],
     },
