@@ -61,7 +61,7 @@ def hints_vs_psnr(model, data, counts=HINT_COUNTS, size: int = 1, seed: int = 0,
     gen = torch.Generator(device=dev).manual_seed(int(seed))
     exact = getattr(data, "lab", None) is not None  # scenes: the exact float Lab, no 8-bit round trip
     start, n_total = 0, count_images(data) or 0  # a batch at a time on the device, never the whole set
-    for batch in progress_bar(list(iter_batches(data, batch_size, dev, exact_lab=exact)), total=-(-n_total // batch_size),
+    for batch in progress_bar(iter_batches(data, batch_size, dev, exact_lab=exact), total=-(-n_total // batch_size),
                               disable=not progress, leave=False):
         if exact:
             rgb, lab = batch_lab(batch)
