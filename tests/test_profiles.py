@@ -309,3 +309,28 @@ def test_coherency_is_a_3x3_erosion_of_each_label():
         onehot = F.one_hot(lab, k).permute(0, 3, 1, 2).float()
         eroded = -F.max_pool2d(-onehot, 3, stride=1, padding=1)
         assert torch.allclose(_coherency(lab), (eroded * onehot).sum(1).mean((1, 2)))
+
+
+def test_kmeans_matmuls_run_in_ieee_fp32_whatever_the_caller_set(monkeypatch):
+    """The packed-key arg-min reads low mantissa bits: every bmm must see fp32 inputs with TF32 off,
+    also when called with TF32 allowed and inside a bf16 autocast (as a training callback might)."""
+    import colorlab.profiles.kmeans as km
+    seen = []
+    real = torch.bmm
+
+    def spy(a, b, *rest, **kw):
+        seen.append((torch.backends.cuda.matmul.allow_tf32, a.dtype, b.dtype, torch.is_autocast_enabled("cpu")))
+        return real(a, b, *rest, **kw)
+    monkeypatch.setattr(km.torch, "bmm", spy)
+    before = torch.backends.cuda.matmul.allow_tf32
+    x = torch.randn(3, 200, 3)
+    want = km.batched_kmeans(x, 4, iters=5, seed=0)
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got = km.batched_kmeans(x, 4, iters=5, seed=0)
+        assert torch.backends.cuda.matmul.allow_tf32 is True  # the caller's policy comes back
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = before
+    assert seen and all(s == (False, torch.float32, torch.float32, False) for s in seen), set(seen)
+    assert torch.equal(got.labels, want.labels)

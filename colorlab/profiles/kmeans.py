@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from colorlab.core.errors import ColorlabError
+from colorlab.core.precision import fp32_matmul
 from colorlab.profiles.histogram import grid_cells, make_grid
 
 __all__ = ["KMeansResult", "lloyd_kmeans", "batched_kmeans", "MIN_CELLS_PER_CLUSTER", "MAX_CELLS", "SETS_PER_PASS"]
@@ -249,8 +250,11 @@ def batched_kmeans(x: torch.Tensor, k: int, iters: int = 10, init: str = "k-mean
         raise ColorlabError(f"unknown k-means init {init!r}: use 'k-means++' or 'first'")
     gen = torch.Generator(device=x.device).manual_seed(int(seed))
     per_pass = SETS_PER_PASS if x.device.type == "cpu" else B  # a GPU wants its batches whole
-    parts = [_kmeans_sets(x[i:i + per_pass], k, iters, init, gen, n_trials or 2 + int(math.log(k)), step)
-             for i in range(0, B, per_pass)]
+    # IEEE fp32 matmuls: the packed keys (_distance_keys) read the low mantissa bits of each distance, which
+    # TF32 (10-bit mantissa) or an enclosing bf16/fp16 autocast would leave meaningless
+    with fp32_matmul(), torch.autocast(x.device.type, enabled=False):
+        parts = [_kmeans_sets(x[i:i + per_pass].float(), k, iters, init, gen, n_trials or 2 + int(math.log(k)), step)
+                 for i in range(0, B, per_pass)]
     return parts[0] if len(parts) == 1 else KMeansResult(*(torch.cat(t) for t in zip(
         *((r.centers, r.labels, r.inertia) for r in parts))))
 
