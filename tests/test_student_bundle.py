@@ -41,7 +41,13 @@ def test_bundle_holds_what_students_need_and_no_staff_text(bundle):
     assert len(list((bundle / "wheels").glob("colorlab_kit-*-py3-none-any.whl"))) == 1
     assert sorted(p.name for p in (bundle / "exercises").glob("*.ipynb")) == \
         sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert (bundle / "datasets" / "scenes" / "README.md").is_file()
+    assert (bundle / "datasets" / "scenes" / "README.md").is_file() and (bundle / "datasets" / "scenes" / "scenes.png").is_file()
+    for nb in (bundle / "exercises").glob("[01][0-9]_*.ipynb"):
+        cells = json.loads(nb.read_text())["cells"]
+        tags = [t for c in cells for t in c["metadata"].get("tags", [])]
+        assert "answers" not in tags and "instructor" not in tags and "metrics" not in tags, nb.name
+        if "questions" in tags:
+            assert "your-answers" in tags, nb.name
     assert not list(bundle.rglob("exercise_answers*")) and not (bundle / "notebooks").exists()
     assert find_leaks(bundle, ROOT / "notebooks") == []
 
