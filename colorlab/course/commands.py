@@ -81,8 +81,8 @@ def cmd_sweep(args) -> int:
 def cmd_course_export(args) -> int:
     files = export_bundle(args.dir, src=args.src, datasets=args.datasets, force=args.force)
     n_nb = sum(f.suffix == ".ipynb" for f in files)
-    print(f"wrote {len(files)} files to {args.dir}: {n_nb} exercise notebooks (no solutions, no model answers), "
-          f"the datasets' READMEs and README.md for students")
+    print(f"wrote {len(files)} files to {args.dir}: the kit's wheel ({files[0].name}), {n_nb} exercise notebooks "
+          f"(no solutions, hidden tests or model answers), the dataset cards and README.md for students")
     return 0
 
 
