@@ -16,8 +16,8 @@ into a folder:
 
 torchvision's ``download_url`` / ``download_and_extract_archive`` do not fit here: they cannot
 resume, have no mirror, do not notice an HTML login or error page, and raise raw ``URLError``
-/ ``RuntimeError``; torch.hub's ``download_url_to_file`` has the same gaps. What we do reuse is
-torchvision's ``extract_archive`` (zip / tar / tgz), see :func:`extract`.
+/ ``RuntimeError``; torch.hub's ``download_url_to_file`` has the same gaps. Archives are unpacked by
+:mod:`colorlab.core.archive`, which checks every member before writing any (:func:`extract`).
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
 
+from colorlab.core.archive import UnsafeArchive, unpack
 from colorlab.core.errors import ColorlabError
 from colorlab.core.logs import progress_bar
 
@@ -50,7 +51,8 @@ class DownloadError(ColorlabError):
     """A download failed; the message names the URL and what to do.
 
     ``kind``: ``network`` (unreachable, cut, timeout), ``http``, ``html``, ``checksum``,
-    ``corrupt``, ``disk``, ``offline`` or ``missing`` (not in a local mirror folder).
+    ``corrupt``, ``unsafe`` (an archive member outside the destination), ``disk``, ``offline`` or ``missing``
+    (not in a local mirror folder).
     """
 
     def __init__(self, message: str, kind: str = "network"):
@@ -295,22 +297,25 @@ def _http_download(url: str, part: Path, remote: Remote, progress: bool, timeout
 
 
 def extract(archive: Path, into: Path) -> None:
-    """Unpack a zip / tar / tgz archive into ``into`` (torchvision's ``extract_archive``).
+    """Unpack a zip / tar / tgz archive into ``into``, every member checked first (:mod:`colorlab.core.archive`).
 
-    A truncated or corrupt archive is deleted and raises one :class:`DownloadError`; the caller
-    extracts into a temporary folder and removes it on failure, so nothing half-extracted is left
-    behind.
+    A hostile archive (a member outside ``into``, an absolute path, a link out) raises a
+    :class:`DownloadError` of kind ``unsafe`` — "unsafe archive (path …)", nothing extracted, the advice
+    is to check the mirror; a truncated or corrupt one is deleted and raises kind ``corrupt``. The caller
+    extracts into a temporary folder and removes it on failure, so nothing half-extracted is left behind.
     """
     import tarfile
     import zipfile
     import zlib
 
-    from torchvision.datasets.utils import extract_archive
     try:
-        extract_archive(str(archive), str(into))
+        unpack(archive, into)
+    except UnsafeArchive as e:
+        raise DownloadError(str(e), kind="unsafe") from None
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, ValueError) as e:
         archive.unlink(missing_ok=True)
-        raise DownloadError(f"{archive.name} is truncated or corrupt ({type(e).__name__}: {e}); it was deleted — "
+        why = " ".join(str(e).split())  # one line, whatever the archive library said
+        raise DownloadError(f"{archive.name} is truncated or corrupt ({type(e).__name__}: {why}); it was deleted — "
                             f"download it again", kind="corrupt") from None
     except OSError as e:
         if _disk_full(e):

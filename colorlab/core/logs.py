@@ -47,10 +47,40 @@ def progress_bar(iterable=None, disable: bool = False, **kwargs):
     from tqdm.auto import tqdm  # only where a bar may be drawn
     if disable or interactive(kwargs.get("file")):
         return tqdm(iterable, disable=disable, **kwargs)
-    bar = tqdm(iterable, disable=True, **kwargs)
-    if iterable is not None and kwargs.get("desc") and kwargs.get("leave", True):
-        return _lines(bar, kwargs["desc"], kwargs.get("unit", "it"), kwargs.get("file") or sys.stderr)
-    return bar
+    if not (kwargs.get("desc") and kwargs.get("leave", True)):
+        return tqdm(iterable, disable=True, **kwargs)
+    if iterable is not None:
+        return _lines(iterable, kwargs["desc"], kwargs.get("unit", "it"), kwargs.get("file") or sys.stderr)
+    return _OneLine(**kwargs)
+
+
+class _OneLine:
+    """Counts like a manual tqdm bar (``update``, ``with``); says one line when it is closed without an error."""
+
+    def __init__(self, desc: str, unit: str = "it", initial: int = 0, unit_scale: bool = False,
+                 unit_divisor: int = 1000, file=None, **_ignored):
+        self.desc, self.unit, self.n, self.start = desc, unit, initial, time.perf_counter()
+        self.scale, self.divisor, self.stream, self.closed = unit_scale, unit_divisor, file or sys.stderr, False
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+    def close(self, said: bool = True) -> None:
+        if not self.closed and said:
+            from tqdm import tqdm
+            amount = tqdm.format_sizeof(self.n, divisor=self.divisor) if self.scale else str(self.n)
+            print(f"{self.desc}: {amount}{self.unit if self.scale else ' ' + self.unit} in "
+                  f"{time.perf_counter() - self.start:.1f} s", file=self.stream, flush=True)
+        self.closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        self.close(said=kind is None)
+
+    def __getattr__(self, name):  # set_postfix, refresh, reset …: nothing to draw
+        return lambda *args, **kwargs: None
 
 
 def say_once(line: str, stream=None) -> bool:
