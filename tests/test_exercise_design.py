@@ -44,7 +44,7 @@ IDS = [e for _, e, _, _, _ in EXERCISES]
 
 TYPES = {"torch.Tensor": torch.Tensor, "np.ndarray": np.ndarray, "int": (int, np.integer), "bool": (bool, np.bool_),
          "float": (float, int, np.floating), "str": str, "tuple": tuple, "list": list, "dict": dict,
-         "nn.Module": torch.nn.Module, "callable": object}
+         "nn.Module": torch.nn.Module, "torch.optim.Optimizer": torch.optim.Optimizer, "callable": object}
 _ROW = re.compile(r"^\|\s*(`[^`]+`|→[^|]*)\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|")
 
 
