@@ -21,7 +21,7 @@ from torch import nn
 
 from colorlab import ColorlabError
 from colorlab.core.distributed import (convert_sync_batchnorm, env_world, init_distributed, is_rank0, rank0_first,
-                                       shard_indices, world_size)
+                                       shard_indices, sync_batchnorm_copy, world_size)
 from colorlab.data.loaders import make_dataloaders
 from colorlab.training.callbacks import DistributedDDP
 
@@ -165,11 +165,53 @@ def test_rank_helpers_read_torchrun_variables(monkeypatch):
 
 
 def test_sync_batchnorm_only_where_it_matters():
-    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4))
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Sequential(nn.BatchNorm2d(4), nn.ReLU()))
     assert convert_sync_batchnorm(net, torch.device("cpu")) is net  # PyTorch syncs BN on accelerators only
-    synced = nn.SyncBatchNorm.convert_sync_batchnorm(net)
-    assert isinstance(synced[1], nn.SyncBatchNorm) and synced[1].weight is net[1].weight  # shared parameters
-    assert synced[1].running_mean is net[1].running_mean
+    synced = sync_batchnorm_copy(net)
+    assert synced is not net and isinstance(synced[1][0], nn.SyncBatchNorm)
+    assert type(net[1][0]) is nn.BatchNorm2d, "the user's model was converted in place"
+    assert synced[1][0].weight is net[1][0].weight and synced[1][0].running_mean is net[1][0].running_mean
+    synced.train()(torch.randn(4, 1, 6, 6))  # training the copy updates the model's own statistics
+    assert int(net[1][0].num_batches_tracked) == 1 and net[1][0].running_mean.abs().sum() > 0
+    assert [n for n, _ in synced.named_parameters()] == [n for n, _ in net.named_parameters()]
+
+
+def test_ddp_callback_hands_back_the_plain_model_with_batchnorm(tmp_path, monkeypatch):
+    """With SyncBatchNorm on (as on GPUs), the model after training and in its checkpoint has plain BatchNorm."""
+    import colorlab.training.callbacks as cbs
+    from colorlab.core.checkpoint import read_checkpoint
+    from colorlab.models import create
+    from colorlab.training.train import train_colorizer
+
+    wrapped = []
+
+    class FakeDDP(nn.Module):  # one process: the wrapping without a process group
+        def __init__(self, module, **kw):
+            super().__init__()
+            self.module = module
+            wrapped.append(module)
+
+        def forward(self, *a):
+            return self.module(*a)
+    monkeypatch.setattr(cbs, "is_distributed", lambda: True)
+    monkeypatch.setattr(cbs, "DistributedDataParallel", FakeDDP)
+    import colorlab.core.distributed as cd
+
+    def as_on_a_gpu(model, device):  # the kit's own conversion, as it runs on a GPU in a process group
+        with monkeypatch.context() as m:
+            m.setattr(cd, "is_distributed", lambda: True)
+            return cd.convert_sync_batchnorm(model, torch.device("cuda"))
+    monkeypatch.setattr(cbs, "convert_sync_batchnorm", as_on_a_gpu)
+    net = create("unet", **TINY)
+    res = train_colorizer(_blocks(16), _blocks(4), model=net, epochs=1, bs=8, device="cpu", progress=False,
+                          extra_cbs=[DistributedDDP(sync_bn=True)], out_dir=tmp_path)
+    assert any(isinstance(m, nn.SyncBatchNorm) for m in wrapped[0].modules())  # DDP trained the synced copy
+    assert res.model is net or getattr(res.model, "_orig_mod", None) is net
+    assert not any(isinstance(m, nn.SyncBatchNorm) for m in res.model.modules())
+    assert any(type(m) is nn.BatchNorm2d for m in res.model.modules())
+    loaded = create(**read_checkpoint(tmp_path / "checkpoint.pt")["config"]["model"])
+    loaded.load_state_dict(read_checkpoint(tmp_path / "checkpoint.pt")["model"])
+    assert not any(isinstance(m, nn.SyncBatchNorm) for m in loaded.modules())
 
 
 def test_ddp_callback_is_a_no_op_in_one_process():

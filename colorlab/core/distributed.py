@@ -15,6 +15,7 @@ on a laptop.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import os
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from colorlab.core.errors import ColorlabError
 
 __all__ = ["DistInfo", "env_world", "is_distributed", "rank", "world_size", "is_rank0", "init_distributed",
            "teardown_distributed", "distributed_context", "rank0_first", "barrier", "convert_sync_batchnorm",
-           "shard_indices"]
+           "sync_batchnorm_copy", "shard_indices"]
 
 
 @dataclass(frozen=True)
@@ -165,13 +166,28 @@ def convert_sync_batchnorm(model: nn.Module, device: torch.device) -> nn.Module:
     """BatchNorm → SyncBatchNorm, so batch statistics cover the global batch, where it matters.
 
     PyTorch only syncs batch-norm on accelerators; on the CPU (and with one process) the model is
-    returned unchanged. The new layers share the old ones' parameters and buffers.
+    returned unchanged. Otherwise: :func:`sync_batchnorm_copy` (``model`` itself keeps its BatchNorm).
     """
     if device.type == "cpu" or not is_distributed():
         return model
     if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
         return model
-    return nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return sync_batchnorm_copy(model)
+
+
+def sync_batchnorm_copy(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with SyncBatchNorm for every BatchNorm, sharing every parameter and buffer.
+
+    ``nn.SyncBatchNorm.convert_sync_batchnorm`` replaces the layers inside the model it is given, so
+    the model a user passed in (and saves after training) would keep SyncBatchNorm. Here only the
+    module tree is new: training the copy trains ``model`` (same tensors), and ``model`` stays plain.
+    """
+    if isinstance(model, nn.modules.batchnorm._BatchNorm):
+        return nn.SyncBatchNorm.convert_sync_batchnorm(model)  # a leaf: a new layer, the old one untouched
+    out = copy.copy(model)
+    out._parameters, out._buffers = dict(model._parameters), dict(model._buffers)
+    out._modules = {name: None if child is None else sync_batchnorm_copy(child) for name, child in model._modules.items()}
+    return out
 
 
 def shard_indices(n: int, shuffle: bool, seed: int, epoch: int, rank: int, world_size: int) -> list[int]:
