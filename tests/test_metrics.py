@@ -134,8 +134,8 @@ def test_shape_errors_are_clear():
 
 def test_lpips_and_fid_report_why_they_are_unavailable(tmp_path, monkeypatch):
     monkeypatch.setattr(metrics, "_installed", lambda name: False)
-    assert metrics.lpips_available() == (False, "unavailable: package 'lpips' is not installed — "
-                                                "pip install 'colorlab-kit[metrics]'")
+    ok, why = metrics.lpips_available()
+    assert not ok and why.startswith("unavailable: package 'lpips' is not installed — pip install lpips")
     ok, why = metrics.fid_available()
     assert not ok and "pytorch-fid" in why
     # the packages present but no weights on disk (and COLORLAB_OFFLINE) → the missing file is named
