@@ -28,12 +28,22 @@ from colorlab.models.backbone_weights import BackboneWeights
 from colorlab.models.backbones import announce, backbone_input_size, gray_to_imagenet, resolve_freeze
 from colorlab.models.base import Colorizer, output_head
 
-__all__ = ["FusionColorizer", "FrozenFeatureExtractor", "receptive_field"]
+__all__ = ["FusionColorizer", "FrozenFeatureExtractor", "fusion_layer", "receptive_field"]
 
 
 def _conv(in_ch: int, out_ch: int, stride: int = 1, kernel_size: int = 3) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride, padding=kernel_size // 2),
                          nn.ReLU(inplace=True))
+
+
+def fusion_layer(local: torch.Tensor, g: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """The fusion layer as a function: ``ReLU(W·[local; g] + b)`` at every position.
+
+    ``local (N, C, H, W)``, ``g (N, D)``, ``weight (F, C + D)``, ``bias (F,)`` → ``(N, F, H, W)``: ``g`` tiled
+    over H × W after the local channels, then a 1×1 convolution and a ReLU (what :class:`FusionColorizer` does).
+    """
+    grid = g[:, :, None, None].expand(-1, -1, *local.shape[-2:])
+    return torch.relu(nn.functional.conv2d(torch.cat([local, grid], dim=1), weight[:, :, None, None], bias))
 
 
 class FrozenFeatureExtractor(nn.Module):
@@ -85,12 +95,15 @@ class FusionColorizer(Colorizer):
         weights: where the backbone's weights come from — ``pretrained`` (``"download"``, ``"disk"``,
             ``"none"``; ``True``/``False`` = download/none), ``weights_path``, and the recorded
             ``pretrained_loaded``, ``pretrained_weights`` (:class:`~colorlab.models.backbone_weights.BackboneWeights`).
+        fusion_layer: the fusion step as a function ``(local, g, weight (F, C + D), bias (F,)) → (N, F, H, W)``
+            (the contract of :func:`fusion_layer`; lab 06 passes the student's) applied with this model's
+            fusion weights; None: the model's own 1×1 conv + ReLU. Not part of the checkpointed config.
     """
 
     def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "inception_v3", *,
                  backbone_size: int | None = None, encoder_out: int = 512, fusion_channels: int = 256,
                  head: str = "regression", n_bins: int = 313, freeze_backbone: bool | str = "auto", width: int = 64,
-                 **weights):
+                 fusion_layer=None, **weights):
         source = BackboneWeights.of("FusionColorizer", weights)
         if isinstance(backbone, nn.Module):
             backbone_name = f"<module {type(backbone).__name__}>"
@@ -126,6 +139,7 @@ class FusionColorizer(Colorizer):
         self.encoder = nn.Sequential(*layers)
         self.global_features = FrozenFeatureExtractor(backbone, size, frozen=frozen)
         self.fusion = _conv(encoder_out + self.global_features.dim, fusion_channels, kernel_size=1)
+        self.fusion_fn = fusion_layer
         self.decoder = nn.Sequential(
             _conv(fusion_channels, 2 * w0), nn.Upsample(scale_factor=2),   # the paper (w0 = 64): 128, 64, 64, 32
             _conv(2 * w0, w0), _conv(w0, w0), nn.Upsample(scale_factor=2),
@@ -137,6 +151,9 @@ class FusionColorizer(Colorizer):
         self.check_input(x)
         local = self.encoder(x)
         embed = self.global_features(x[:, :1]).to(local.dtype)
+        if self.fusion_fn is not None:
+            conv = self.fusion[0]
+            return self.decoder(self.fusion_fn(local, embed, conv.weight[:, :, 0, 0], conv.bias))
         grid = embed[:, :, None, None].expand(-1, -1, *local.shape[-2:])
         return self.decoder(self.fusion(torch.cat([local, grid], dim=1)))
 

@@ -124,4 +124,41 @@ def fusion_layer(local, g, weight, bias):
 """),
         ],
     },
+    "fusion_point": {
+        "right": [
+            # right after the first convolution: the pooled features have seen texture, n − 1 layers follow
+            """
+def my_fusion_point(n_convs):
+    return 1
+""",
+            # in the middle: half the layers see locally, half mix local and global
+            """
+def my_fusion_point(n_convs):
+    return n_convs // 2
+""",
+            # as late as possible while a non-linear layer still follows (the kit's FusionColorizer: after the encoder)
+            """
+def my_fusion_point(n_convs):
+    return n_convs - 1
+""",
+        ],
+        "wrong": [
+            ("fuses the raw input: its average says nothing about the cue (subtle: the global view is there)", """
+def my_fusion_point(n_convs):
+    return 0
+"""),
+            ("fuses after the last convolution: only the linear head follows (subtle)", """
+def my_fusion_point(n_convs):
+    return n_convs
+"""),
+            ("one past the end", """
+def my_fusion_point(n_convs):
+    return n_convs + 1
+"""),
+            ("a fraction instead of a layer number", """
+def my_fusion_point(n_convs):
+    return 0.5
+"""),
+        ],
+    },
 }
