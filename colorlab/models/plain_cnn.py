@@ -23,7 +23,7 @@ import torch.nn as nn
 
 from colorlab.models.base import Colorizer, output_head
 
-__all__ = ["PlainCNN"]
+__all__ = ["PlainCNN", "plain_block"]
 
 
 def _conv(in_ch: int, out_ch: int, stride: int = 1, batchnorm: bool = False) -> list[nn.Module]:
@@ -31,6 +31,12 @@ def _conv(in_ch: int, out_ch: int, stride: int = 1, batchnorm: bool = False) -> 
     if batchnorm:
         layers.append(nn.BatchNorm2d(out_ch))
     return layers + [nn.ReLU(inplace=True)]
+
+
+def plain_block(in_ch: int, out_ch: int, stride: int = 1) -> nn.Sequential:
+    """One 3×3 conv (padding 1, ``stride``) → BatchNorm → ReLU of :class:`PlainCNN` (``batchnorm=True``):
+    lab 04's ``conv_block`` exercise, the kit's answer, and what ``PlainCNN(block=...)`` replaces."""
+    return nn.Sequential(*_conv(in_ch, out_ch, stride, batchnorm=True))
 
 
 class PlainCNN(Colorizer):
@@ -42,20 +48,24 @@ class PlainCNN(Colorizer):
         batchnorm: add BatchNorm after every conv (the paper has none).
         head: ``"regression"`` (2 channels, tanh) or ``"classification"`` (``n_bins`` logits).
         n_bins: number of ab bins for the classification head.
+        block: None, or a function ``block(in_ch, out_ch, stride) → nn.Module`` (3×3 conv → BatchNorm → ReLU,
+            like :func:`plain_block`) that builds every convolution but the head (lab 04: the student's
+            ``conv_block``); ``batchnorm`` is then ignored. Not part of ``config``: for experiments, not checkpoints.
     """
 
     def __init__(self, in_channels: int = 1, base: int = 64, batchnorm: bool = False,
-                 head: str = "regression", n_bins: int = 313):
+                 head: str = "regression", n_bins: int = 313, block=None):
         super().__init__(dict(name="plain_cnn", in_channels=in_channels, base=base, batchnorm=batchnorm,
                               head=head, n_bins=n_bins), stride=8)
         b, bn = base, batchnorm
+        conv = (lambda i, o, s: _conv(i, o, s, bn)) if block is None else (lambda i, o, s: [block(i, o, s)])
         self.body = nn.Sequential(
-            *_conv(in_channels, b, 1, bn), *_conv(b, b, 2, bn),
-            *_conv(b, 2 * b, 1, bn), *_conv(2 * b, 2 * b, 2, bn),
-            *_conv(2 * b, 4 * b, 1, bn), *_conv(4 * b, 4 * b, 2, bn),
-            *_conv(4 * b, 8 * b, 1, bn), *_conv(8 * b, 4 * b, 1, bn), *_conv(4 * b, 2 * b, 1, bn),
-            nn.Upsample(scale_factor=2), *_conv(2 * b, b, 1, bn),
-            nn.Upsample(scale_factor=2), *_conv(b, b // 2, 1, bn),
+            *conv(in_channels, b, 1), *conv(b, b, 2),
+            *conv(b, 2 * b, 1), *conv(2 * b, 2 * b, 2),
+            *conv(2 * b, 4 * b, 1), *conv(4 * b, 4 * b, 2),
+            *conv(4 * b, 8 * b, 1), *conv(8 * b, 4 * b, 1), *conv(4 * b, 2 * b, 1),
+            nn.Upsample(scale_factor=2), *conv(2 * b, b, 1),
+            nn.Upsample(scale_factor=2), *conv(b, b // 2, 1),
             output_head(b // 2, self.head, self.n_bins),
             nn.Upsample(scale_factor=2),
         )

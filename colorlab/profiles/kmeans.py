@@ -19,7 +19,7 @@ from colorlab.core.errors import ColorlabError
 from colorlab.core.precision import fp32_matmul
 from colorlab.profiles.histogram import grid_cells, make_grid
 
-__all__ = ["KMeansResult", "lloyd_kmeans", "batched_kmeans", "MIN_CELLS_PER_CLUSTER", "MAX_CELLS", "SETS_PER_PASS"]
+__all__ = ["KMeansResult", "lloyd_kmeans", "lloyd", "elbow_k", "batched_kmeans", "MIN_CELLS_PER_CLUSTER", "MAX_CELLS", "SETS_PER_PASS"]
 
 #: Fewer occupied cells than this per cluster in some set: the grid is too coarse to place the
 #: clusters (e.g. k = 5 on a photo of two flat colours), :func:`batched_kmeans` halves the step.
@@ -294,3 +294,33 @@ def _kmeans_sets(x: torch.Tensor, k: int, iters: int, init: str, gen: torch.Gene
     # every point to its nearest centre, a few sets at a time: the (sets, k, points) distances stay in cache
     labels, d2 = map(torch.cat, zip(*(_nearest(pa[i:i + 16], centers[i:i + 16]) for i in range(0, B, 16))))
     return KMeansResult(origin + scale * centers, labels, d2.sum(1) * scale**2)
+
+
+def lloyd(x: torch.Tensor, centres: torch.Tensor, max_iters: int = 100) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Lloyd's k-means on one set of points until no label changes: lab 03's ``kmeans`` exercise, the kit's answer.
+
+    ``x (N, D)``, starting ``centres (K, D)`` → ``(centres (K, D), labels (N,) int64, inertia)``, the inertia
+    being the sum of squared distances to the final centres. :func:`~colorlab.profiles.groups.build_profiles`
+    takes a function with this contract as ``kmeans=`` (the student's, in lab 03).
+    """
+    c, labels = centres[None].float(), None
+    for _ in range(max_iters):
+        step = lloyd_kmeans(x[None], c, iters=1)          # assign, move; labels to the moved centres
+        c = step.centers
+        if labels is not None and torch.equal(step.labels, labels):
+            break                                          # nothing moved: the next step would change nothing
+        labels = step.labels
+    final = lloyd_kmeans(x[None], c, iters=0)
+    return final.centers[0], final.labels[0], float(final.inertia[0])
+
+
+def elbow_k(inertias, cut: float = 0.2) -> int:
+    """The K at the elbow of the k-means objective curve ``inertias[i] = J(K = i + 1)``: lab 03's ``choose_k``.
+
+    The last K whose centre still removed at least ``cut`` (a fifth) of the J that was left; every centre
+    after it removes less, as splitting one compact group does. (The K with the largest fractional cut
+    finds the most striking gap instead, often two groups far from the rest, not the last one.)
+    """
+    j = torch.as_tensor(inertias, dtype=torch.float64).reshape(-1)
+    big = torch.nonzero(j[1:] <= (1 - cut) * j[:-1]).reshape(-1)
+    return int(big[-1]) + 2 if len(big) else 1

@@ -177,4 +177,57 @@ def kmeans(x, centres, max_iters=100):
 '''),
         ],
     },
+    "choose_k": {
+        "right": [
+            # from the largest K down: the first K whose centre still removed a fifth of J
+            '''
+def choose_k(inertias):
+    for K in range(len(inertias), 1, -1):
+        if inertias[K - 1] <= 0.8 * inertias[K - 2]:
+            return K
+    return 1
+''',
+            # the smallest K after which no centre removes a quarter of what is left
+            '''
+def choose_k(inertias):
+    J = list(inertias)
+    for K in range(1, len(J) + 1):
+        if all(J[j] > 0.75 * J[j - 1] for j in range(K, len(J))):
+            return K
+    return len(J)
+''',
+            # on a log scale: the last K where log J still falls by more than 0.2
+            '''
+def choose_k(inertias):
+    steps = np.diff(np.log(np.asarray(inertias)))      # steps[i] = log J(K = i + 2) - log J(K = i + 1)
+    big = np.nonzero(steps < -0.2)[0]
+    return int(big.max()) + 2 if big.size else 1
+''',
+        ],
+        "wrong": [
+            ("the K with the lowest objective (always the largest K)", '''
+def choose_k(inertias):
+    return int(np.argmin(inertias)) + 1
+'''),
+            ("the paper's K = 4 whatever the data", '''
+def choose_k(inertias):
+    return 4
+'''),
+            ("the K with the biggest absolute drop in J (always near K = 2)", '''
+def choose_k(inertias):
+    return int(np.argmax(-np.diff(inertias))) + 2
+'''),
+            ("the K with the largest fractional cut: the most striking gap, not the last one", '''
+def choose_k(inertias):
+    J = np.asarray(inertias)
+    return int(np.argmax(J[:-1] / J[1:])) + 2
+'''),
+            ("the right rule, off by one: index i read as K = i", '''
+def choose_k(inertias):
+    J = np.asarray(inertias)
+    big = np.flatnonzero(J[1:] <= 0.8 * J[:-1])
+    return int(big[-1]) + 1 if len(big) else 1
+'''),
+        ],
+    },
 }
