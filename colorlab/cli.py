@@ -10,13 +10,14 @@ is imported: a mistake is answered at once.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import sys
 
 from colorlab import __version__
 from colorlab.core.config import demo_model
 from colorlab.core.errors import ColorlabError
-from colorlab.core.names import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES, dataset_key
+from colorlab.core.names import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES, SCHEDULES, dataset_key
 from colorlab.core.paths import readable_file, readable_folder, readable_path, writable_folder
 
 __all__ = ["build_parser", "main", "version"]
@@ -54,6 +55,21 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def _key_value(text: str) -> tuple[str, object]:
+    """argparse type: ``KEY=VALUE``, the value read as a Python literal when it is one (``16``, ``0.5``, ``True``,
+    ``(0.9, 0.99)``), else kept as text (``separate``)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. base=16), got {text!r}")
+    lowered = {"true": True, "false": False, "none": None, "null": None}
+    if value.lower() in lowered:
+        return key, lowered[value.lower()]
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
 def _dataset(name: str) -> str:
     """argparse type: a dataset name, normalised (``Tiny_ImageNet`` → ``tiny-imagenet``)."""
     try:
@@ -88,6 +104,11 @@ def _check_demo(args) -> None:
 def _check_train(args) -> None:
     _check_root(args)
     writable_folder(args.out, "output folder (--out)")
+    head = dict(args.model_arg).get("head")
+    if args.loss == "ce" and head not in (None, "classification"):
+        raise ColorlabError(f"--loss ce trains a classification head; drop --model-arg head={head}")
+    if args.loss != "ce" and head == "classification":
+        raise ColorlabError("a classification head (--model-arg head=classification) trains with --loss ce")
 
 
 def _check_evaluate(args) -> None:
@@ -183,11 +204,18 @@ def _train_command(sub) -> None:
     s.add_argument("--root", default=None, help="dataset folder (default: $COLORLAB_HOME/data/<name>)")
     s.add_argument("--model", default="unet", choices=MODEL_NAMES, help="the colorizer")
     s.add_argument("--loss", default="blend", choices=LOSS_NAMES,
-                   help="mse, rarity-weighted mse, blended (Robles & Budach) or rebalanced cross-entropy (Zhang)")
+                   help="mse, rarity-weighted mse, blended (Robles & Budach, 64×64 bins), lin_ferreira (their "
+                        "rarity-weighted MSE) or rebalanced cross-entropy (Zhang et al., 313 bins; the model gets a "
+                        "classification head)")
+    s.add_argument("--model-arg", action="append", default=[], type=_key_value, metavar="KEY=VALUE",
+                   help="a model option, e.g. base=16 (repeatable)")
+    s.add_argument("--loss-arg", action="append", default=[], type=_key_value, metavar="KEY=VALUE",
+                   help="a loss option, e.g. lam=0.5 or histogram=separate (repeatable)")
     s.add_argument("--size", type=int, default=64, help="training image size (px)")
     s.add_argument("-n", type=int, default=None, help="training patches (sample) or at most this many images")
-    s.add_argument("--epochs", type=int, default=10, help="epochs (one-cycle schedule)")
-    s.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
+    s.add_argument("--epochs", type=int, default=10, help="epochs")
+    s.add_argument("--lr", type=float, default=3e-3, help="learning rate (one-cycle: its peak)")
+    _schedule_options(s)
     s.add_argument("--bs", type=int, default=32, help="batch size (per process)")
     s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     s.add_argument("--out", default="runs/train", help="checkpoints, history and galleries go here")
@@ -205,6 +233,18 @@ def _train_command(sub) -> None:
     s.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
                    help="training precision (default $COLORLAB_PRECISION or auto: measured fastest on this machine, "
                         "cached under $COLORLAB_HOME)")
+
+
+def _schedule_options(s) -> None:
+    s.add_argument("--schedule", default="one_cycle", choices=SCHEDULES,
+                   help="learning-rate schedule: one-cycle, constant, or step decay (× --gamma every --step-every epochs)")
+    s.add_argument("--steps-per-epoch", type=int, default=None,
+                   help="an epoch is this many batches (default: one pass over the training set)")
+    s.add_argument("--step-every", type=int, default=10, help="step decay: epochs between decays")
+    s.add_argument("--gamma", type=float, default=0.1, help="step decay: factor per decay")
+    s.add_argument("--betas", type=float, nargs=2, default=None, metavar=("B1", "B2"),
+                   help="Adam's betas (default: fastai's 0.9 0.99, β1 cycled by one-cycle)")
+    s.add_argument("--weight-decay", type=float, default=None, help="decoupled weight decay (default: fastai's 0.01)")
 
 
 def _model_commands(sub) -> None:

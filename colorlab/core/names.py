@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from colorlab.core.errors import ColorlabError
 
-__all__ = ["MODEL_NAMES", "LOSS_NAMES", "DATASET_NAMES", "dataset_key"]
+__all__ = ["MODEL_NAMES", "LOSS_NAMES", "SCHEDULES", "DATASET_NAMES", "dataset_key"]
 
 #: Colorizer models, by the name ``colorlab.models.create`` takes.
 MODEL_NAMES = ("plain_cnn", "unet", "fusion", "fpn")
 #: Losses, by the name ``colorlab.rarity.losses.make_loss`` takes.
-LOSS_NAMES = ("mse", "rarity", "blend", "ce")
+LOSS_NAMES = ("mse", "rarity", "blend", "lin_ferreira", "ce")
+#: Learning-rate schedules, by the name ``colorlab.training.config.TrainConfig(schedule=...)`` takes.
+SCHEDULES = ("one_cycle", "constant", "step")
 #: Datasets, by the name ``colorlab.data.get_dataset`` takes, in the order notebooks list them.
 DATASET_NAMES = ("sample", "tiny-imagenet", "flowers102", "tf-flowers", "places365", "folder", "scenes")
 

@@ -17,6 +17,7 @@ from colorlab.data.prepare import prepare
 from colorlab.evaluation.evaluate import evaluate
 from colorlab.inference.commands import cmd_colorize  # the handler lives with inference (no training imports)
 from colorlab.models.checkpoint import load_checkpoint
+from colorlab.rarity.losses import prior_grid
 from colorlab.rarity.prior import prior_for
 from colorlab.evaluation.sweep import run_sweep
 from colorlab.training.train import train_colorizer
@@ -38,16 +39,20 @@ def cmd_train(args) -> int:
                             progress=is_rank0())
             valid = prepare(args.dataset, root=args.root, split="val", size=args.size, seed=args.seed,
                             progress=is_rank0())
-            prior = prior_for(train) if args.loss != "mse" else None
+            grid = prior_grid(args.loss)  # the blend: Robles & Budach's 64 × 64; the others: Zhang's 313
+            prior = prior_for(train, grid=grid) if grid else None
         return _train_prepared(args, train, valid, prior)
 
 
 def _train_prepared(args, train, valid, prior) -> int:
-    res = train_colorizer(train, valid, model=args.model, loss=args.loss, prior=prior, epochs=args.epochs,
+    schedule = dict(schedule=args.schedule, steps_per_epoch=args.steps_per_epoch, step_every=args.step_every,
+                    gamma=args.gamma, betas=tuple(args.betas) if args.betas else None, weight_decay=args.weight_decay)
+    res = train_colorizer(train, valid, model=args.model, model_kwargs=dict(args.model_arg) or None, loss=args.loss,
+                          loss_kwargs=dict(args.loss_arg) or None, prior=prior, epochs=args.epochs,
                           lr=args.lr, bs=args.bs, device=args.device, out_dir=args.out, resume=args.resume,
                           checkpoint_every=args.checkpoint_every, gallery_every=args.gallery_every, seed=args.seed,
                           num_workers=args.workers, distributed=args.distributed, compile=args.compile,
-                          precision=args.precision)
+                          precision=args.precision, **schedule)
     if is_rank0():
         print(f"checkpoint: {res.checkpoint}")
     return 0

@@ -30,6 +30,7 @@ from colorlab.data.scenes import CAR, FLOWER, FRUIT
 from colorlab.evaluation.evaluate import evaluate
 from colorlab.inference.colorize import default_checkpoint
 from colorlab.models.heads import predict_ab
+from colorlab.rarity.losses import prior_grid
 from colorlab.rarity.prior import prior_for
 from colorlab.training.train import train_colorizer
 from colorlab.viz.lab import channels_figure, patch_grid
@@ -90,21 +91,23 @@ def _report(out: Path, scenes_table, photo_table, info: dict, figures: list[Path
 table.metrics{{border-collapse:collapse}} .metrics td,.metrics th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}</style>
 </head><body><h1>colorlab demo</h1>
 <h2>scenes: the controlled experiment</h2>
-<p>The same U-Net trained with the same budget on procedural scenes, once with plain MSE and once with Zhang et
-al.'s rarity-weighted MSE. A fruit is red or teal with equal chance at identical L, so MSE predicts their average,
+<p>The same U-Net trained with the same budget on procedural scenes, once with plain MSE and once with an MSE
+weighted by Zhang et al.'s rarity weights (the reports' adaptation: Zhang et al. weight a cross-entropy). A fruit is red or teal with equal chance at identical L, so MSE predicts their average,
 near gray (<i>chroma ratio [multimodal]</i>: predicted / true chroma on fruit pixels); flowers are rare (&lt; 1 % of
 pixels), so MSE ignores them (<i>recall@20 [rare]</i>: share of flower pixels with ab error ≤ 20). The rarity
 weights bring colour back.</p>{_table_html(scenes_table)}
 <h2>photos: the model <code>colorlab colorize</code> uses</h2>
-<p>A U-Net trained on patches of the 8 embedded training photos (blended rarity loss), on the 3 held-out photos,
+<p>A U-Net trained on patches of the 8 embedded training photos (Robles &amp; Budach's blended rarity loss, 64 × 64
+bins), on the 3 held-out photos,
 next to two baselines: gray (ab = 0) and the training set's mean ab. Eight photos teach little: see the README
 for the commands that train a model for your own photos.</p>{_table_html(photo_table)}{notes}
 <h2>Run</h2><ul>{meta}</ul><h2>Figures</h2>{figs}</body></html>"""
     return atomic_write(out / "report.html", lambda tmp: Path(tmp).write_text(page))
 
 
-#: The rarity weighting the demo shows: Zhang et al.'s rebalanced MSE with λ = 0.2 (the paper's 0.5 was tuned
-#: for ImageNet-scale training; on a short scenes run λ = 0.2 shows the effect best: lab 05 compares them).
+#: The rarity weighting the demo shows: MSE weighted by Zhang et al.'s class-rebalancing weights with λ = 0.2 (their
+#: loss is a weighted cross-entropy; weighting an MSE is the reports' adaptation). The paper's λ = 0.5 was tuned
+#: for ImageNet-scale training; on a short scenes run λ = 0.2 shows the effect best (lab 05 compares them).
 SCENES_RARITY = {"loss": "rarity", "loss_kwargs": {"lam": 0.2}}
 #: The columns of the scenes table that carry the effect.
 SCENES_COLUMNS = ["PSNR (dB)", "colourfulness", "chroma ratio [multimodal]", "recall@20 [rare]",
@@ -118,7 +121,7 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
     """Run the demo and return ``{"table", "photos", "out", ...}`` (also printed and written).
 
     Two parts. **scenes** (the controlled experiment): a U-Net trained with plain MSE and one with
-    Zhang et al.'s rarity-weighted MSE, same budget, on the procedural ``scenes`` dataset — MSE
+    an MSE weighted by Zhang et al.'s rarity weights (Zhang et al. weight a cross-entropy), same budget, on the procedural ``scenes`` dataset — MSE
     browns out the ambiguous fruit and ignores the rare flower; the rarity weights bring them back.
     **photos**: the U-Net that ``colorlab colorize`` uses, trained on patches of the embedded sample
     photos and evaluated on the three held-out photos (honestly: 8 photos teach little).
@@ -143,8 +146,9 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
             save_figure(patch_grid(train.images[:32], cols=8, title="training patches (random crops at several zooms)"),
                         out / "patches.png")]
 
-    _say("[2/6] the ab priors (Zhang's 313 bins)")
+    _say("[2/6] the ab priors (Zhang's 313 bins; Robles & Budach's 64 × 64 for the blend)")
     s_prior, prior = prior_for(s_train), prior_for(train)
+    blend_prior = prior_for(train, grid=prior_grid("blend"))
 
     models, histories = {}, {}
     for i, (name, spec) in enumerate([("U-Net MSE", {"loss": "mse"}), ("U-Net rarity", SCENES_RARITY)]):
@@ -156,7 +160,7 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
         histories[name] = res.history
 
     _say(f"[5/6] photos: training the U-Net `colorlab colorize` uses (blended rarity loss) for {epochs} epochs")
-    res = train_colorizer(train, valid, model="unet", loss="blend", prior=prior, epochs=epochs, bs=32, lr=3e-3,
+    res = train_colorizer(train, valid, model="unet", loss="blend", prior=blend_prior, epochs=epochs, bs=32, lr=3e-3,
                           device=dev, out_dir=out / "photos", seed=seed, progress=True)
     photo_model = res.model.eval()
     histories["photos U-Net blend"] = res.history

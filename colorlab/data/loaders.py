@@ -95,6 +95,9 @@ class CacheLoader(DataLoader):
     With ``world_size > 1`` each epoch draws its indices from ``DistributedSampler``
     (:func:`colorlab.core.distributed.shard_indices`): every rank shuffles with the same
     ``(shard_seed, epoch)`` and reads only its own ``1/world_size`` share.
+
+    ``steps`` (None: one pass per epoch) makes an epoch exactly ``steps`` full batches taken from a
+    continuing stream of shuffles, the next epoch going on where this one stopped (Keras' ``steps_per_epoch``).
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray | None = None, rank: int = 0, world_size: int = 1,
@@ -106,6 +109,7 @@ class CacheLoader(DataLoader):
             raise ColorlabError(f"rank must be in [0, world_size={world_size}), got {rank}")
         # as fastai: no worker processes on macOS and Windows (they would re-import and copy the cache)
         self.workers = 0 if sys.platform in ("darwin", "win32") else int(num_workers)
+        self.steps, self._stream = None, []
         super().__init__(n=len(images), indexed=True, **kwargs)
 
     @property
@@ -114,6 +118,8 @@ class CacheLoader(DataLoader):
         return -(-self.n // self.world_size)
 
     def __len__(self):
+        if self.steps:
+            return int(self.steps)
         if self.world_size == 1:
             return super().__len__()
         n, bs = self.n_shard, self.bs or 1
@@ -131,9 +137,20 @@ class CacheLoader(DataLoader):
 
     def epoch_batches(self) -> list[list[int]]:
         """This epoch's indices in batches of ``bs`` (the last, shorter one dropped with ``drop_last``)."""
+        if self.steps:
+            return self._stream_batches()
         idxs, bs = list(self.get_idxs()), self.bs or 1
         chunks = [idxs[i:i + bs] for i in range(0, len(idxs), bs)]
         return chunks[:-1] if chunks and self.drop_last and len(chunks[-1]) < bs else chunks
+
+    def _stream_batches(self) -> list[list[int]]:
+        """``steps`` batches of ``bs`` from the stream of shuffles (a new shuffle whenever the set is used up)."""
+        bs = self.bs or 1
+        need = int(self.steps) * bs
+        while len(self._stream) < need:
+            self._stream.extend(int(i) for i in self.get_idxs())
+        take, self._stream = self._stream[:need], self._stream[need:]
+        return [take[i:i + bs] for i in range(0, need, bs)]
 
     def __iter__(self):
         self.randomize()

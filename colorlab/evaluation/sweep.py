@@ -30,11 +30,12 @@ from colorlab.evaluation.evaluate import COLUMNS, GRAY, MEAN_AB, evaluate
 from colorlab.models.checkpoint import load_checkpoint
 from colorlab.models.heads import predict_ab
 from colorlab.models.lab_view import LabView
+from colorlab.rarity.losses import prior_grid
 from colorlab.rarity.prior import ab_prior, prior_for
 from colorlab.training.callbacks import SnapshotAt
 from colorlab.training.config import TrainConfig
 from colorlab.training.gallery import progression_figure, save_gallery
-from colorlab.training.sweep_config import DEFAULT_METRICS, expand_runs, load_config, short, slug
+from colorlab.training.sweep_config import DEFAULT_METRICS, SCHEDULE_KEYS, expand_runs, load_config, short, slug
 from colorlab.training.train import train_colorizer
 
 __all__ = ["run_sweep", "markdown_table", "plot_sweep"]
@@ -95,7 +96,7 @@ def _progression(run_dir: Path, snaps: list[tuple[int, torch.nn.Module]], valid,
 def _train_and_evaluate(name: str, settings: dict, run_dir: Path, ctx: _Context) -> dict:
     (train, valid), data_key = ctx.datasets(settings["data"])
     loss = settings["loss"]
-    grid = settings["prior"]["grid"] or ("regular64" if loss == "blend" else "zhang313")
+    grid = settings["prior"]["grid"] or prior_grid(loss)
     prior = ctx.prior(train, data_key, grid, settings["prior"]["sigma"]) if loss != "mse" else None
     model_kwargs = dict(settings["model_kwargs"])
     if loss == "ce":  # rebalanced classification: a Q-bin head on the prior's grid
@@ -110,7 +111,8 @@ def _train_and_evaluate(name: str, settings: dict, run_dir: Path, ctx: _Context)
     config = TrainConfig(model=settings["model"], model_kwargs=model_kwargs, loss=loss,
                          loss_kwargs=settings["loss_kwargs"], epochs=settings["epochs"], lr=settings["lr"],
                          bs=settings["bs"], seed=settings["seed"], colorspace=settings["colorspace"],
-                         augment=make_augment(settings["augment"]), progress=ctx.progress)
+                         augment=make_augment(settings["augment"]), progress=ctx.progress,
+                         **{k: settings[k] for k in SCHEDULE_KEYS})
     res = train_colorizer(train, valid, config, prior=prior, device=ctx.device, out_dir=run_dir,
                           resume=ckpt.exists(), extra_cbs=cbs)
     seconds = time.perf_counter() - t0

@@ -18,11 +18,12 @@ from colorlab.core.errors import ColorlabError
 from colorlab.core.names import LOSS_NAMES
 from colorlab.rarity.bins import BinLookup
 from colorlab.rarity.prior import ABPrior
+from colorlab.rarity.robles_budach import robles_budach_weights
 from colorlab.rarity.soft_encoding import annealed_mean, soft_encode, soft_encode_sparse
 from colorlab.rarity.weights import rarity_weights
 
-__all__ = ["blend", "MSELoss", "RarityWeightedMSE", "BlendedLoss", "RebalancedCrossEntropy", "rebalanced_cross_entropy", "make_loss",
-           "LOSSES"]
+__all__ = ["blend", "MSELoss", "RarityWeightedMSE", "BlendedLoss", "LinFerreiraMSE", "RebalancedCrossEntropy",
+           "rebalanced_cross_entropy", "make_loss", "prior_grid", "LOSSES"]
 
 def _infer_grid(q: int) -> str:
     if q == 313:
@@ -84,24 +85,50 @@ def blend(pred: torch.Tensor, target: torch.Tensor, w: torch.Tensor, alpha: floa
 class BlendedLoss(nn.Module):
     """Robles & Budach's blend ``α·MSE + (1−α)·rarity-weighted MSE`` (α = 0.65, sqrt weights on 64 × 64 bins).
 
+    The report gives the blend "at 65 %" and the weights ``1/sqrt(a_weights + 1e-7)``, ``1/sqrt(b_weights + 1e-7)``
+    of a 64 × 64 histogram, "combined" and normalised to sum to 1; whether that histogram is joint or one
+    per channel is not said. ``histogram`` (``"joint"`` / ``"separate"``), ``combine`` (``"product"`` / ``"sum"``)
+    and ``normalise`` (``"mean"`` / ``"sum"``) pick a reading: see :mod:`colorlab.rarity.robles_budach`. The
+    prior should be on ``"regular64"`` (:func:`prior_grid`); the default reading (joint, mean) also accepts
+    another grid, as the scheme ``scheme`` of :func:`~colorlab.rarity.weights.rarity_weights`.
+
     ``fn``: the blend itself as a function ``fn(pred, target, w, alpha)`` (the contract of :func:`blend`;
     lab 05 passes the student's), given the kit's pixel weights ``w``; None: the kit's own arithmetic.
     """
 
-    def __init__(self, prior, alpha: float = 0.65, scheme: str = "sqrt", lam: float | None = None, fn=None):
+    def __init__(self, prior, alpha: float = 0.65, scheme: str = "sqrt", lam: float | None = None, fn=None,
+                 histogram: str = "joint", combine: str = "product", normalise: str = "mean"):
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
             raise ColorlabError(f"alpha must be in [0, 1], got {alpha}")
         if fn is not None and not callable(fn):
             raise ColorlabError(f"fn must be a function (pred, target, w, alpha) -> loss, got {type(fn).__name__}")
         self.alpha, self.fn = float(alpha), fn
+        self.reading = {"histogram": histogram, "combine": combine, "normalise": normalise}
         self.mse = MSELoss()
+        if (histogram, normalise) != ("joint", "mean") and isinstance(prior, ABPrior):
+            if scheme != "sqrt":
+                raise ColorlabError(f"histogram={histogram!r} / normalise={normalise!r} are readings of Robles & "
+                                    f"Budach's sqrt weights, not of scheme {scheme!r}")
+            prior = robles_budach_weights(prior, histogram, combine, normalise)
         self.weighted = RarityWeightedMSE(prior, scheme=scheme, lam=lam)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.fn is not None:
             return self.fn(pred.float(), target.float(), self.weighted.pixel_weights(target), self.alpha)
         return self.alpha * self.mse(pred, target) + (1.0 - self.alpha) * self.weighted(pred, target)
+
+
+class LinFerreiraMSE(RarityWeightedMSE):
+    """Lin & Ferreira's loss: MSE on the two (tanh) ab outputs, each pixel weighted by its colour's rarity.
+
+    ``L = 1/(2hw) Σ v(Y) ‖Y − Ŷ‖²`` with ``v(a, b) ∝ 1/((1−λ)·p̄(a, b) + λ/4)``, ``E[v] = Σ p̄·v = 1`` — their
+    report's formulas (the ``λ ÷ 4`` as written). A regression loss, not Zhang et al.'s cross-entropy. Their
+    report gives neither λ nor the bins of p̄: λ = 0.5 and Zhang's 313 bins (smoothed, σ = 5) are the kit's.
+    """
+
+    def __init__(self, prior, lam: float | None = None):
+        super().__init__(prior, scheme="lin_ferreira", lam=lam)
 
 
 def rebalanced_cross_entropy(logits: torch.Tensor, z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -165,8 +192,19 @@ class RebalancedCrossEntropy(nn.Module):
 LOSSES = LOSS_NAMES  # the names the command line checks before torch loads
 
 
+#: The ab grid each loss's prior is built on: Robles & Budach's 64 × 64 for the blend, Zhang's 313 bins else.
+PRIOR_GRIDS = {"blend": "regular64", "rarity": "zhang313", "lin_ferreira": "zhang313", "ce": "zhang313"}
+
+
+def prior_grid(loss: str) -> str | None:
+    """The grid of the ab prior that loss ``loss`` is trained with (None: ``"mse"`` needs no prior)."""
+    if loss not in LOSSES:
+        raise ColorlabError(f"unknown loss {loss!r}: use one of {', '.join(LOSSES)}")
+    return PRIOR_GRIDS.get(loss)
+
+
 def make_loss(name: str, prior: ABPrior | None = None, **kwargs) -> nn.Module:
-    """The loss the training code asks for by name: ``"mse"``, ``"rarity"``, ``"blend"`` or ``"ce"``.
+    """The loss the training code asks for by name: ``"mse"``, ``"rarity"``, ``"blend"``, ``"lin_ferreira"`` or ``"ce"``.
 
     All but ``"mse"`` need ``prior`` (``colorlab.rarity.prior.prior_for(train)``); ``kwargs`` go to
     the loss class (``scheme``, ``lam``, ``alpha``, ``k``, ``sigma``...).
@@ -179,7 +217,8 @@ def make_loss(name: str, prior: ABPrior | None = None, **kwargs) -> nn.Module:
         return MSELoss()
     if prior is None:
         raise ColorlabError(f"the {name!r} loss needs the ab prior: pass prior=colorlab.rarity.prior.prior_for(train)")
-    cls = {"rarity": RarityWeightedMSE, "blend": BlendedLoss, "ce": RebalancedCrossEntropy}[name]
+    cls = {"rarity": RarityWeightedMSE, "blend": BlendedLoss, "lin_ferreira": LinFerreiraMSE,
+           "ce": RebalancedCrossEntropy}[name]
     try:
         return cls(prior, **kwargs)
     except TypeError as e:

@@ -6,11 +6,13 @@ ready fastai ``Learner`` for ``lr_find`` or a hand-written ``fit``.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import torch
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
+from fastai.optimizer import Adam
 import fastai.callback.schedule  # noqa: F401  (patches Learner.fit_one_cycle and lr_find)
 
 from colorlab.core.distributed import rank0_first
@@ -31,14 +33,23 @@ __all__ = ["build_dataloaders", "build_model", "build_loss", "build_plan", "buil
 
 def build_dataloaders(train, valid, config: TrainConfig, device, rank: int = 0, world_size: int = 1) -> DataLoaders:
     """Colorizer DataLoaders (gray → chroma in ``config.colorspace``) for ``config``; ``rank`` reads its shard."""
-    return make_dataloaders(train, valid, bs=config.bs, target="ab", device=device, seed=config.seed,
-                            augment=config.augment, num_workers=config.num_workers, colorspace=config.colorspace,
-                            rank=rank, world_size=world_size)
+    dls = make_dataloaders(train, valid, bs=config.bs, target="ab", device=device, seed=config.seed,
+                           augment=config.augment, num_workers=config.num_workers, colorspace=config.colorspace,
+                           rank=rank, world_size=world_size)
+    dls.train.steps = config.steps_per_epoch  # None: one pass per epoch
+    return dls
 
 
 def build_model(config: TrainConfig) -> torch.nn.Module:
-    """``config.model`` built from the registry (or taken as given), checked against the loss."""
-    net = create(config.model, **(config.model_kwargs or {})) if isinstance(config.model, str) else config.model
+    """``config.model`` built from the registry (or taken as given), checked against the loss.
+
+    ``loss="ce"`` gives a model named by string a classification head (``head="classification"``) unless
+    ``model_kwargs`` says otherwise.
+    """
+    kwargs = dict(config.model_kwargs or {})
+    if config.loss == "ce":
+        kwargs.setdefault("head", "classification")
+    net = create(config.model, **kwargs) if isinstance(config.model, str) else config.model
     if not hasattr(net, "config"):
         raise ColorlabError("model must come from colorlab.models.create (it needs a .config to be checkpointed)")
     if getattr(net, "head", "regression") == "classification" and config.loss != "ce":
@@ -129,5 +140,7 @@ def build_learner(dls: DataLoaders, config: TrainConfig, prior=None, out_dir: st
         net.compile()  # in place: parameter names (and so checkpoints) stay the same
     cbs = build_callbacks(config, out_dir, ckpt_config, extra_cbs)
     learn = make_learner(dls, net, loss_func, plan=plan, cbs=cbs, lr=config.lr, path=out_dir or ".")
+    if config.betas is not None:
+        learn.opt_func = partial(Adam, mom=config.betas[0], sqr_mom=config.betas[1])
     learn.checkpoint_config = ckpt_config
     return quiet(learn) if not (config.progress and rank == 0) else plain_progress(learn)  # lines in a log file

@@ -97,7 +97,7 @@ class ResumeAt(Callback):
             self.learn.train_iter += len(self.dls.train)
             self.learn.pct_train += 1.0 / self.n_epoch
             self.dls.train.randomize()  # draw the skipped epoch's shuffle, as the uninterrupted run did
-            self.dls.train.get_idxs()
+            self.dls.train.epoch_batches()  # (with steps per epoch: takes them from the stream)
             raise CancelEpochException
 
     def after_fit(self):

@@ -15,9 +15,14 @@ from typing import Callable
 import torch
 
 from colorlab.core.errors import ColorlabError
+from colorlab.core.names import SCHEDULES
 from colorlab.core.options import with_options
 
-__all__ = ["TrainConfig", "describe_augment"]
+__all__ = ["TrainConfig", "describe_augment", "SCHEDULES"]
+
+#: Learning-rate schedules (:data:`colorlab.core.names.SCHEDULES`, the command line's list): fastai's one-cycle,
+#: a constant rate (Adam as Siswanto & Karnati and Benabla et al. describe it, no schedule given) and step decay
+#: (× ``gamma`` every ``step_every`` epochs).
 
 
 def describe_augment(augment) -> dict | str | None:
@@ -36,10 +41,16 @@ class TrainConfig:
     Attributes:
         model: a registry name (``colorlab.models.MODELS``) or an ``nn.Module`` with a ``.config``.
         model_kwargs: options of ``colorlab.models.create(model, ...)``.
-        loss: ``"mse"``, ``"rarity"``, ``"blend"`` or ``"ce"`` (see ``colorlab.rarity.losses.make_loss``);
-            all but ``"mse"`` need a prior; ``loss_kwargs`` its options (λ = ``lam``, α = ``alpha``, ...).
-        epochs, lr, bs, seed: the one-cycle schedule's length and peak rate, the batch size (per
+        loss: ``"mse"``, ``"rarity"``, ``"blend"``, ``"lin_ferreira"`` or ``"ce"`` (see
+            ``colorlab.rarity.losses.make_loss``); all but ``"mse"`` need a prior; ``loss_kwargs`` its options
+            (λ = ``lam``, α = ``alpha``, ...). ``"ce"`` gives a model named by string a classification head.
+        epochs, lr, bs, seed: the number of epochs, the (peak) learning rate, the batch size (per
             process) and the seed of weights, shuffling and the validation split.
+        schedule: one of :data:`SCHEDULES`; ``step_every``, ``gamma``: the step decay's period (epochs) and factor.
+        steps_per_epoch: None: an epoch is one pass over the training set; n: an epoch is n batches drawn
+            from a continuing stream of shuffles (Keras' ``steps_per_epoch``: Siswanto & Karnati's 25).
+        betas: Adam's (β1, β2); None: fastai's (0.9, 0.99), β1 cycled 0.95 → 0.85 → 0.95 under one-cycle.
+        weight_decay: decoupled weight decay; None: fastai's default (0.01).
         colorspace: ``"lab"`` (L → ab) or ``"ycbcr"`` (Y → CbCr, mse loss only).
         augment: a batch transform on RGB in [0, 1] (``colorlab.data.augment.make_augment``),
             training batches only; the checkpoint records its description.
@@ -71,6 +82,12 @@ class TrainConfig:
     mixed_precision: bool | None = None  # deprecated alias of precision (False → "fp32")
     channels_last: bool | None = None
     compile: bool | str | None = None
+    schedule: str = "one_cycle"
+    steps_per_epoch: int | None = None
+    step_every: int = 10
+    gamma: float = 0.1
+    betas: tuple | None = None
+    weight_decay: float | None = None
     checkpoint_every: int = 1
     gallery_every: int | None = None
     num_workers: int = 0
@@ -85,9 +102,31 @@ class TrainConfig:
             if self.precision is None and not self.mixed_precision:
                 object.__setattr__(self, "precision", "fp32")
             object.__setattr__(self, "mixed_precision", None)
+        self._check_schedule()
         if self.colorspace != "lab" and self.loss != "mse":
             raise ColorlabError(f"loss {self.loss!r} weighs Lab ab bins; with colorspace={self.colorspace!r} "
                                 "use loss='mse'")
+
+    def _check_schedule(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ColorlabError(f"unknown schedule {self.schedule!r}: use one of {', '.join(SCHEDULES)}")
+        if self.steps_per_epoch is not None and (not isinstance(self.steps_per_epoch, int) or self.steps_per_epoch < 1):
+            raise ColorlabError(f"steps_per_epoch must be a positive integer or None, got {self.steps_per_epoch!r}")
+        if self.step_every < 1 or not 0.0 < self.gamma <= 1.0:
+            raise ColorlabError(f"step decay needs step_every ≥ 1 and 0 < gamma ≤ 1, got {self.step_every}, {self.gamma}")
+        if self.betas is not None:
+            if len(self.betas) != 2 or not all(0.0 <= float(b) < 1.0 for b in self.betas):
+                raise ColorlabError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+            object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        if self.weight_decay is not None and self.weight_decay < 0:
+            raise ColorlabError(f"weight_decay must be ≥ 0, got {self.weight_decay}")
+
+    def optimizer_config(self) -> dict:
+        """The schedule and optimiser settings as the checkpoint records them (None: fastai's default)."""
+        return {"schedule": self.schedule, "steps_per_epoch": self.steps_per_epoch,
+                "step_every": self.step_every if self.schedule == "step" else None,
+                "gamma": self.gamma if self.schedule == "step" else None, "optimizer": "adam",
+                "betas": list(self.betas) if self.betas else None, "weight_decay": self.weight_decay}
 
     @classmethod
     def of(cls, config: TrainConfig | None = None, **options) -> TrainConfig:
@@ -108,4 +147,5 @@ class TrainConfig:
                                                  "path": str(getattr(prior, "path", "") or "")},
             "epochs": self.epochs, "lr": self.lr, "bs": self.bs, "seed": self.seed, "colorspace": self.colorspace,
             "data": data, "train_images": train_images, "augment": describe_augment(self.augment), "speed": speed,
+            **self.optimizer_config(),
         }

@@ -22,6 +22,7 @@ import numpy as np
 
 from colorlab.core.errors import ColorlabError
 from colorlab.rarity.bins import DEFAULT_GRID
+from colorlab.rarity.losses import prior_grid
 from colorlab.rarity.prior import ABPrior, ab_prior
 from colorlab.training.config import TrainConfig
 from colorlab.training.train import train_colorizer
@@ -155,7 +156,7 @@ def train_per_group(train, groups, valid=None, valid_groups=None, per_group_prio
     cfg = TrainConfig.of(config or TrainConfig(loss="blend"), **options)
     labels = group_labels(groups)
     k = int(getattr(groups, "n_groups", labels.max() + 1))
-    grid = grid or ("regular64" if cfg.loss == "blend" else DEFAULT_GRID)
+    grid = grid or prior_grid(cfg.loss) or DEFAULT_GRID
     needs_prior = cfg.loss != "mse"
     global_prior = ab_prior(getattr(train, "images", train), grid=grid) if needs_prior else None
     local = group_priors(train, labels, grid=grid) if needs_prior and per_group_prior else None

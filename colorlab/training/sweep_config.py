@@ -24,10 +24,12 @@ runs that have a ``result.json`` and resumes an interrupted run from its checkpo
 writes ``results.csv``, ``results.md`` and ``sweep.png`` in ``OUT``.
 
 The settings of a run (:data:`DEFAULTS`): ``data`` (``dataset``, ``root``, ``size``, ``n``,
-``val_n``, ``seed``), ``model``, ``model_kwargs``, ``loss`` (``mse``/``rarity``/``blend``/``ce``),
+``val_n``, ``seed``), ``model``, ``model_kwargs``, ``loss`` (``mse``/``rarity``/``blend``/``lin_ferreira``/``ce``),
 ``loss_kwargs`` (λ = ``lam``, α = ``alpha``, ``scheme``...), ``prior`` (``grid``, ``sigma``),
 ``colorspace`` (``lab``/``ycbcr``), ``augment`` (false / true = the papers' recipe / a dict, see
-:mod:`colorlab.data.augment`), ``epochs``, ``lr``, ``bs``, ``seed``, ``snapshots`` (epochs whose
+:mod:`colorlab.data.augment`), ``epochs``, ``lr``, ``bs``, ``seed``, the schedule and optimiser (``schedule``:
+``one_cycle``/``constant``/``step``, ``steps_per_epoch``, ``step_every``, ``gamma``, ``betas``, ``weight_decay``,
+as in :class:`~colorlab.training.config.TrainConfig`), ``snapshots`` (epochs whose
 weights are kept and evaluated: Siswanto & Karnati's progression), ``gallery`` (photos in the gallery).
 """
 from __future__ import annotations
@@ -41,8 +43,10 @@ from pathlib import Path
 import yaml
 
 from colorlab.core.errors import ColorlabError
+from colorlab.core.names import LOSS_NAMES
+from colorlab.training.config import SCHEDULES
 
-__all__ = ["DEFAULTS", "DEFAULT_METRICS", "load_config", "expand_runs", "short", "slug"]
+__all__ = ["DEFAULTS", "DEFAULT_METRICS", "SCHEDULE_KEYS", "load_config", "expand_runs", "short", "slug"]
 
 #: Settings every run starts from (a config's ``base`` and a run's overrides are merged on top).
 DEFAULTS: dict = {
@@ -58,9 +62,18 @@ DEFAULTS: dict = {
     "lr": 3e-3,
     "bs": 32,
     "seed": 0,
+    "schedule": "one_cycle",
+    "steps_per_epoch": None,
+    "step_every": 10,
+    "gamma": 0.1,
+    "betas": None,
+    "weight_decay": None,
     "snapshots": [],
     "gallery": 6,
 }
+
+#: The settings that go to :class:`~colorlab.training.config.TrainConfig` as they are (schedule and optimiser).
+SCHEDULE_KEYS = ("schedule", "steps_per_epoch", "step_every", "gamma", "betas", "weight_decay")
 
 #: Metric columns shown in the plot unless a config names others (``metrics: [...]``).
 DEFAULT_METRICS = ("PSNR (dB)", "AuC", "AuC rebalanced", "colourfulness gap")
@@ -125,8 +138,10 @@ def _check_settings(s: dict, name: str) -> None:
     unknown = set(s["data"]) - set(DEFAULTS["data"])
     if unknown:
         raise ColorlabError(f"run {name!r}: unknown data settings {sorted(unknown)}; use {sorted(DEFAULTS['data'])}")
-    if s["loss"] not in ("mse", "rarity", "blend", "ce"):
-        raise ColorlabError(f"run {name!r}: unknown loss {s['loss']!r}: use mse, rarity, blend or ce")
+    if s["loss"] not in LOSS_NAMES:
+        raise ColorlabError(f"run {name!r}: unknown loss {s['loss']!r}: use {', '.join(LOSS_NAMES)}")
+    if s["schedule"] not in SCHEDULES:
+        raise ColorlabError(f"run {name!r}: unknown schedule {s['schedule']!r}: use {', '.join(SCHEDULES)}")
     if not isinstance(s["epochs"], int) or s["epochs"] < 1:
         raise ColorlabError(f"run {name!r}: epochs must be a positive integer, got {s['epochs']!r}")
     bad = [e for e in s["snapshots"] if not isinstance(e, int) or not 1 <= e <= s["epochs"]]

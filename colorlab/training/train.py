@@ -3,17 +3,19 @@
 ``train_colorizer`` builds DataLoaders from prepared caches and a fastai ``Learner`` with the kit's
 callbacks (the precision and memory format measured fastest on this machine —
 :mod:`colorlab.training.speed` —, checkpoints, gallery) from a :class:`~colorlab.training.config.TrainConfig`
-(:mod:`colorlab.training.builders`), and runs ``fit_one_cycle``. Killed runs continue with ``resume=True``.
+(:mod:`colorlab.training.builders`), and runs its schedule (one-cycle, constant or step decay). Killed runs continue with ``resume=True``.
 """
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from fastai.callback.schedule import ParamScheduler
 from fastai.learner import Learner
 from fastai.torch_core import set_seed
 from fastcore.foundation import L
@@ -78,13 +80,32 @@ def _state_to_params(opt) -> None:
                 state[k] = v.to(p.device, p.dtype if v.is_floating_point() else v.dtype)
 
 
+def _step_decay(lr: float, epochs: int, every: int, gamma: float):
+    """fastai schedule (position 0..1 over the run → rate): ``lr · gamma^⌊epoch / every⌋``."""
+    return lambda pos: lr * gamma ** math.floor((float(pos) * epochs + 1e-9) / every)
+
+
+def _schedule(learn: Learner, config: TrainConfig, start: int) -> None:
+    """Run ``config.epochs`` under ``config.schedule`` with its optimiser settings."""
+    wd, reset = config.weight_decay, not start
+    if config.schedule == "one_cycle":
+        moms = None if config.betas is None else (config.betas[0],) * 3  # fixed β1 when the betas are given
+        kw = {"moms": moms} if moms else {}
+        learn.fit_one_cycle(config.epochs, config.lr, wd=wd, reset_opt=reset, **kw)
+    elif config.schedule == "constant":
+        learn.fit(config.epochs, config.lr, wd=wd, reset_opt=reset)
+    else:
+        sched = ParamScheduler({"lr": _step_decay(config.lr, config.epochs, config.step_every, config.gamma)})
+        learn.fit(config.epochs, config.lr, wd=wd, reset_opt=reset, cbs=[sched])
+
+
 def _fit(learn: Learner, config: TrainConfig, start: int) -> list[dict]:
-    """``fit_one_cycle`` over ``config.epochs``, the first ``start`` skipped; the history of the epochs run."""
+    """``config.epochs`` under the config's schedule, the first ``start`` skipped; the history of the epochs run."""
     if start:
         learn.add_cb(ResumeAt(start))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*upsample_bilinear2d_backward_out_cpu.*")
-        learn.fit_one_cycle(config.epochs, config.lr, reset_opt=not start)
+        _schedule(learn, config, start)
     learn.remove_cbs([c for c in learn.cbs if isinstance(c, ResumeAt)])
     names = learn.recorder.metric_names[1:-1]
     history = [{"epoch": i + 1, **{n: float(v) for n, v in zip(names, row)}} for i, row in enumerate(learn.recorder.values)]
@@ -94,7 +115,7 @@ def _fit(learn: Learner, config: TrainConfig, start: int) -> list[dict]:
 def train_colorizer(train, valid=None, config: TrainConfig | None = None, *, prior=None,
                     out_dir: str | Path | None = None, resume: bool = False, device="auto", extra_cbs=None,
                     **options) -> TrainResult:
-    """Train a colorizer on a prepared cache with ``fit_one_cycle``.
+    """Train a colorizer on a prepared cache under its schedule (one-cycle by default).
 
     Args:
         train, valid: prepared caches (``colorlab.data.prepare``) or uint8 arrays ``(N, H, W, 3)``.
