@@ -70,3 +70,38 @@ def test_make_augment_specs():
         make_augment({"twist": 1})
     with pytest.raises(ColorlabError, match="fill"):
         Augment(fill="wrap")
+
+
+def _fixed_draws(monkeypatch, *tables):
+    """Make torch.rand (Augment's draws) return the given rows (one table per call, broadcast over the batch)."""
+    import colorlab.data.augment as augment
+    queue = list(tables)
+    monkeypatch.setattr(augment.torch, "rand", lambda *shape, device=None, **kw: torch.tensor(
+        queue.pop(0), dtype=torch.float32, device=device).expand(*shape).clone())
+
+
+def test_the_warp_geometry_rotates_and_shifts_by_the_drawn_amounts(monkeypatch):
+    img, wide = torch.rand(2, 3, 8, 8), torch.rand(1, 1, 4, 12)
+    # u = (apply, flip, angle, shear, zoom, -): angle draw 1.0 → +90°, shear 0, zoom 1; no shift
+    _fixed_draws(monkeypatch, [0.0, 0.9, 1.0, 0.5, 0.5, 0.0], [0.5, 0.5])
+    out = Augment(flip=True, rotation=90, interpolation="nearest")(img)
+    assert any(torch.equal(out, torch.rot90(img, k, dims=(-2, -1))) for k in (1, -1)), "not a quarter turn"
+    # shift draw 1.0 in x → +shift · W = 3 pixels to the right; 0.5 in y → none
+    _fixed_draws(monkeypatch, [0.0, 0.9, 0.5, 0.5, 0.5, 0.0], [1.0, 0.5])
+    moved = Augment(flip=False, shift=0.25, interpolation="nearest", fill="constant")(wide)
+    assert torch.equal(moved[..., 3:], wide[..., :-3]) and (moved[..., :3] == 0).all()
+
+
+def test_a_batch_is_warped_at_once_without_reading_values_back(batch, monkeypatch):
+    import torch.nn.functional as F
+    import colorlab.data.augment as augment
+    from host_syncs import count_host_syncs
+    calls = []
+    real = F.grid_sample
+    monkeypatch.setattr(augment.F, "grid_sample", lambda *a, **k: calls.append(a[0].shape[0]) or real(*a, **k))
+    aug = make_augment("papers")
+    with count_host_syncs() as counts:
+        out = aug(batch, batch * 2)
+    assert calls == [len(batch), len(batch)]  # one call per batch, all images in it
+    assert not counts, dict(counts)
+    assert out[0].shape == batch.shape and not torch.equal(out[0], batch)

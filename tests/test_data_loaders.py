@@ -244,3 +244,14 @@ def test_places365_download_only_fetches_a_missing_split(tmp_path, monkeypatch, 
     assert calls == []  # train is there: nothing fetched
     assert len(get_dataset("places365", root=tmp_path, split="val", download=True)) == 4
     assert calls == [("places365", "val")]
+
+def test_loader_processes_default_to_what_suits_the_device(monkeypatch):
+    from colorlab.data.loaders import default_workers
+    from colorlab.training.config import TrainConfig
+    assert default_workers("cpu") == 0  # the model already uses every core
+    monkeypatch.setattr("colorlab.data.loaders.get_device", lambda d: torch.device("cuda", 0))
+    monkeypatch.setattr("colorlab.data.loaders.os.cpu_count", lambda: 16)
+    assert default_workers("cuda") == 4  # reading overlaps the GPU's work
+    monkeypatch.setattr("colorlab.data.loaders.os.cpu_count", lambda: 2)
+    assert default_workers("cuda") == 1
+    assert TrainConfig().num_workers is None  # the run asks the loaders, not a fixed 0

@@ -1,13 +1,15 @@
 """Training-data augmentation: the papers' flips, zooms, rotations, shears and shifts, on the batch's device.
 
 Seeds 001 and 003 augment with Keras' ``ImageDataGenerator`` (horizontal flip, zoom, rotation,
-shear, width/height shift, ``fill_mode="nearest"``). :class:`Augment` does the same with
-torchvision ``transforms.v2`` on RGB batches ``(B, 3, H, W)`` in [0, 1] wherever they are (CPU
-or GPU). It is applied to RGB *before* the Lab split (``colorlab.data.loaders.LabBatch(augment=...)``),
-so the gray input and the colour target are always warped identically.
+shear, width/height shift, ``fill_mode="nearest"``). :class:`Augment` does the same on RGB batches
+``(B, 3, H, W)`` in [0, 1] wherever they are (CPU or GPU), the whole batch at once: one random draw
+per image, one affine matrix per image, one ``F.affine_grid`` + ``F.grid_sample`` for the batch (no
+Python loop over images, no host sync). It is applied to RGB *before* the Lab split
+(``colorlab.data.loaders.LabBatch(augment=...)``), so the gray input and the colour target are always
+warped identically.
 
-Keras' "nearest" fill repeats the border pixels into the area uncovered by the warp; we get it
-by padding with the edge pixels (``v2.Pad(padding_mode="edge")``), warping, and cropping back.
+Keras' "nearest" fill repeats the border pixels into the area uncovered by the warp:
+``grid_sample(padding_mode="border")``.
 
 >>> aug = make_augment("papers")        # the papers' recipe; make_augment(None) -> None (off)
 >>> out = aug(torch.rand(8, 3, 32, 32))
@@ -17,8 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
-from torchvision import tv_tensors
-from torchvision.transforms import v2
+import torch.nn.functional as F
 
 from colorlab.core.errors import ColorlabError
 
@@ -66,33 +67,38 @@ class Augment:
                 raise ColorlabError(f"augment {name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.zoom < 1.0 or not 0.0 <= self.shift < 1.0:
             raise ColorlabError("augment zoom and shift must be fractions in [0, 1)")
-        self._transforms: dict[tuple[int, int], v2.Transform] = {}
 
     @property
     def geometric(self) -> bool:
         return any((self.rotation, self.zoom, self.shear, self.shift))
 
-    def transform(self, height: int, width: int) -> v2.Transform:
-        """The torchvision pipeline for one image of ``height × width`` (built once per size)."""
-        key = (height, width)
-        if key not in self._transforms:
-            steps: list[v2.Transform] = []
-            if self.flip:
-                steps.append(v2.RandomHorizontalFlip())
-            if self.geometric:
-                pad = max(height, width) // 2 if self.fill == "nearest" else 0
-                # translate is a fraction of the padded side; scale it so the shift is of the image's
-                frac_h, frac_w = self.shift * width / (width + 2 * pad), self.shift * height / (height + 2 * pad)
-                affine = v2.RandomAffine(degrees=self.rotation, translate=(frac_h, frac_w) if self.shift else None,
-                                         scale=(1 - self.zoom, 1 + self.zoom) if self.zoom else None,
-                                         shear=self.shear or None, interpolation=self.interpolation, fill=0)
-                if pad:
-                    steps += [v2.Pad(pad, padding_mode="edge"), affine, v2.CenterCrop((height, width))]
-                else:
-                    steps.append(affine)
-            t: v2.Transform = v2.Compose(steps) if steps else v2.Identity()
-            self._transforms[key] = v2.RandomApply([t], p=self.p) if self.p < 1 else t
-        return self._transforms[key]
+    def draw(self, batch: int, height: int, width: int, device) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One random draw per image, on ``device``: ``(flip (B,) bool, theta (B, 2, 3) or None)``.
+
+        ``theta`` maps each output pixel to the input point it samples (``F.affine_grid``'s normalised
+        coordinates): the inverse of zoom, then shear, then rotation about the centre, then the shift.
+        """
+        dev = torch.device(device)
+        u = torch.rand(batch, 6, device=dev)
+        on = u[:, 0] < self.p
+        flip = on & (u[:, 1] < 0.5) if self.flip else torch.zeros(batch, dtype=torch.bool, device=dev)
+        if not self.geometric:
+            return flip, None
+        angle = torch.deg2rad((2 * u[:, 2] - 1) * self.rotation)
+        shear = torch.deg2rad((2 * u[:, 3] - 1) * self.shear)
+        scale = 1 + (2 * u[:, 4] - 1) * self.zoom
+        shift = (2 * torch.rand(batch, 2, device=dev) - 1) * self.shift * torch.tensor([width, height], device=dev)
+        cos, sin, tan = torch.cos(angle), torch.sin(angle), torch.tan(shear)
+        # forward map in pixels about the centre: A = scale · R(angle) · [[1, tan], [0, 1]]; its inverse by hand
+        a, b, c, d = cos * scale, (cos * tan - sin) * scale, sin * scale, (sin * tan + cos) * scale
+        det = a * d - b * c
+        inv = torch.stack([torch.stack([d, -b], -1), torch.stack([-c, a], -1)], -2) / det[:, None, None]
+        half = torch.tensor([width / 2, height / 2], device=dev)
+        lin = inv * half[None, None, :] / half[None, :, None]            # P⁻¹ A⁻¹ P (normalised coordinates)
+        off = -(inv @ shift[..., None])[..., 0] / half                  # − P⁻¹ A⁻¹ t
+        eye = torch.eye(2, 3, device=dev).expand(batch, 2, 3)
+        theta = torch.where(on[:, None, None], torch.cat([lin, off[..., None]], -1), eye)
+        return flip, theta
 
     def __call__(self, *batches: torch.Tensor):
         if not batches:
@@ -102,14 +108,18 @@ class Augment:
             if b.dim() != 4 or b.shape[0] != first.shape[0] or b.shape[-2:] != first.shape[-2:]:
                 raise ColorlabError(f"Augment needs batches (B, C, H, W) of one size, got "
                                     f"{[tuple(x.shape) for x in batches]}")
-        t = self.transform(*first.shape[-2:])
-        outs = [torch.empty_like(b) for b in batches]
-        # one random draw per image: a Python loop over images (never pixels), each warp on the device
-        for i in range(first.shape[0]):
-            warped = t(*[tv_tensors.Image(b[i]) for b in batches])
-            warped = warped if isinstance(warped, tuple) else (warped,)
-            for o, w in zip(outs, warped):
-                o[i] = w.as_subclass(torch.Tensor)
+        B, (H, W) = first.shape[0], first.shape[-2:]
+        flip, theta = self.draw(B, H, W, first.device)  # one draw per image, all images warped at once
+        grid = None if theta is None else F.affine_grid(theta, [B, 1, H, W], align_corners=False)
+        outs = []
+        for b in batches:
+            x = torch.where(flip[:, None, None, None], b.flip(-1), b)
+            if grid is not None:
+                warped = F.grid_sample(x.float(), grid.to(torch.float32), mode=self.interpolation,
+                                       padding_mode="border" if self.fill == "nearest" else "zeros",
+                                       align_corners=False)
+                x = warped.to(b.dtype) if b.is_floating_point() else warped.round().to(b.dtype)
+            outs.append(x)
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def to_dict(self) -> dict:

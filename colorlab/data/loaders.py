@@ -6,6 +6,7 @@ device, so the colour maths runs on the GPU when there is one.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from typing import Callable
@@ -25,7 +26,8 @@ with quiet_imports():  # fastai calls the deprecated torch.jit.script while it i
     from fastai.data.load import DataLoader
     from fastai.torch_core import to_device
 
-__all__ = ["LabBatch", "CacheLoader", "LoaderOptions", "make_dataloaders", "uint8_to_rgb", "lab_batch"]
+__all__ = ["LabBatch", "CacheLoader", "LoaderOptions", "make_dataloaders", "default_workers", "uint8_to_rgb",
+           "lab_batch"]
 
 
 def uint8_to_rgb(x: torch.Tensor) -> torch.Tensor:
@@ -202,7 +204,8 @@ class LoaderOptions:
     Attributes:
         bs: batch size (per process).
         target: ``"ab"`` (normalised chroma ``(B,2,H,W)``) or ``"label"`` (class index ``(B,)``).
-        num_workers: loader processes reading the memmap (each re-opens it; nothing is copied).
+        num_workers: loader processes reading the memmap (each re-opens it; nothing is copied); None:
+            :func:`default_workers` for the device (0 on a CPU, a few on a GPU).
         seed: the seed of the validation split and of the shards.
         valid_pct: share of train held out when no ``valid`` is given.
         augment: optional batch transform on RGB ``(B,3,H,W)`` in [0, 1], training batches only.
@@ -216,7 +219,7 @@ class LoaderOptions:
 
     bs: int = 64
     target: str = "ab"
-    num_workers: int = 0
+    num_workers: int | None = None
     seed: int = 0
     valid_pct: float = 0.1
     augment: Callable | None = None
@@ -240,6 +243,15 @@ def _split_valid(x_tr, y_tr, valid, opts: LoaderOptions):
     return x_tr[tr_idx], y[tr_idx], x_tr[va_idx], y[va_idx]
 
 
+def default_workers(device) -> int:
+    """Loader processes worth starting for ``device``: on a GPU a few (up to 4, half the CPU cores), so reading
+    the next batch overlaps the GPU's work; on a CPU none (the model already uses every core, and a batch is a
+    slice of a memory map)."""
+    if get_device(device).type == "cpu":
+        return 0
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
 def make_dataloaders(train, valid=None, options: LoaderOptions | None = None, *, device="auto",
                      **kw) -> DataLoaders:
     """fastai ``DataLoaders`` that yield ``(normalised gray (B,1,H,W), target)`` on ``device``.
@@ -260,7 +272,8 @@ def make_dataloaders(train, valid=None, options: LoaderOptions | None = None, *,
     pin = dev.type == "cuda" if opts.pin_memory is None else bool(opts.pin_memory and torch.cuda.is_available())
     n_tr = -(-len(x_tr) // opts.world_size)  # training items per rank
     bs_tr = min(opts.bs, n_tr)
-    common = dict(device=dev, num_workers=opts.num_workers, pin_memory=pin)
+    workers = default_workers(dev) if opts.num_workers is None else int(opts.num_workers)
+    common = dict(device=dev, num_workers=workers, pin_memory=pin)
     train_dl = CacheLoader(x_tr, y_tr, bs=bs_tr, shuffle=True, drop_last=opts.drop_last and n_tr >= bs_tr,
                            after_batch=LabBatch(opts.target, opts.augment, opts.colorspace), rank=opts.rank,
                            world_size=opts.world_size, shard_seed=opts.seed, **common)

@@ -61,7 +61,8 @@ class TrainConfig:
         compile: ``torch.compile`` the model: ``"auto"`` when it pays for itself within the run,
             True / ``"on"``, False / ``"off"``; None: ``$COLORLAB_COMPILE`` or auto.
         checkpoint_every, gallery_every: epochs between checkpoints / galleries (with an ``out_dir``).
-        num_workers: loader processes reading the memory-mapped cache.
+        num_workers: loader processes reading the memory-mapped cache; None: as many as suit the device
+            (:func:`colorlab.data.loaders.default_workers`: 0 on a CPU, a few on a GPU).
         distributed: data-parallel training, one process per GPU (or CPU process), started by
             ``torchrun`` (see :mod:`colorlab.core.distributed`); ``sync_bn``: BatchNorm statistics over
             the global batch on GPUs.
@@ -90,7 +91,7 @@ class TrainConfig:
     weight_decay: float | None = None
     checkpoint_every: int = 1
     gallery_every: int | None = None
-    num_workers: int = 0
+    num_workers: int | None = None
     distributed: bool = False
     sync_bn: bool = True
     progress: bool = True
