@@ -245,6 +245,7 @@ def test_places365_download_only_fetches_a_missing_split(tmp_path, monkeypatch, 
     assert len(get_dataset("places365", root=tmp_path, split="val", download=True)) == 4
     assert calls == [("places365", "val")]
 
+
 def test_loader_processes_default_to_what_suits_the_device(monkeypatch):
     from colorlab.data.loaders import default_workers
     from colorlab.training.config import TrainConfig
