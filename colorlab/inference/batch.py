@@ -5,9 +5,11 @@ import sys
 from pathlib import Path
 
 from colorlab.core.checkpoint import read_checkpoint
+from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
 from colorlab.core.io import IMAGE_EXTENSIONS, save_image
 from colorlab.inference.colorize import colorize, default_checkpoint, load_colorizer
+from colorlab.models.checkpoint import load_checkpoint
 
 __all__ = ["colorize_paths", "find_images", "describe_training"]
 
@@ -24,9 +26,9 @@ def find_images(inputs) -> list[Path]:
     return out
 
 
-def describe_training(checkpoint) -> str:
-    """One line: which model a checkpoint holds and what it was trained on (from its config)."""
-    cfg = read_checkpoint(checkpoint)["config"]
+def describe_training(checkpoint, config: dict | None = None) -> str:
+    """One line: which model a checkpoint holds and what it was trained on (from its config, read if not given)."""
+    cfg = read_checkpoint(checkpoint)["config"] if config is None else config
     model = cfg.get("model", {})
     what = [f"{cfg['train_images']} images" if cfg.get("train_images") else None,
             f"{cfg['epochs']} epochs" if cfg.get("epochs") else None,
@@ -43,9 +45,12 @@ def colorize_paths(inputs, out_dir, model=None, size=None, device="auto", log=pr
             raise ColorlabError(f"no --model given and no demo model at {model}: run `make demo` "
                                 "(or `colorlab demo`) first, or pass --model CHECKPOINT")
         log(f"using the demo model {model} (pass --model to choose another)")
-    net, trained = load_colorizer(model, device)
     if isinstance(model, (str, Path)):
-        log(describe_training(model))
+        net, cfg = load_checkpoint(model, device=get_device(device))  # read once: the model and what it learned from
+        net, trained = net.eval(), int(cfg.get("size", 64))
+        log(describe_training(model, cfg))
+    else:
+        net, trained = load_colorizer(model, device)
     files = find_images(inputs)
     if not files:
         raise ColorlabError(f"no image files found in {', '.join(map(str, inputs))}")
