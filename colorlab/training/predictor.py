@@ -23,6 +23,7 @@ from colorlab.data.batches import iter_batches
 from colorlab.data.loaders import make_dataloaders
 from colorlab.models.predictor import make_predictor
 from colorlab.training.builders import make_learner, quiet
+from colorlab.training.progress import plain_progress
 
 __all__ = ["PredictorConfig", "train_predictor", "predict_proba", "labels_of", "top3_accuracy"]
 
@@ -111,8 +112,7 @@ def train_predictor(train, labels=None, valid=None, valid_labels=None, config: P
     learn = make_learner(dls, model, CrossEntropyLossFlat(), precision=c.precision, lr=c.lr,
                          metrics=metrics)
     learn.names = names
-    if not c.progress:
-        quiet(learn)
+    quiet(learn) if not c.progress else plain_progress(learn)  # in a log file: one line per epoch
     learn.fit_one_cycle(c.epochs, c.lr)
     return learn
 
