@@ -33,7 +33,8 @@ def rarity_weights(prior, scheme: str = "zhang", lam: float | None = None) -> to
     * ``"zhang"`` — Zhang et al. 2016: ``w ∝ ((1−λ)·p̃ + λ/Q)⁻¹``, λ = 0.5.
     * ``"lin_ferreira"`` — Lin & Ferreira (EfficientNet FPN): ``v ∝ ((1−λ)·p̄ + λ/4)⁻¹``. The paper
       literally writes ``λ ÷ 4`` (not λ/Q); we follow it. λ defaults to 0.5.
-    * ``"sqrt"`` — Robles & Budach: ``w = 1/sqrt(p + 1e-7)`` (they used a 64 × 64 histogram), λ unused.
+    * ``"sqrt"`` — Robles & Budach: ``w = 1/sqrt(p + 1e-7)``, λ unused: their 64 × 64 histogram read as joint;
+      the report does not say joint or one per channel (both readings: :mod:`colorlab.rarity.robles_budach`).
 
     Args:
         prior: an :class:`~colorlab.rarity.prior.ABPrior` or a probability vector ``(Q,)``.
