@@ -24,7 +24,11 @@ from colorlab.data.batches import iter_batches
 from colorlab.rarity.bins import DEFAULT_GRID, BinLookup, bin_cells, grid_layout
 from colorlab.rarity.weights import rarity_weights
 
-__all__ = ["ABPrior", "ab_prior", "prior_for"]
+__all__ = ["ABPrior", "ab_histogram", "ab_prior", "prior_for"]
+
+#: A regular grid of side 5 over [−110, 110] tiles Zhang et al.'s cells (side 10, centred on multiples of 10):
+#: fine cell k lies in Zhang cell (k + 1) // 2, the border cells take what lies beyond ±110.
+_FINE_FOR_ZHANG = 44
 
 
 def _gaussian_blur_grid(grid: torch.Tensor, sigma_cells: float) -> torch.Tensor:
@@ -37,6 +41,34 @@ def _gaussian_blur_grid(grid: torch.Tensor, sigma_cells: float) -> torch.Tensor:
     g = F.conv2d(g, k.view(1, 1, -1, 1), padding=(r, 0))
     g = F.conv2d(g, k.view(1, 1, 1, -1), padding=(0, r))
     return g[0, 0]
+
+
+def ab_histogram(ab: torch.Tensor, n: int = 64) -> torch.Tensor:
+    """ab ``(N, 2, H, W)`` in Lab units → the fraction of pixels in each bin of an ``n × n`` grid over
+    ``[−110, 110]²``: ``(n·n,)`` float64 summing to 1, flat index ``i·n + j`` (row i from a, column j from b,
+    ``i = ⌊(a + 110)·n / 220⌋`` clamped to ``0 … n−1``). Unsmoothed; Robles & Budach used n = 64.
+    Lab 02's exercise writes it; :func:`ab_prior` takes one like it as ``histogram``."""
+    idx = BinLookup(f"regular{int(n)}").to(ab.device)(ab).reshape(-1)
+    return torch.bincount(idx, minlength=int(n) * int(n)).double().cpu() / max(idx.numel(), 1)
+
+
+def _counts_from_histogram(histogram, ab: torch.Tensor, grid: str) -> torch.Tensor:
+    """The pixel counts ``(Q,)`` (int64, CPU) of ``ab`` on ``grid`` from ``histogram(ab, n) -> fractions (n·n,)``.
+
+    ``"regular<n>"`` is the histogram's own grid; ``"zhang313"`` takes n = 44 (cells of side 5, 2 × 2 of them
+    in each of Zhang's cells of side 10) and sums the fine cells into Zhang's bins.
+    """
+    centers, _, _, G, lut = grid_layout(grid)
+    m = _FINE_FOR_ZHANG if grid == DEFAULT_GRID else G
+    frac = torch.as_tensor(histogram(ab.detach().cpu().float(), m)).detach().to("cpu", torch.float64).reshape(-1)
+    if frac.shape != (m * m,):
+        raise ColorlabError(f"the histogram function returned {tuple(frac.shape)} values for n = {m}, expected ({m * m},)")
+    counts = (frac * ab[:, 0].numel()).round().long()
+    if grid != DEFAULT_GRID:
+        return counts
+    zc = (torch.arange(m) + 1) // 2                       # the Zhang cell of each fine cell, per axis
+    cells = (zc[:, None] * G + zc[None, :]).reshape(-1)
+    return torch.zeros(len(centers), dtype=torch.int64).index_add_(0, lut[cells], counts)
 
 
 @dataclass
@@ -142,11 +174,12 @@ class ABPrior:
 
 @torch.no_grad()
 def ab_prior(data, grid: str = DEFAULT_GRID, sigma: float = 5.0, device="auto", batch_size: int = 256,
-             progress: bool = False) -> ABPrior:
+             progress: bool = False, histogram=None) -> ABPrior:
     """The smoothed empirical ab distribution of ``data`` (see :func:`colorlab.data.batches.iter_batches` for inputs).
 
     Counts are accumulated with ``torch.bincount`` on ``device`` (the GPU when there is one);
-    only the ``Q`` counts ever leave it.
+    only the ``Q`` counts ever leave it. ``histogram``: a function ``(ab (N, 2, H, W), n) -> fractions (n·n,)``
+    like :func:`ab_histogram` (lab 02's exercise) that counts each batch instead (on the CPU).
     """
     dev = get_device(device)
     look = BinLookup(grid).to(dev)
@@ -156,17 +189,27 @@ def ab_prior(data, grid: str = DEFAULT_GRID, sigma: float = 5.0, device="auto", 
     for batch in iter_batches(data if lab is None else lab, batch_size, dev, progress=progress,
                               desc=f"ab prior ({grid})"):
         ab = (rgb_to_lab(batch) if lab is None else batch)[:, 1:].float()
-        counts += torch.bincount(look(ab).reshape(-1), minlength=Q)
+        if histogram is None:
+            counts += torch.bincount(look(ab).reshape(-1), minlength=Q)
+        else:
+            counts += _counts_from_histogram(histogram, ab, grid).to(dev)
     return ABPrior.from_counts(counts.cpu(), grid, sigma)
 
 
 def prior_for(prepared, grid: str = DEFAULT_GRID, sigma: float = 5.0, device="auto", batch_size: int = 256,
-              recompute: bool = False, progress: bool = True) -> ABPrior:
-    """The ab prior of a prepared cache, computed once and kept as ``<cache>/ab_prior_<grid>.pt``."""
+              recompute: bool = False, progress: bool = True, histogram=None) -> ABPrior:
+    """The ab prior of a prepared cache, computed once and kept as ``<cache>/ab_prior_<grid>.pt``.
+
+    ``histogram``: count the pixels with this function instead (see :func:`ab_prior`); such a prior is
+    computed afresh every time and never cached (the kit's own :func:`ab_histogram` uses the cache).
+    """
     folder = getattr(prepared, "path", None)
     if folder is None:
         raise ColorlabError("prior_for needs a prepared cache (colorlab.data.prepare(...)); "
                             "use ab_prior(data) for plain arrays")
+    if histogram is not None and histogram is not ab_histogram:
+        return ab_prior(prepared, grid=grid, sigma=sigma, device=device, batch_size=batch_size, progress=progress,
+                        histogram=histogram)
     sig = "" if sigma == 5.0 else f"_s{sigma:g}"
     path = Path(folder) / f"ab_prior_{grid}{sig}.pt"
     if path.is_file() and not recompute:

@@ -11,7 +11,7 @@ import torch
 
 from colorlab.core.errors import ColorlabError
 
-__all__ = ["rarity_weights", "SCHEMES"]
+__all__ = ["rarity_weights", "zhang_weights", "lambda_for_ceiling", "SCHEMES"]
 
 #: Default λ of each scheme (``sqrt`` has none).
 SCHEMES = {"zhang": 0.5, "lin_ferreira": 0.5, "sqrt": None}
@@ -25,7 +25,33 @@ def _prior_p(p: torch.Tensor) -> torch.Tensor:
     return p / p.sum()
 
 
-def rarity_weights(prior, scheme: str = "zhang", lam: float | None = None) -> torch.Tensor:
+def zhang_weights(p: torch.Tensor, lam: float = 0.5) -> torch.Tensor:
+    """Zhang et al.'s weights of a probability vector ``p (Q,)``: ``((1−λ)·p + λ/Q)⁻¹`` scaled so that
+    ``Σ p·w = 1``, in p's dtype (float64 in, float64 out). The formula lab 02's exercise writes;
+    :func:`rarity_weights` takes an ABPrior, checks it and accepts a function like this one."""
+    w = 1.0 / ((1.0 - lam) * p + lam / p.numel())
+    return w / (p * w).sum()
+
+
+def lambda_for_ceiling(p: torch.Tensor, ceiling: float) -> float:
+    """The smallest λ in [0, 1] whose Zhang weights of ``p (Q,)`` (scaled so that Σ p·w = 1) all stay
+    ≤ ``ceiling`` (≥ 1): the largest weight, that of the rarest bin, falls steadily as λ grows, to 1 at
+    λ = 1, so a bisection finds it (0 when even pure inverse frequency stays under the ceiling)."""
+    p = p.detach().double()
+
+    def top(lam: float) -> float:
+        return float(zhang_weights(p, lam).max())
+
+    if (p > 0).all() and top(0.0) <= ceiling:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if top(mid) <= ceiling else (mid, hi)
+    return hi
+
+
+def rarity_weights(prior, scheme: str = "zhang", lam: float | None = None, weights_fn=None) -> torch.Tensor:
     """Per-bin rarity weights ``w (Q,)``, normalised so that ``Σ p̃·w = 1`` (the mean pixel weight is 1).
 
     Schemes (``p̃`` is the smoothed prior ``prior.p``, Q its number of bins):
@@ -40,6 +66,8 @@ def rarity_weights(prior, scheme: str = "zhang", lam: float | None = None) -> to
         prior: an :class:`~colorlab.rarity.prior.ABPrior` or a probability vector ``(Q,)``.
         lam: λ in [0, 1]; None takes the scheme's default. λ = 1 gives uniform weights
             for ``"zhang"``.
+        weights_fn: for ``"zhang"``, a function ``(p (Q,) float64, λ) -> w (Q,)`` used in place of
+            :func:`zhang_weights` (lab 02 passes the student's); ignored by the other schemes.
     Returns:
         float32 ``(Q,)`` on the prior's device.
     """
@@ -56,6 +84,9 @@ def rarity_weights(prior, scheme: str = "zhang", lam: float | None = None) -> to
         floor = lam / p.numel() if scheme == "zhang" else lam / 4.0
         if lam == 0.0 and (p == 0).any():
             p = p + 1e-12  # pure inverse frequency: empty bins get a huge but finite weight
+        if scheme == "zhang" and weights_fn is not None:
+            w = torch.as_tensor(weights_fn(p.clone(), lam)).detach().to("cpu", torch.float64).reshape(-1)
+            return w.float().to(raw.device)
         w = 1.0 / ((1.0 - lam) * p + floor)
     w = w / (p * w).sum()
     return w.float().to(raw.device)

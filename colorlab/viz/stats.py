@@ -54,32 +54,35 @@ def plot_ab_histogram(prior: ABPrior, ax=None, L: float = 65.0, raw: bool = Fals
     return fig
 
 
-def weight_range(prior: ABPrior, scheme: str = "zhang", lams=SLIDER_LAMS) -> tuple[float, float]:
+def weight_range(prior: ABPrior, scheme: str = "zhang", lams=SLIDER_LAMS, weights_fn=None) -> tuple[float, float]:
     """One colour range ``(vmin, vmax)`` that holds the rarity weights for every λ in ``lams``.
 
     λ = 0 (pure inverse frequency) is left out: it gives bins the data never visited weights of
     10⁹ and more, which would squash every other map into one colour; drawn with this range, its
     rarest bins simply take the top colour. For ``"sqrt"`` (no λ) the range of its one weight map.
+    ``weights_fn``: Zhang's formula as a function ``(p, λ) -> w`` (see :func:`rarity_weights`).
     """
     lams = [None] if scheme == "sqrt" else [lam for lam in lams if lam > 0] or [1.0]
-    ws = [rarity_weights(prior, scheme, lam) for lam in lams]
+    ws = [rarity_weights(prior, scheme, lam, weights_fn=weights_fn) for lam in lams]
     vmin, vmax = min(float(w.min()) for w in ws), max(float(w.max()) for w in ws)
     vmin = max(vmin, 1e-3)
     return min(vmin, 0.5), max(vmax, 2.0)  # a valid log range even when every weight is 1 (λ = 1)
 
 
-def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = None, ax=None, vmax=None, vmin=None):
+def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = None, ax=None, vmax=None, vmin=None,
+                    weights_fn=None):
     """The rarity weight of every bin on the ab plane (log colour scale).
 
     By default the colour range is this map's own; pass ``vmin``/``vmax`` (e.g. from
     :func:`weight_range`) to draw several maps on one scale so that they can be compared.
-    Weights outside the range take the end colours (the colour bar shows an arrow).
+    Weights outside the range take the end colours (the colour bar shows an arrow). ``weights_fn``:
+    Zhang's formula as a function ``(p, λ) -> w`` (see :func:`rarity_weights`).
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
 
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.5, 4))
-    w = rarity_weights(prior, scheme, lam)
+    w = rarity_weights(prior, scheme, lam, weights_fn=weights_fn)
     plane = prior.to_plane(w)
     vmax = vmax or float(w.max())
     if vmin is None:
@@ -93,21 +96,23 @@ def plot_weight_map(prior: ABPrior, scheme: str = "zhang", lam: float | None = N
     return fig
 
 
-def plot_lambda_effect(prior: ABPrior, lams=(0.0, 0.25, 0.5, 0.75, 1.0), scheme: str = "zhang"):
+def plot_lambda_effect(prior: ABPrior, lams=(0.0, 0.25, 0.5, 0.75, 1.0), scheme: str = "zhang", weights_fn=None):
     """How λ changes the weights: one map per λ, all on one log colour scale (:func:`weight_range`
-    of the λ > 0 shown), and weight vs. probability curves on one plot."""
+    of the λ > 0 shown), and weight vs. probability curves on one plot. ``weights_fn``: Zhang's
+    formula as a function ``(p, λ) -> w`` (see :func:`rarity_weights`)."""
     import matplotlib.pyplot as plt
 
     lams = list(lams)
-    vmin, vmax = weight_range(prior, scheme, lams)
+    vmin, vmax = weight_range(prior, scheme, lams, weights_fn=weights_fn)
     fig, axes = plt.subplots(1, len(lams) + 1, figsize=(3.2 * (len(lams) + 1), 3.2))
     for ax, lam in zip(axes, lams):
-        plot_weight_map(prior, scheme, lam, ax=ax, vmin=vmin, vmax=vmax)
+        plot_weight_map(prior, scheme, lam, ax=ax, vmin=vmin, vmax=vmax, weights_fn=weights_fn)
     ax = axes[-1]
     order = torch.argsort(prior.p, descending=True)
     p = prior.p[order].numpy()
     for lam in lams:
-        ax.loglog(np.clip(p, 1e-12, None), rarity_weights(prior, scheme, lam)[order].numpy(), label=f"λ={lam:g}")
+        w = rarity_weights(prior, scheme, lam, weights_fn=weights_fn)
+        ax.loglog(np.clip(p, 1e-12, None), w[order].numpy(), label=f"λ={lam:g}")
     ax.set_xlabel("smoothed probability p̃")
     ax.set_ylabel("weight")
     ax.legend(fontsize=7)
@@ -116,19 +121,20 @@ def plot_lambda_effect(prior: ABPrior, lams=(0.0, 0.25, 0.5, 0.75, 1.0), scheme:
     return fig
 
 
-def plot_prior_and_weights(prior: ABPrior, lam: float = 0.5, L: float = 65.0):
+def plot_prior_and_weights(prior: ABPrior, lam: float = 0.5, L: float = 65.0, weights_fn=None):
     """Three panels on the ab plane: the smoothed prior p̃ in its true colours, Zhang et al.'s weights
     for ``lam`` and the ``1/sqrt(p + 1e-7)`` weights of Robles & Budach — the two weight maps on one
-    log colour scale, so that they can be compared bin by bin."""
+    log colour scale, so that they can be compared bin by bin. ``weights_fn``: Zhang's formula as a
+    function ``(p, λ) -> w`` (see :func:`rarity_weights`)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     plot_ab_histogram(prior, ax=axes[0], L=L)
     axes[0].set_title("how often each colour occurs: p̃\n(opacity ∝ log p̃; white = never seen)", fontsize=9)
-    ws = [rarity_weights(prior, "zhang", lam), rarity_weights(prior, "sqrt")]
+    ws = [rarity_weights(prior, "zhang", lam, weights_fn=weights_fn), rarity_weights(prior, "sqrt")]
     vmin = max(min(float(w.min()) for w in ws), 1e-3)
     vmax = max(max(float(w.max()) for w in ws), 2 * vmin)
-    plot_weight_map(prior, "zhang", lam, ax=axes[1], vmin=vmin, vmax=vmax)
+    plot_weight_map(prior, "zhang", lam, ax=axes[1], vmin=vmin, vmax=vmax, weights_fn=weights_fn)
     axes[1].set_title(f"Zhang et al.: ((1−λ)p̃ + λ/Q)⁻¹, λ = {lam:g}\n(mean pixel weight 1)", fontsize=9)
     plot_weight_map(prior, "sqrt", ax=axes[2], vmin=vmin, vmax=vmax)
     axes[2].set_title("Robles & Budach: 1/sqrt(p̃ + 1e-7)\n(mean pixel weight 1)", fontsize=9)

@@ -25,12 +25,12 @@ def my_chroma_hue(ab):
     h = torch.atan2(ab.select(-3, 1), ab.select(-3, 0)) * 180 / math.pi
     return C, torch.where(h < 0, h + 360, h)
 ''',
-            # NumPy
+            # NumPy, wrapped back into tensors
             '''
 def my_chroma_hue(ab):
     x = ab.numpy()
     a, b = x[..., 0, :, :], x[..., 1, :, :]
-    return np.sqrt(a * a + b * b), np.degrees(np.arctan2(b, a)) % 360
+    return torch.from_numpy(np.sqrt(a * a + b * b)), torch.from_numpy(np.degrees(np.arctan2(b, a)) % 360)
 ''',
         ],
         "wrong": [
@@ -128,15 +128,15 @@ def my_rgb_to_lab(rgb):
 from colorlab.core.color import normalize_ab, normalize_l, rgb_to_lab
 
 def my_split_batch(images):
-    lab = rgb_to_lab(torch.as_tensor(np.array(images)).permute(0, 3, 1, 2))
+    lab = rgb_to_lab(images.permute(0, 3, 1, 2).contiguous())
     return normalize_l(lab[:, :1]), normalize_ab(lab[:, 1:])
 ''',
-            # the one-call version
+            # the one-call version, the axis moved with movedim
             '''
 from colorlab.core.color import split_lab
 
 def my_split_batch(images):
-    return split_lab(torch.from_numpy(np.moveaxis(np.asarray(images), -1, 1).copy()))
+    return split_lab(images.movedim(-1, 1))
 ''',
             # one image at a time, in a loop
             '''
@@ -145,7 +145,7 @@ from colorlab.core.color import AB_SCALE, rgb_to_lab
 def my_split_batch(images):
     Ls, abs_ = [], []
     for img in images:
-        lab = rgb_to_lab(torch.tensor(img, dtype=torch.float32).permute(2, 0, 1) / 255.0)
+        lab = rgb_to_lab(img.permute(2, 0, 1).float() / 255.0)
         Ls.append((lab[:1] - 50) / 50)
         abs_.append(lab[1:] / AB_SCALE)
     return torch.stack(Ls), torch.stack(abs_)
@@ -156,7 +156,7 @@ def my_split_batch(images):
 from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
-    x = torch.from_numpy(np.ascontiguousarray(images))
+    x = images
     lab = rgb_to_lab(x.reshape(x.shape[0], 3, x.shape[1], x.shape[2]))
     return lab[:, :1] / 50 - 1, lab[:, 1:] / 110
 '''),
@@ -164,35 +164,42 @@ def my_split_batch(images):
 from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
-    lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2))
+    lab = rgb_to_lab(images.permute(0, 3, 1, 2))
     return lab[:, :1] / 50 - 1, lab[:, 1:] / 128
 '''),
             ("L scaled to [0, 1] instead of [−1, 1]", '''
 from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
-    lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2))
+    lab = rgb_to_lab(images.permute(0, 3, 1, 2))
     return lab[:, :1] / 100, lab[:, 1:] / 110
 '''),
             ("not normalised at all", '''
 from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
-    lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2))
+    lab = rgb_to_lab(images.permute(0, 3, 1, 2))
     return lab[:, :1], lab[:, 1:]
 '''),
             ("float without dividing by 255 (everything clipped to white)", '''
 from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
-    lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float())
+    lab = rgb_to_lab(images.permute(0, 3, 1, 2).float())
+    return lab[:, :1] / 50 - 1, lab[:, 1:] / 110
+'''),
+            ("NumPy arrays returned: the contract asks for tensors", '''
+from colorlab.core.color import rgb_to_lab
+
+def my_split_batch(images):
+    lab = rgb_to_lab(images.permute(0, 3, 1, 2)).numpy()
     return lab[:, :1] / 50 - 1, lab[:, 1:] / 110
 '''),
             ("the colour axis never moved", '''
 from colorlab.core.color import rgb_to_lab
 
 def my_split_batch(images):
-    lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(images)))
+    lab = rgb_to_lab(images)
     return lab[:, :1] / 50 - 1, lab[:, 1:] / 110
 '''),
         ],
