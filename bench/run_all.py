@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_train.py", "bench_kmeans.py", "bench_hints.py", "bench_gpu.py"]
+SCRIPTS = ["bench_train.py", "bench_kmeans.py", "bench_hints.py", "bench_colorize_cli.py", "bench_gpu.py"]
 
 failed = []
 for name in SCRIPTS:
