@@ -210,7 +210,7 @@ def my_train_step(model, L, ab, centres, w, lr):
     opt.zero_grad()
     loss.backward()
     opt.step()
-    return float(loss)
+    return float(loss.detach())
 """,
             # the kit's soft-encoding, torch.autograd.grad (never reads .grad)
             """from colorlab.rarity.soft_encoding import soft_encode
