@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 import torch
+from fastai.callback.core import Callback, CancelValidException
 from torch.utils.flop_counter import FlopCounterMode
 
 from colorlab.core.device import get_device, sync
@@ -90,39 +91,71 @@ def matmul_peaks(device="auto", n: int = 2048, reps: int = 10) -> dict[str, floa
     return out
 
 
+class _StepTimer(Callback):
+    """Times the training steps of an epoch: from its first batch in hand to its last step done (device synced).
+
+    The loader's start-up comes before the first ``before_batch`` and the validation after ``after_train``, so
+    neither is in the time; validation is skipped altogether (a benchmark has no use for it).
+    """
+
+    order = 99
+
+    def __init__(self):
+        self.seconds, self.images, self.epoch_s, self._t0, self._epoch0 = 0.0, 0, 0.0, None, 0.0
+
+    def before_epoch(self):
+        self._epoch0, self._t0, self.images = time.perf_counter(), None, 0
+
+    def before_batch(self):
+        if self.training and self._t0 is None:
+            sync(self.dls.device)
+            self._t0 = time.perf_counter()
+
+    def after_batch(self):
+        if self.training:
+            self.images += int(self.xb[0].shape[0])
+
+    def after_train(self):
+        sync(self.dls.device)
+        self.seconds = time.perf_counter() - (self._t0 or time.perf_counter())
+
+    def before_validate(self):
+        raise CancelValidException
+
+    def after_epoch(self):
+        self.epoch_s = time.perf_counter() - self._epoch0
+
+
 def training_speed(plan: SpeedPlan, train, valid=None, bs: int = 64, rounds: int = 3, device="auto",
-                   model: str = "unet", seed: int = 0) -> tuple[float, float]:
+                   model: str | torch.nn.Module = "unet", seed: int = 0) -> tuple[float, float]:
     """How fast the kit's own training path runs with ``plan``: (images per second, warm-up seconds).
 
     The path is the one :func:`colorlab.training.train.train_colorizer` takes: a fastai ``Learner`` from
     :func:`colorlab.training.builders.make_learner` with the kit's speed callbacks, MSE on ab, a fresh ``model``
-    (a name for :func:`colorlab.models.create`; compiled if ``plan.compile``). The first epoch is
-    the warm-up (kernels chosen, compilation, loader started), timed on its own; then ``rounds``
-    epochs are timed and the fastest counts: on a shared machine a burst of other work slows one
-    epoch, not the result. ``train``: anything :func:`colorlab.data.loaders.make_dataloaders` reads;
-    ``valid`` (default: the first ``bs`` training images) is evaluated after every epoch, inside
-    the time, as in a real run.
+    (a name for :func:`colorlab.models.create`, or a model of the registry; compiled if ``plan.compile``). The
+    first epoch is the warm-up (kernels chosen, compilation, loader started), timed whole on its own; then ``rounds``
+    epochs are run and the fastest counts: on a shared machine a burst of other work slows one epoch, not
+    the result. Only the steady-state training steps are timed — from an epoch's first batch in hand to
+    its last step finished on the device — not the loader's start-up, and no validation (``valid`` only
+    fills the DataLoaders; default: the first ``bs`` training images).
     """
     dev = get_device(device)
     if valid is None:
         valid = image_array(train, exact_lab=True)[:bs]
     torch.manual_seed(seed)
-    net = create(model)
+    net = create(model) if isinstance(model, str) else model
     if plan.compile:
         net.compile()
     dls = make_dataloaders(train, valid, bs=bs, device=dev, seed=seed)
-    per_epoch = len(dls.train) * dls.train.bs          # full batches only (a smaller set: one smaller batch)
-    learn = quiet(make_learner(dls, net, make_loss("mse"), plan=plan))
-    t = time.perf_counter()
+    timer = _StepTimer()
+    learn = quiet(make_learner(dls, net, make_loss("mse"), plan=plan, cbs=[timer]))
     learn.fit(1)
-    sync(dev)
-    warmup = time.perf_counter() - t
+    warmup = timer.epoch_s
     best = 0.0
     for _ in range(rounds):
-        t = time.perf_counter()
         learn.fit(1)
-        sync(dev)
-        best = max(best, per_epoch / (time.perf_counter() - t))
+        if timer.seconds > 0:
+            best = max(best, timer.images / timer.seconds)
     return best, warmup
 
 
