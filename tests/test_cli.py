@@ -81,3 +81,12 @@ def test_one_list_of_names_shared_with_the_registries():
 def test_dataset_names_are_normalised_by_the_parser():
     args = build_parser().parse_args(["prepare", "Tiny_ImageNet"])
     assert args.dataset == "tiny-imagenet" and args.handler == "colorlab.data.commands:cmd_prepare"
+
+
+def test_colorize_uses_only_the_idle_cores(monkeypatch):
+    from colorlab.inference import commands
+    monkeypatch.setattr(commands.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(commands.os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert commands.idle_threads(limit=2) == 2
+    monkeypatch.setattr(commands.os, "getloadavg", lambda: (12.0, 12.0, 12.0))  # a busy shared machine
+    assert commands.idle_threads(limit=2) == 1
