@@ -84,16 +84,26 @@ def test_routed_colorizer_sends_each_photo_to_its_groups_model():
         RoutedColorizer([a, b])(L)
 
 
-def test_cross_group_table_has_the_oracle_on_its_diagonal(prepared_sample_val):
-    torch.manual_seed(0)
-    models = [create("unet", base=4, depth=2).eval() for _ in range(2)]
-    labels = np.arange(len(prepared_sample_val.images)) % 2
-    table = cross_group_table(models, prepared_sample_val, labels, metric="PSNR (dB)", names=["x", "y"],
-                              device="cpu")
-    assert table.shape == (2, 2) and list(table.index) == ["photos x", "photos y"]
-    assert np.isfinite(table.to_numpy()).all()
+def test_cross_group_table_has_the_oracle_on_its_diagonal():
+    """Two groups of flat photos, red and blue; each group's model paints exactly its group's colour. The
+    diagonal (the right model) must be near-perfect and every off-diagonal cell (the wrong one) far worse."""
+    from colorlab.core.color import rgb_to_lab
+    colours = {"red": (200, 40, 40), "blue": (30, 60, 160)}
+    labels = np.array([0, 1, 1, 0, 1, 0])
+    imgs = np.stack([np.broadcast_to(np.array(list(colours.values())[g], np.uint8), (16, 16, 3)) for g in labels])
+    ab = {n: rgb_to_lab(torch.tensor(c, dtype=torch.float32).view(1, 3, 1, 1) / 255)[0, 1:, 0, 0].tolist()
+          for n, c in colours.items()}
+    models = [_ConstantAB(ab["red"]), _ConstantAB(ab["blue"])]
+    names = ["red", "blue"]
+    for metric, good, margin in (("PSNR (dB)", 40.0, 20.0), ("AuC", 0.99, 0.3)):
+        table = cross_group_table(models, imgs, labels, metric=metric, names=names, device="cpu")
+        assert table.shape == (2, 2) and list(table.index) == ["photos red", "photos blue"]
+        assert list(table.columns) == ["model red", "model blue"]
+        m = table.to_numpy()
+        assert m[0, 0] > good and m[1, 1] > good, table
+        assert m[0, 0] > m[0, 1] + margin and m[1, 1] > m[1, 0] + margin, table
     with pytest.raises(ColorlabError, match="unknown metric"):
-        cross_group_table(models, prepared_sample_val, labels, metric="accuracy")
+        cross_group_table(models, imgs, labels, metric="accuracy")
 
 
 class _ConstantAB(torch.nn.Module):
