@@ -168,10 +168,10 @@ def my_lambda_for_ceiling(p, ceiling):
         return (w / (p[None] * w).sum(1, keepdim=True)).max(1).values
     if (p > 0).all() and float(largest(torch.zeros(1, dtype=p.dtype))[0]) <= ceiling:
         return 0.0
-    lams = torch.logspace(-8, 0, 2001, dtype=p.dtype)
+    lams = torch.logspace(-8, 0, 401, dtype=p.dtype)
     k = int(torch.nonzero(largest(lams) <= ceiling)[0])
     lo = float(lams[k - 1]) if k > 0 else 0.0
-    fine = torch.linspace(lo, float(lams[k]), 2001, dtype=p.dtype)[1:]
+    fine = torch.linspace(lo, float(lams[k]), 1001, dtype=p.dtype)[1:]
     return float(fine[int(torch.nonzero(largest(fine) <= ceiling)[0])])
 ''',
         ],
