@@ -75,6 +75,16 @@ def test_labview_shows_a_ycbcr_model_as_lab():
     L, ab = split_lab(gray)
     view = LabView(Oracle(YCBCR.split(gray)[1]), "ycbcr")
     assert torch.allclose(view(L), ab, atol=1e-3)  # a neutral photo stays neutral through the detour
+    # a colourful photo (red and blue halves, |ab| up to 59): the model's true CbCr must come back as the
+    # photo's ab, to within what reading Y off a neutral gray of L costs (2 ab units here) — not zeros, and
+    # not CbCr passed through unconverted (81 units away)
+    rgb = torch.zeros(1, 3, 8, 8)
+    rgb[..., :4] = torch.tensor([0.8, 0.2, 0.2]).view(1, 3, 1, 1)
+    rgb[..., 4:] = torch.tensor([0.15, 0.3, 0.7]).view(1, 3, 1, 1)
+    L, ab = split_lab(rgb)
+    shown = LabView(Oracle(YCBCR.split(rgb)[1]), "ycbcr")(L)
+    assert (ab * 110).abs().max() > 50
+    assert (shown - ab).abs().max() * 110 < 3.0
 
 
 def test_one_join_for_both_spaces_and_both_units():
