@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.colorlab-installed
 
-.PHONY: help venv browser demo test lab notebooks bench clean
+.PHONY: help venv browser demo test lab notebooks bench reproduce clean
 
 help:
 	@echo "make demo   create .venv if needed, install the kit, run the demo on the embedded sample set"
@@ -12,6 +12,7 @@ help:
 	@echo "make lab    JupyterLab on the repository: notebooks/ (solutions) and exercises/ (student copies)"
 	@echo "make notebooks  run every notebook (smoke parameters) into runs/notebooks/, with a table"
 	@echo "make bench  benchmarks (JSON under bench/results/)"
+	@echo "make reproduce  the reports' experiments at smoke size (minutes each, offline), tables under runs/reproduce/"
 
 # The environment: created once, re-installed when the dependency files change.
 $(STAMP): pyproject.toml constraints.txt
@@ -47,6 +48,13 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# The reports' tables and figures at smoke size (the suite runs their tiny size); --size full is the GPU run.
+REPRO_SWEEPS := epoch_progression lin_ferreira pandey_fusion losses unet_skip_connections unet_regularisation
+REPRO_EXPERIMENTS := siswanto_table1 robles_budach_routing
+reproduce: $(STAMP)
+	@for c in $(REPRO_SWEEPS); do echo "== $$c"; 	  COLORLAB_OFFLINE=1 $(BIN)/colorlab sweep configs/$$c.yaml --size smoke --out runs/reproduce/$$c --quiet || exit 1; done
+	@for c in $(REPRO_EXPERIMENTS); do echo "== $$c"; 	  COLORLAB_OFFLINE=1 $(BIN)/colorlab experiment configs/$$c.yaml --size smoke --out runs/reproduce/$$c || exit 1; done
 
 clean:
 	rm -rf runs .pytest_cache

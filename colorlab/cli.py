@@ -283,6 +283,40 @@ def _model_commands(sub) -> None:
     s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
 
 
+def _check_experiment(args) -> None:
+    _check_sweep(args)  # the config file and --out, as for a sweep
+    _check_root(args)
+
+
+def _paper_commands(sub) -> None:
+    s = _command(sub, "experiment", "run a report's experiment that is not a sweep (e.g. configs/siswanto_table1.yaml)",
+                 "colorlab.evaluation.experiments:cmd_experiment", _check_experiment)
+    s.add_argument("config", help="experiment config (runner: classifier_table or routed)")
+    for flag, default, help in (("--size", None, "a preset of the config: tiny, smoke (default) or full"),
+                                ("--root", None, "dataset folder (e.g. of category photos)"),
+                                ("--out", None, "output folder (default: runs/experiments/<name>)"),
+                                ("--device", "auto", "auto, cpu, cuda, cuda:N or mps")):
+        s.add_argument(flag, default=default, help=help)
+
+    s = _command(sub, "route", "routed colorizers on real photos: groups from colour profiles (Robles & Budach) or "
+                 "folder classes (Siswanto & Karnati), one colorizer per group, a router; evaluated per group",
+                 "colorlab.evaluation.experiments:cmd_route", _check_train)
+    s.add_argument("dataset", type=_dataset, help=f"one of {', '.join(DATASET_NAMES)}")
+    s.add_argument("--by", default="profiles", choices=["profiles", "classes"], help="how photos are grouped")
+    s.add_argument("--model", default="unet", choices=MODEL_NAMES, help="every group's colorizer")
+    s.add_argument("--loss", default="blend", choices=LOSS_NAMES, help="every colorizer's loss (its group's prior)")
+    for flag in ("--model-arg", "--loss-arg"):
+        s.add_argument(flag, action="append", default=[], type=_key_value, metavar="KEY=VALUE", help="(repeatable)")
+    for flag, kind, default, help in (
+            ("--k", int, 4, "colour profiles (--by profiles)"), ("--root", str, None, "dataset folder"),
+            ("--router", str, "small", "the predictor: small or a backbone name"), ("--size", int, 64, "image px"),
+            ("-n", int, None, "at most this many training photos"), ("--val-n", int, None, "held-out photos"),
+            ("--epochs", int, 5, "epochs of each colorizer and the router"), ("--bs", int, 32, "batch size"),
+            ("--lr", float, 3e-3, "learning rate"), ("--seed", int, 0, "random seed"),
+            ("--out", str, "runs/route", "tables and checkpoints"), ("--device", str, "auto", "auto, cpu, cuda…")):
+        s.add_argument(flag, type=kind, default=default, help=help)
+
+
 def _course_commands(sub) -> None:
     s = sub.add_parser("course", help="course tooling: `colorlab course export DIR` writes the student bundle",
                        formatter_class=_Formatter)
@@ -333,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     _data_commands(sub)
     _model_commands(sub)
+    _paper_commands(sub)
     _course_commands(sub)
     return p
 

@@ -1,0 +1,90 @@
+"""The reports' experiments as configs (#22): each config resolves at every size; the tiny smokes run and write
+their tables (Siswanto & Karnati's Fig. 6 and Table I, routed colorizers on folder classes from the command
+line); the full-size models are the reports' (built on the meta device: no memory, no weights, no download);
+a missing pretrained file gives a message, not a crash. The real smokes are ``make reproduce``."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from colorlab.cli import main
+from colorlab.evaluation.experiments import _load
+from colorlab.evaluation.sweep import run_sweep
+from colorlab.models import create
+from colorlab.training.sweep_config import expand_runs
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+NEW = ("epoch_progression", "lin_ferreira", "pandey_fusion", "siswanto_table1", "robles_budach_routing")
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_every_new_config_resolves_at_every_size(name):
+    path = CONFIGS / f"{name}.yaml"
+    assert "Differences" in path.read_text()                 # each header lists what differs from the report
+    for size in ("tiny", "smoke", "full"):
+        if "runner:" in path.read_text():
+            assert _load(path, size)["settings"]
+        else:
+            assert expand_runs(path, size)
+
+
+def test_fig6_is_the_plain_cnn_with_adam_at_a_constant_rate_25_steps_500_epochs():
+    (_, s), = expand_runs(CONFIGS / "epoch_progression.yaml", "full")
+    assert (s["model"], s["schedule"], s["steps_per_epoch"], s["epochs"], s["bs"]) == ("plain_cnn", "constant", 25, 500, 25)
+    assert sum(p.numel() for p in create("plain_cnn", **s["model_kwargs"]).parameters()) == 3_892_194
+    assert {10, 50, 100, 200, 350, 400} <= set(s["snapshots"])
+
+
+def test_full_size_backbones_are_the_reports(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))          # no weights on disk: a warning, never a crash
+    runs = dict(expand_runs(CONFIGS / "lin_ferreira.yaml", "full"))
+    kw = {**runs["rarity-weighted MSE (v)"]["model_kwargs"], "pretrained": "disk"}
+    assert runs["rarity-weighted MSE (v)"]["loss"] == "lin_ferreira"
+    with torch.device("meta"), pytest.warns(UserWarning, match="not found"):
+        fpn = create("fpn", **kw)
+    assert fpn.config["backbone"] == "efficientnet_b7" and fpn.lateral[-1].out_channels == 1344
+    assert fpn.config["pretrained_loaded"] is False
+    (_, s), = expand_runs(CONFIGS / "pandey_fusion.yaml", "full")
+    with torch.device("meta"):
+        fusion = create("fusion", **{**s["model_kwargs"], "pretrained": "none"})
+    assert fusion.config["backbone"] == "inception_v3" and fusion.config["fusion_channels"] == 256
+
+
+def test_fig6_tiny_smoke_trains_and_writes_its_table_and_figure(tmp_path):
+    table = run_sweep(CONFIGS / "epoch_progression.yaml", out_dir=tmp_path, size="tiny", device="cpu",
+                      progress=False, verbose=False, plot=False)
+    assert "category colorizer @ epoch 1" in table.index
+    assert (tmp_path / "results.md").is_file() and (tmp_path / "runs" / "category_colorizer" / "progression.png").is_file()
+
+
+def _folder(root: Path, small_photos) -> Path:
+    for k, cls in enumerate(("beach", "forest")):
+        (root / cls).mkdir(parents=True)
+        for i, photo in enumerate(small_photos[k * 12:(k + 1) * 12]):
+            Image.fromarray(np.ascontiguousarray(photo[:, :40] if k else photo[:, 8:])).save(root / cls / f"{i}.png")
+    return root
+
+
+def test_routed_colorizers_on_folder_classes_from_the_cli(tmp_path, small_photos):
+    root = _folder(tmp_path / "photos", small_photos)
+    out = tmp_path / "route"
+    assert main(["route", "folder", "--root", str(root), "--by", "classes", "--size", "16", "--epochs", "1",
+                 "--bs", "8", "--model-arg", "base=8", "--model-arg", "depth=2", "--device", "cpu",
+                 "--out", str(out)]) == 0
+    cross = (out / "cross.csv").read_text().splitlines()
+    assert cross[0] == ",model beach,model forest"                # a colorizer per folder class
+    assert cross[1:] and all(row.startswith("photos ") for row in cross[1:])   # held-out photos, per class
+    assert "auc_routed" in (out / "summary.csv").read_text() and (out / "routing.md").is_file()
+
+
+def test_table_i_runner_from_the_cli(tmp_path):
+    out = tmp_path / "t1"
+    assert main(["experiment", str(CONFIGS / "siswanto_table1.yaml"), "--size", "tiny", "--device", "cpu",
+                 "--out", str(out)]) == 0
+    text = (out / "table_i.csv").read_text()
+    assert text.splitlines()[0] == "category,small" and text.splitlines()[-1].startswith("all,")
