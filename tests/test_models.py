@@ -91,12 +91,34 @@ def test_unet_skip_levels_are_wired(skips, levels):
 
 
 def test_unet_channels_last_and_bf16_autocast():
-    m = create("unet", base=8, depth=3).to(memory_format=torch.channels_last)
-    x = (torch.rand(2, 1, 16, 16) * 2 - 1).to(memory_format=torch.channels_last)
+    """bf16 + channels_last computes what fp32 NCHW computes (to bf16's precision), really in bf16 and in the
+    channels_last layout, with gradients close to fp32's."""
+    torch.manual_seed(0)
+    ref = create("unet", base=8, depth=3)
+    m = create("unet", base=8, depth=3)
+    m.load_state_dict(ref.state_dict())
+    m = m.to(memory_format=torch.channels_last)
+    x = torch.rand(2, 1, 16, 16) * 2 - 1
+    dtypes, layouts = set(), []
+
+    def spy(mod, inp, out):
+        dtypes.add(out.dtype)
+        layouts.append(out.is_contiguous(memory_format=torch.channels_last))
+    for conv in (c for c in m.modules() if isinstance(c, torch.nn.Conv2d)):
+        conv.register_forward_hook(spy)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        y = m(x)
-    y.float().mean().backward()
-    assert y.shape == (2, 2, 16, 16) and torch.isfinite(y.float()).all()
+        y = m(x.contiguous(memory_format=torch.channels_last))
+    want = ref(x)
+    assert y.shape == want.shape == (2, 2, 16, 16)
+    assert dtypes == {torch.bfloat16}, "the convolutions did not run in bf16"
+    assert all(layouts), "a convolution's output left the channels_last layout"
+    assert (y.float() - want).abs().max() < 0.05 and (y.float() - want).abs().mean() < 0.01
+    y.float().square().mean().backward()
+    want.square().mean().backward()
+    for (name, p), q in zip(m.named_parameters(), ref.parameters()):
+        assert p.grad is not None and p.grad.dtype == torch.float32, name  # fp32 master gradients
+        cos = torch.nn.functional.cosine_similarity(p.grad.flatten(), q.grad.flatten(), dim=0)
+        assert cos > 0.9, f"{name}: bf16 gradient points elsewhere (cosine {cos:.3f})"
 
 
 @pytest.mark.parametrize("bad", [torch.zeros(1, 1, 18, 18), torch.zeros(1, 3, 16, 16), torch.zeros(1, 16, 16)])
