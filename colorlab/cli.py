@@ -17,7 +17,7 @@ import sys
 from colorlab import __version__
 from colorlab.core.config import demo_model
 from colorlab.core.errors import ColorlabError
-from colorlab.core.names import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES, SCHEDULES, dataset_key
+from colorlab.core.names import DATASET_NAMES, DOWNLOADABLE, LOSS_NAMES, MODEL_NAMES, SCHEDULES, dataset_key
 from colorlab.core.paths import readable_file, readable_folder, readable_path, writable_folder
 
 __all__ = ["build_parser", "main", "version"]
@@ -76,6 +76,15 @@ def _dataset(name: str) -> str:
         return dataset_key(name)
     except ColorlabError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _downloadable(name: str) -> str:
+    """argparse type: a dataset ``colorlab download`` can fetch."""
+    key = _dataset(name)
+    if key not in DOWNLOADABLE:
+        raise argparse.ArgumentTypeError(f"{key} is not downloaded (it is built in or your own folder); "
+                                         f"downloadable: {', '.join(DOWNLOADABLE)}")
+    return key
 
 
 # ---- checks of what a command was given, before its handler (and torch) is imported -------------------
@@ -174,7 +183,7 @@ def _data_commands(sub) -> None:
 
     s = _command(sub, "download", "download a dataset (checked, resumable; COLORLAB_MIRROR for a course copy)",
                  "colorlab.data.commands:cmd_download", _check_download)
-    s.add_argument("dataset", type=_dataset, help="tiny-imagenet, flowers102, tf-flowers or places365")
+    s.add_argument("dataset", type=_downloadable, help=", ".join(DOWNLOADABLE))
     s.add_argument("--root", default=None, help="dataset folder or its parent (default: $COLORLAB_HOME/data)")
     s.add_argument("--split", default="all", help="places365 only: train or val (the train archive is 26 GB)")
     s.add_argument("--keep-archives", action="store_true", help="keep the archives (in <parent>/.downloads)")

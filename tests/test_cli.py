@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from colorlab.cli import build_parser, version
-from colorlab.core.names import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES
+from colorlab.core.names import DATASET_NAMES, DOWNLOADABLE, LOSS_NAMES, MODEL_NAMES
 
 # Runs in a fresh interpreter: each case is main(argv); after each, is torch (or fastai) loaded?
 _SCRIPT = r"""
@@ -43,6 +43,7 @@ def test_help_version_and_mistakes_are_answered_before_torch_loads(tmp_path):
         (["train", "--model", "unett"], 2, "invalid choice: 'unett'"),
         (["train", "--loss", "rarityy"], 2, "invalid choice: 'rarityy'"),
         (["prepare", "tiny_imagenett"], 2, "unknown dataset 'tiny_imagenett'"),
+        (["download", "sample"], 2, "sample is not downloaded"),
         (["colorize", str(photo), "--out", str(tmp_path / "o")], 2, "no --model given and no demo model"),
         (["colorize", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--model", str(fake_ckpt)], 2,
          "missing: no such file"),
@@ -71,9 +72,11 @@ def test_version_is_the_distributions():
 
 def test_one_list_of_names_shared_with_the_registries():
     from colorlab.data.registry import DATASETS
+    from colorlab.data.remote import RECIPES
     from colorlab.models import MODELS
     from colorlab.rarity.losses import LOSSES
     assert tuple(MODELS) == MODEL_NAMES and tuple(LOSSES) == LOSS_NAMES and tuple(DATASETS) == DATASET_NAMES
+    assert tuple(RECIPES) == DOWNLOADABLE
     actions = {a.dest: a for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions}
     assert tuple(actions["model"].choices) == MODEL_NAMES and tuple(actions["loss"].choices) == LOSS_NAMES
 

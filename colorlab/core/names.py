@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from colorlab.core.errors import ColorlabError
 
-__all__ = ["MODEL_NAMES", "LOSS_NAMES", "SCHEDULES", "DATASET_NAMES", "dataset_key"]
+__all__ = ["MODEL_NAMES", "LOSS_NAMES", "SCHEDULES", "DATASET_NAMES", "DOWNLOADABLE", "dataset_key"]
 
 #: Colorizer models, by the name ``colorlab.models.create`` takes.
 MODEL_NAMES = ("plain_cnn", "unet", "fusion", "fpn")
@@ -18,6 +18,8 @@ LOSS_NAMES = ("mse", "rarity", "blend", "lin_ferreira", "ce")
 SCHEDULES = ("one_cycle", "constant", "step")
 #: Datasets, by the name ``colorlab.data.get_dataset`` takes, in the order notebooks list them.
 DATASET_NAMES = ("sample", "tiny-imagenet", "flowers102", "tf-flowers", "places365", "folder", "scenes")
+#: The datasets ``colorlab download`` fetches (the recipes of :data:`colorlab.data.remote.RECIPES`).
+DOWNLOADABLE = ("tiny-imagenet", "flowers102", "tf-flowers", "places365")
 
 
 def dataset_key(name: str) -> str:
