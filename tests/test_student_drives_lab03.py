@@ -46,8 +46,13 @@ def _profiles(**kw):
     return build_profiles(images, k=4, descriptors=desc, n_init=3, seed=0, progress=False, **kw), truth
 
 
+@lru_cache(maxsize=1)
+def _default():
+    return _profiles()
+
+
 def test_the_kits_kmeans_gives_the_default_profiles():
-    default, truth = _profiles()
+    default, truth = _default()
     kit, _ = _profiles(kmeans=lloyd)
     assert np.array_equal(kit.groups.labels, default.groups.labels)
     assert np.allclose(kit.centers.numpy(), default.centers.numpy(), atol=1e-4)
@@ -55,7 +60,7 @@ def test_the_kits_kmeans_gives_the_default_profiles():
 
 
 def test_a_different_kmeans_changes_the_profiles():
-    default, truth = _profiles()
+    default, truth = _default()
     other, _ = _profiles(kmeans=_first_points)
     assert not np.array_equal(other.groups.labels, default.groups.labels)
     assert adjusted_rand_score(truth, other.groups.labels) < adjusted_rand_score(truth, default.groups.labels)
