@@ -215,7 +215,7 @@ def patch_gains(diameter: int, click_error: int, seed: int = 0, trials: int = 16
     Returns ``{side: gain in dB}``, the gain being 10·log10(MSE without hint / MSE with it) over fruit pixels.
     """
     g = torch.Generator().manual_seed(int(seed))
-    S = 2 * diameter + 2 * click_error + 8
+    S = diameter + 2 * click_error + 4                                  # room for the largest patch, off centre
     c = (S - 1) / 2
     yy, xx = torch.meshgrid(torch.arange(S, dtype=torch.float64), torch.arange(S, dtype=torch.float64), indexing="ij")
     dy, dx = (yy - c) / (diameter / 2), (xx - c) / (diameter / 2)
@@ -258,7 +258,12 @@ def hint_patch_size(fn, seed: int = 0) -> None:
             f"{what} returned {side!r} ({type(side).__name__}); the contract asks for an int, the patch side in pixels"
         assert 1 <= side <= diameter, (f"{what} returned {side}: a side must be at least 1 pixel and at most the "
                                        f"fruit's diameter ({diameter})")
-        gains = patch_gains(diameter, click_error, seed=1000 * seed + 17 * k + diameter)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)   # small tensors: more threads only wait for each other
+        try:
+            gains = patch_gains(diameter, click_error, seed=1000 * seed + 17 * k + diameter)
+        finally:
+            torch.set_num_threads(threads)
         best = max(gains, key=gains.get)
         mine = gains[int(side)]
         lines.append(f"fruit {diameter} px, click within ±{click_error}: side {side} gains {mine:.1f} dB "
