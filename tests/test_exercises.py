@@ -102,10 +102,15 @@ def test_sync_exercises_writes_then_reports_in_sync(tmp_path):
 def _quiz_notebook(solution_path: Path):
     """The exercise notebook cut after its last check: (notebook, its cell ids, the (exercise, check) id pairs)."""
     exercise = nbformat.read(ROOT / "exercises" / solution_path.name, as_version=4)
-    pairs = _exercises(nbformat.read(solution_path, as_version=4))
+    solution = nbformat.read(solution_path, as_version=4)
+    # pairs by cell id: the student copy drops the staff's cells, so positions differ from the solution's
+    pairs = [(solution.cells[ex].id, solution.cells[check].id) for ex, check in _exercises(solution)]
+    ids = [c.id for c in exercise.cells]
+    missing = [cid for pair in pairs for cid in pair if cid not in ids]
+    assert not missing, f"{solution_path.name}: cells {missing} are missing from the student copy"
     quiz = copy.deepcopy(exercise)
-    quiz.cells = quiz.cells[:pairs[-1][1] + 1]
-    return quiz, [c.id for c in quiz.cells], [(exercise.cells[ex].id, exercise.cells[check].id) for ex, check in pairs]
+    quiz.cells = quiz.cells[:ids.index(pairs[-1][1]) + 1]
+    return quiz, [c.id for c in quiz.cells], pairs
 
 
 def _run_quiz(path: Path, out_root: Path):

@@ -51,7 +51,11 @@ def test_layout(path):
     names = {t.id for node in ast.parse(params[0].source).body if isinstance(node, ast.Assign) for t in node.targets}
     assert PARAMETERS <= names, f"{path.name}: parameters cell lacks {sorted(PARAMETERS - names)}"
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert "write_metrics(" in code[-1].source, f"{path.name}: the last code cell must write metrics.json"
+    if path.parent.name == "notebooks":
+        assert "write_metrics(" in code[-1].source, f"{path.name}: the last code cell must write metrics.json"
+        assert "metrics" in code[-1].metadata.get("tags", []), f"{path.name}: tag the write_metrics cell 'metrics'"
+    else:  # a student copy: the staff's metrics cell is dropped
+        assert not any("write_metrics(" in c.source for c in code), f"{path.name}: a student copy writes metrics"
     assert not re.search(r"\.cuda\(", "\n".join(c.source for c in code)), f"{path.name}: use colorlab.core.device, not .cuda()"
 
 
