@@ -50,8 +50,10 @@ def test_the_kits_encoding_gives_the_default_hints():
     for n in (None, 7):
         default = HintSampler()(ab, generator=torch.Generator().manual_seed(3), n=n)
         kit = HintSampler(encode=encode_patch_hints)(ab, generator=torch.Generator().manual_seed(3), n=n)
+        # the same function as a student's (another object): painted image by image, the same hints
+        by_image = HintSampler(encode=lambda *a: encode_patch_hints(*a))(ab, generator=torch.Generator().manual_seed(3), n=n)
         other = HintSampler(encode=_gray_hints)(ab, generator=torch.Generator().manual_seed(3), n=n)
-        assert torch.allclose(default, kit, atol=1e-6)
+        assert torch.allclose(default, kit, atol=1e-6) and torch.allclose(default, by_image, atol=1e-6)
         assert torch.equal(other[:, 2], default[:, 2]) and not torch.allclose(other, default)
 
 

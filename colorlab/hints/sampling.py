@@ -156,7 +156,7 @@ class HintSampler:
         left = (span_x / 2 + self.spread * span_x * torch.randn(B, K, generator=generator, device=dev))
         top = torch.minimum(top.round().clamp_min(0), span_y - 1).long()
         left = torch.minimum(left.round().clamp_min(0), span_x - 1).long()
-        if self.encode is None:
+        if self.encode is None or self.encode is encode_patch_hints:   # the kit's own: paint all images at once
             colours = patch_colours(ab, top, left, size, self.colour, self.sigma)
             out = paint_patches(top, left, size, colours, valid, H, W, max_size=max_size)
         else:
