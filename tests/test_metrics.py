@@ -157,3 +157,25 @@ def test_frechet_distance_of_shifted_feature_sets():
     # scaling by 2: trace term = tr(S) + tr(4S) − 2·tr(2S) = tr(S)
     b = a - a.mean(0)
     assert frechet_distance(b, 2 * b) == pytest.approx(float(torch.cov(b.T).trace()), rel=1e-6)
+
+
+def _fid_by_hand(a, b):
+    """Fréchet distance from the covariances themselves: tr sqrt(S1 S2) = Σ sqrt(eig(√S1 S2 √S1)) (PSD, eigh only)."""
+    a, b = a.double().numpy(), b.double().numpy()
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    w, v = np.linalg.eigh(s1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh(root1 @ s2 @ root1), 0, None)).sum()
+    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * tr_covmean)
+
+
+@pytest.mark.parametrize("n1, n2", [(4, 4), (3, 7)])
+def test_frechet_distance_with_fewer_images_than_dimensions(monkeypatch, n1, n2):
+    """The branch every evaluation of fewer than 2,048 images takes (singular covariances, the SVD of A0 B0ᵀ)
+    against the definition computed another way; scipy's sqrtm must not be needed there."""
+    import scipy.linalg
+    g = torch.Generator().manual_seed(n1 + n2)
+    a, b = torch.randn(n1, 16, generator=g), torch.randn(n2, 16, generator=g) * 1.5 + 0.3
+    monkeypatch.setattr(scipy.linalg, "sqrtm", lambda *x, **k: pytest.fail("took the D x D branch"))
+    assert frechet_distance(a, b) == pytest.approx(_fid_by_hand(a, b), rel=1e-6, abs=1e-6)
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
