@@ -66,3 +66,12 @@ def test_readme_quotes_the_committed_kmeans_bench():
     assert f"{r['speedup']:.1f}×" in row
     assert f"{r['torch_images_per_s']:,.0f} vs {r['sklearn_images_per_s']:.0f} img/s" in row
     assert f"{100 * (r['inertia_ratio'] - 1):+.2f} %" in row
+
+
+def test_colorize_cli_json_and_readme_agree():
+    r = _load("colorize_cli")
+    assert r["met"] == (r["colorize"]["median_s"] <= r["target_s"])
+    assert r["imported_by_colorize"].count("True") == 1  # torch only: no torchvision, fastai or training stage
+    line = _readme_row("`bench_colorize_cli.py`")
+    assert f"**{r['colorize']['median_s']:.1f} s** wall" in line and r["machine"]["cpu"] in line
+    assert f"`import torch` alone took {r['import_torch']['median_s']:.1f} s" in line
