@@ -53,8 +53,10 @@ bench: $(STAMP)
 REPRO_SWEEPS := epoch_progression lin_ferreira pandey_fusion losses unet_skip_connections unet_regularisation
 REPRO_EXPERIMENTS := siswanto_table1 robles_budach_routing
 reproduce: $(STAMP)
-	@for c in $(REPRO_SWEEPS); do echo "== $$c"; 	  COLORLAB_OFFLINE=1 $(BIN)/colorlab sweep configs/$$c.yaml --size smoke --out runs/reproduce/$$c --quiet || exit 1; done
-	@for c in $(REPRO_EXPERIMENTS); do echo "== $$c"; 	  COLORLAB_OFFLINE=1 $(BIN)/colorlab experiment configs/$$c.yaml --size smoke --out runs/reproduce/$$c || exit 1; done
+	@for c in $(REPRO_SWEEPS); do echo "== $$c"; \
+	  COLORLAB_OFFLINE=1 $(BIN)/colorlab sweep configs/$$c.yaml --size smoke --out runs/reproduce/$$c --quiet || exit 1; done
+	@for c in $(REPRO_EXPERIMENTS); do echo "== $$c"; \
+	  COLORLAB_OFFLINE=1 $(BIN)/colorlab experiment configs/experiments/$$c.yaml --size smoke --out runs/reproduce/$$c || exit 1; done
 
 clean:
 	rm -rf runs .pytest_cache

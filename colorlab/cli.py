@@ -298,7 +298,7 @@ def _check_experiment(args) -> None:
 
 
 def _paper_commands(sub) -> None:
-    s = _command(sub, "experiment", "run a report's experiment that is not a sweep (e.g. configs/siswanto_table1.yaml)",
+    s = _command(sub, "experiment", "run a report's experiment that is not a sweep (configs/experiments/)",
                  "colorlab.evaluation.experiments:cmd_experiment", _check_experiment)
     s.add_argument("config", help="experiment config (runner: classifier_table or routed)")
     for flag, default, help in (("--size", None, "a preset of the config: tiny, smoke (default) or full"),

@@ -24,7 +24,7 @@ NEW = ("epoch_progression", "lin_ferreira", "pandey_fusion", "siswanto_table1", 
 
 @pytest.mark.parametrize("name", NEW)
 def test_every_new_config_resolves_at_every_size(name):
-    path = CONFIGS / f"{name}.yaml"
+    path = CONFIGS / f"{name}.yaml" if (CONFIGS / f"{name}.yaml").is_file() else CONFIGS / "experiments" / f"{name}.yaml"
     assert "Differences" in path.read_text()                 # each header lists what differs from the report
     for size in ("tiny", "smoke", "full"):
         if "runner:" in path.read_text():
@@ -84,7 +84,7 @@ def test_routed_colorizers_on_folder_classes_from_the_cli(tmp_path, small_photos
 
 def test_table_i_runner_from_the_cli(tmp_path):
     out = tmp_path / "t1"
-    assert main(["experiment", str(CONFIGS / "siswanto_table1.yaml"), "--size", "tiny", "--device", "cpu",
+    assert main(["experiment", str(CONFIGS / "experiments" / "siswanto_table1.yaml"), "--size", "tiny", "--device", "cpu",
                  "--out", str(out)]) == 0
     text = (out / "table_i.csv").read_text()
     assert text.splitlines()[0] == "category,small" and text.splitlines()[-1].startswith("all,")

@@ -7,7 +7,7 @@
   that profile's own rarity weights, a profile predictor routing each gray photo) or from the dataset's
   folder **classes** (Siswanto & Karnati: a colorizer per category, a classifier routing).
 
-:func:`run_experiment` runs a config (YAML, as ``configs/siswanto_table1.yaml``): ``name``, ``runner``
+:func:`run_experiment` runs a config (YAML, in ``configs/experiments/``): ``name``, ``runner``
 (``classifier_table`` or ``routed``), ``base`` (its settings) and ``sizes`` (presets merged on top:
 ``tiny`` for the test suite, ``smoke`` for ``make reproduce``, ``full`` for the report's scale). Each writes
 its tables as CSV and Markdown under ``out_dir``.
