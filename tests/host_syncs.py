@@ -8,6 +8,7 @@ a GPU would stall: ``.item()``, ``bool(t)`` (``if t.any():``), ``int(t)`` / ``fl
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections import Counter
 
 import torch
@@ -21,20 +22,32 @@ def _is_mask(index) -> bool:
 
 
 @contextlib.contextmanager
-def count_host_syncs():
-    """Count host reads of tensor values inside the block: ``with count_host_syncs() as n: ...; sum(n.values())``."""
+def count_host_syncs(only: str | None = None, skip: tuple[str, ...] = ()):
+    """Count host reads of tensor values inside the block: ``with count_host_syncs() as n: ...; sum(n.values())``.
+
+    ``only``: count only reads made by code in files whose path contains it (e.g. ``"/colorlab/"``);
+    ``skip``: not those made from files whose path contains one of these.
+    """
     counts: Counter = Counter()
+
+    def counted() -> bool:
+        frame = sys._getframe(2)
+        while frame.f_code.co_filename == __file__:  # another count_host_syncs around this one
+            frame = frame.f_back
+        caller = frame.f_code.co_filename
+        return (only is None or only in caller) and not any(s in caller for s in skip)
     saved = {name: getattr(torch.Tensor, name) for name in (*_METHODS, "__getitem__", "__setitem__")}
 
     def counting(name, real):
         def wrapped(self, *a, **k):
-            counts[name] += 1
+            if counted():
+                counts[name] += 1
             return real(self, *a, **k)
         return wrapped
 
     def masked(real):
         def wrapped(self, index, *a):
-            if _is_mask(index):
+            if _is_mask(index) and counted():
                 counts["mask index"] += 1
             return real(self, index, *a)
         return wrapped

@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from colorlab.cli import main
@@ -27,6 +28,21 @@ def test_quick_demo_writes_everything_and_sets_the_default_model(tmp_path, capsy
     assert all(np.isfinite(metrics["photos"][m]["PSNR (dB)"]) for m in metrics["photos"])
     assert "LPIPS" in metrics["photo_notes"]
     assert "<table" in (out / "report.html").read_text()
+    # the files hold what the run measured, not just bytes: pictures with content, the table's own numbers
+    for name in ("objects.png", "gallery.png", "scenes.png", "channels.png", "patches.png"):
+        img = np.asarray(Image.open(out / name).convert("RGB")).astype(float)
+        assert min(img.shape[:2]) >= 100 and img.std() > 5, f"{name} is blank ({img.shape}, std {img.std():.1f})"
+        chroma = np.abs(img - img.mean(2, keepdims=True)).max(2)
+        assert (chroma > 30).mean() > 0.001, f"{name} shows no colour"
+    for model, row in res["table"].iterrows():
+        for col in ("PSNR (dB)", "chroma ratio [multimodal]"):
+            assert metrics["scenes"][model][col] == pytest.approx(float(row[col]), rel=1e-6, abs=1e-9), (model, col)
+    assert metrics["scenes"]["gray (ab=0)"]["chroma ratio [multimodal]"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["scenes"]["mean ab"]["PSNR (dB)"] != metrics["scenes"]["gray (ab=0)"]["PSNR (dB)"]
+    for model, row in res["photos"].iterrows():
+        assert metrics["photos"][model]["PSNR (dB)"] == pytest.approx(float(row["PSNR (dB)"]), rel=1e-6)
+    html = (out / "report.html").read_text()
+    assert all(m in html for m in res["table"].index)
 
     photo = tmp_path / "photo.png"
     Image.fromarray(np.full((20, 30, 3), 128, np.uint8)).save(photo)
