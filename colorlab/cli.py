@@ -36,16 +36,6 @@ def version() -> str:
     return __version__  # not installed (a source checkout on sys.path): the package's own number
 
 
-class _Version(argparse.Action):
-    """``--version``: looked up only when asked for."""
-
-    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
-        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        parser.exit(message=f"colorlab {version()}\n")
-
-
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
     """Defaults in the help, except the ones that say nothing (None, False)."""
 
@@ -94,13 +84,8 @@ def _check_root(args, needed: bool = True) -> None:
         readable_folder(args.root, "dataset folder (--root)")
 
 
-def _check_download(args) -> None:
-    if args.root is not None:
-        writable_folder(args.root, "dataset folder (--root)")
-
-
-def _check_prepare(args) -> None:
-    if args.download and args.root is not None:
+def _check_prepare(args) -> None:  # also `download` (which always downloads)
+    if getattr(args, "download", True) and args.root is not None:
         writable_folder(args.root, "dataset folder (--root)")
     else:
         _check_root(args)
@@ -182,7 +167,7 @@ def _data_commands(sub) -> None:
              "colorlab.data.commands:cmd_datasets")
 
     s = _command(sub, "download", "download a dataset (checked, resumable; COLORLAB_MIRROR for a course copy)",
-                 "colorlab.data.commands:cmd_download", _check_download)
+                 "colorlab.data.commands:cmd_download", _check_prepare)
     s.add_argument("dataset", type=_downloadable, help=", ".join(DOWNLOADABLE))
     s.add_argument("--root", default=None, help="dataset folder or its parent (default: $COLORLAB_HOME/data)")
     s.add_argument("--split", default="all", help="places365 only: train or val (the train archive is 26 GB)")
@@ -372,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="colorlab", formatter_class=_Formatter,
                                 description="Deep-learning image colorization: a teaching and experimentation kit. "
                                             "Data under $COLORLAB_HOME (default ~/.colorlab).")
-    p.add_argument("--version", action=_Version, help="print the version and exit")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     _data_commands(sub)
     _model_commands(sub)
@@ -390,6 +375,9 @@ def _handler(name: str):
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.version:  # looked up only when asked for
+        print(f"colorlab {version()}")
+        return 0
     if not getattr(args, "handler", None):  # a bare `colorlab`: say what it can do, as for any usage error
         parser.print_help(sys.stderr)
         return 2
