@@ -26,5 +26,9 @@ def idle_threads(limit: int | None = None) -> int:
 
 
 def cmd_colorize(args) -> int:
-    torch.set_num_threads(idle_threads())  # this process only colorizes: its thread count is ours to choose
-    return colorize_paths(args.inputs, args.out, model=args.model, size=args.size, device=args.device)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(idle_threads(threads))
+    try:
+        return colorize_paths(args.inputs, args.out, model=args.model, size=args.size, device=args.device)
+    finally:
+        torch.set_num_threads(threads)  # main() may run inside a bigger program (a test, a notebook)
