@@ -88,3 +88,15 @@ def test_table_i_runner_from_the_cli(tmp_path):
                  "--out", str(out)]) == 0
     text = (out / "table_i.csv").read_text()
     assert text.splitlines()[0] == "category,small" and text.splitlines()[-1].startswith("all,")
+
+
+def test_flowers102_has_benabla_et_als_90_10_split(tmp_path, make_flowers102):
+    from colorlab.data import get_dataset
+    from colorlab.data.base import hash_split
+    make_flowers102(tmp_path)
+    train = [p.name for p, _ in get_dataset("flowers102", root=tmp_path, split="train90", size=32).samples]
+    test = [p.name for p, _ in get_dataset("flowers102", root=tmp_path, split="test10", size=32).samples]
+    assert sorted(train + test) == [f"image_{i:05d}.jpg" for i in range(1, 13)] and not set(train) & set(test)
+    assert all(hash_split(n, 0, 0.1) == "val" for n in test)   # every photo of the set, split by its name
+    (_, s), *_ = expand_runs(CONFIGS / "unet_skip_connections.yaml", "full")
+    assert s["data"]["dataset"] == "flowers102" and s["data"]["splits"] == ["train90", "test10"]

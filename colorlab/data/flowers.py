@@ -16,6 +16,10 @@ class Flowers102(PhotoDataset):
     """Oxford Flowers 102 in its original layout, with the official ``train``/``val``/``test``
     splits (1020 / 1020 / 6149 photos). Labels 0..101 (``imagelabels.mat`` is 1-based).
 
+    ``train90``/``test10``: Benabla et al.'s "90%-10% training-testing split" of all 8,189 photos (about 7,370 /
+    819), fixed by a hash of each file name (:func:`~colorlab.data.base.hash_split`, seed 0): their own draw is
+    not published.
+
     ``download=True`` fetches the published files into ``flowers-102/``
     (:func:`colorlab.data.remote.download_dataset`).
     """
@@ -23,7 +27,7 @@ class Flowers102(PhotoDataset):
     name = "flowers102"
     title = "Oxford Flowers 102"
     folder = "flowers-102"
-    splits = ("train", "val", "test")
+    splits = ("train", "val", "test", "train90", "test10")
     layout = "flowers-102/{jpg/image_00001.jpg ..., imagelabels.mat, setid.mat}"
     how_to_get = ("colorlab download flowers102 (or get_dataset('flowers102', download=True)) or download "
                   "102flowers.tgz, imagelabels.mat "
@@ -41,13 +45,19 @@ class Flowers102(PhotoDataset):
         self._require(self.root / "jpg", labels_file, setid_file)
         try:
             labels = np.atleast_1d(loadmat(labels_file, squeeze_me=True)["labels"]).astype(np.int64)
-            ids = np.atleast_1d(loadmat(setid_file, squeeze_me=True)[self._SET_KEYS[self.split]]).astype(np.int64)
+            if self.split in ("train90", "test10"):
+                ids = np.arange(1, labels.size + 1, dtype=np.int64)
+            else:
+                ids = np.atleast_1d(loadmat(setid_file, squeeze_me=True)[self._SET_KEYS[self.split]]).astype(np.int64)
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ColorlabError(f"{self.title}: cannot read {labels_file.name} / {setid_file.name} "
                                 f"in {self.root} ({e}); {self.how_to_get}") from None
         if ids.size and (ids.min() < 1 or ids.max() > labels.size):
             raise ColorlabError(f"{self.title}: {setid_file} lists image ids outside 1..{labels.size} "
                                 f"of {labels_file.name}; the two files do not belong together")
+        if self.split in ("train90", "test10"):
+            keep = "train" if self.split == "train90" else "val"
+            ids = [i for i in ids if hash_split(f"image_{i:05d}.jpg", 0, 0.1) == keep]
         samples = [(self.root / "jpg" / f"image_{i:05d}.jpg", int(labels[i - 1]) - 1) for i in ids]
         self._require_listed(samples)
         return samples, list(TVFlowers102.classes)

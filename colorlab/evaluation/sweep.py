@@ -56,8 +56,9 @@ class _Context:
         key = json.dumps(spec, sort_keys=True)
         if key not in self.data:
             kw = dict(root=spec["root"], size=spec["size"], seed=spec["seed"], progress=self.progress)
-            train = prepare(spec["dataset"], split="train", n=spec["n"], **kw)
-            valid = prepare(spec["dataset"], split="val", n=spec["val_n"], **kw)
+            tr_split, va_split = spec.get("splits") or ("train", "val")
+            train = prepare(spec["dataset"], split=tr_split, n=spec["n"], **kw)
+            valid = prepare(spec["dataset"], split=va_split, n=spec["val_n"], **kw)
             self.data[key] = (train, valid)
         return self.data[key], f"{spec['dataset']}@{spec['size']}"
 

@@ -24,7 +24,7 @@ runs that have a ``result.json`` and resumes an interrupted run from its checkpo
 writes ``results.csv``, ``results.md`` and ``sweep.png`` in ``OUT``.
 
 The settings of a run (:data:`DEFAULTS`): ``data`` (``dataset``, ``root``, ``size``, ``n``,
-``val_n``, ``seed``), ``model``, ``model_kwargs``, ``loss`` (``mse``/``rarity``/``blend``/``lin_ferreira``/``ce``),
+``val_n``, ``seed``, ``splits``: the training and held-out split names, e.g. ``[train90, test10]``), ``model``, ``model_kwargs``, ``loss`` (``mse``/``rarity``/``blend``/``lin_ferreira``/``ce``),
 ``loss_kwargs`` (λ = ``lam``, α = ``alpha``, ``scheme``...), ``prior`` (``grid``, ``sigma``),
 ``colorspace`` (``lab``/``ycbcr``), ``augment`` (false / true = the papers' recipe / a dict, see
 :mod:`colorlab.data.augment`), ``epochs``, ``lr``, ``bs``, ``seed``, the schedule and optimiser (``schedule``:
@@ -50,7 +50,8 @@ __all__ = ["DEFAULTS", "DEFAULT_METRICS", "SCHEDULE_KEYS", "load_config", "expan
 
 #: Settings every run starts from (a config's ``base`` and a run's overrides are merged on top).
 DEFAULTS: dict = {
-    "data": {"dataset": "sample", "root": None, "size": 32, "n": 256, "val_n": 64, "seed": 0},
+    "data": {"dataset": "sample", "root": None, "size": 32, "n": 256, "val_n": 64, "seed": 0,
+             "splits": ["train", "val"]},
     "model": "unet",
     "model_kwargs": {},
     "loss": "mse",
