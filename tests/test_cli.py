@@ -93,3 +93,24 @@ def test_colorize_uses_only_the_idle_cores(monkeypatch):
     assert commands.idle_threads(limit=2) == 2
     monkeypatch.setattr(commands.os, "getloadavg", lambda: (12.0, 12.0, 12.0))  # a busy shared machine
     assert commands.idle_threads(limit=2) == 1
+
+
+def test_colorize_command_imports_neither_fastai_nor_training(tmp_path):
+    """#26 item 1: the colorize path is torch, the model and the inference stage — nothing of training."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from colorlab.core.checkpoint import save_checkpoint
+    from colorlab.models import create
+    torch.manual_seed(0)
+    model = create("unet", base=4, depth=2)
+    ckpt = save_checkpoint(tmp_path / "tiny.pt", model, {"model": model.config, "size": 16})
+    Image.fromarray(np.full((12, 20, 3), 90, np.uint8)).save(tmp_path / "in.png")
+    argv = ["colorize", str(tmp_path / "in.png"), "--out", str(tmp_path / "out"), "--model", str(ckpt)]
+    r = subprocess.run([sys.executable, "-c", _SCRIPT.replace('("torch", "fastai", "numpy", "PIL")',
+                                                              '("torch", "fastai", "torchvision", "colorlab.training")'),
+                        json.dumps([argv])], capture_output=True, text=True, timeout=300)
+    got = json.loads(r.stdout)[0]
+    assert got["code"] == 0 and (tmp_path / "out" / "in_color.png").is_file(), got
+    assert got["heavy"] == ["torch"], got["heavy"]
