@@ -249,5 +249,5 @@ def test_contract_parser_reads_the_table():
     assert _holds(torch.zeros(3, 3, 4, 4), args[0], "argument")            # a fixed dim differs
     assert _holds(np.zeros((3, 2, 4, 4), np.float32), args[0], "argument")  # NumPy where torch is promised
     assert _holds(torch.zeros(3, 2, 4, 4, dtype=torch.float64), args[0], "argument")
-    scalar = ("loss", "torch.Tensor", "()", "float32", "")
+    scalar = ("loss", "torch.Tensor", "()", "float32")
     assert _holds(torch.tensor(1.0), scalar, "returned") == [] and _holds(torch.zeros(2), scalar, "returned")
