@@ -182,8 +182,9 @@ def run_demo(out_dir: str | Path = "runs/demo", epochs: int | None = None, n_tra
     _report(out, table[SCENES_COLUMNS], photos[PHOTO_COLUMNS], info, figs)
     default = default_checkpoint()
     default.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(out / "photos" / "checkpoint.pt", default)
-    shutil.copy2(out / "photos" / "checkpoint.json", default.with_suffix(".json"))
+    # atomic: a `colorlab colorize` running meanwhile reads the old model or the new, never half of one
+    atomic_write(default, lambda tmp: shutil.copyfile(out / "photos" / "checkpoint.pt", tmp))
+    atomic_write(default.with_suffix(".json"), lambda tmp: shutil.copyfile(out / "photos" / "checkpoint.json", tmp))
 
     fmt = lambda v: f"{v:.4g}"  # noqa: E731
     _say("")
