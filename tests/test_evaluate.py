@@ -172,12 +172,12 @@ def test_evaluation_reads_its_sums_from_the_device_once_not_per_batch():
     from host_syncs import count_host_syncs
     from colorlab.data.scenes import scene_groups  # noqa: F401  (imported before counting)
     rng = np.random.default_rng(0)
-    imgs = rng.integers(0, 255, (12, 16, 16, 3), dtype=np.uint8)
+    imgs = rng.integers(0, 255, (6, 16, 16, 3), dtype=np.uint8)
     models = {"a": ConstantAB((20.0, -10.0)), "b": ConstantAB((-5.0, 30.0))}
-    groups = {"left": np.tile(np.arange(16) < 8, (12, 16, 1))}
-    evaluate(models, imgs[:4], device="cpu", batch_size=2, progress=False, groups=groups)  # warm: lazy imports
+    groups = {"left": np.tile(np.arange(16) < 8, (6, 16, 1))}
+    evaluate(models, imgs[:2], device="cpu", batch_size=2, progress=False, groups=groups)  # warm: lazy imports
     reads = []
-    for n in (4, 12):
+    for n in (2, 6):
         with count_host_syncs() as counts:
             evaluate(models, imgs[:n], device="cpu", batch_size=2, progress=False, groups=groups)
         reads.append(dict(counts))
