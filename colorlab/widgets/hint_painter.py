@@ -226,7 +226,7 @@ class HintPainter:
             torch.set_num_threads(self.threads)
         try:
             x = torch.cat([self._L_in, self.hint_channels()[None]], 1).contiguous(memory_format=torch.channels_last)
-            dtype = autocast_dtype(self.device)  # the first call may time a few training steps (colorlab.training.speed)
+            dtype = autocast_dtype(self.device)  # the first call may time a few training steps (colorlab.core.speed)
             with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 ab = self.model(x).float()
             rgb = LAB.join(self._L_full, ab)[0]
