@@ -81,7 +81,8 @@ def run(cmd: list[str], env: dict, timeout: int, cwd: Path = ROOT) -> dict:
         p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
         rc, out = p.returncode, p.stdout + p.stderr
     except subprocess.TimeoutExpired as e:
-        rc, out = "timeout", (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        partial = e.stdout or ""
+        rc, out = "timeout", partial.decode(errors="replace") if isinstance(partial, bytes) else partial
     return {"cmd": " ".join(cmd[1:]), "rc": rc, "seconds": round(time.perf_counter() - t, 1), "tail": out[-3000:]}
 
 

@@ -104,8 +104,9 @@ def _group_masks(groups, dataset):
 
     def masks(start: int, stop: int, device) -> dict[str, torch.Tensor]:
         out = {}
-        cm = torch.from_numpy(np.array(class_map[start:stop])).to(device, non_blocking=True) if class_map is not None else None
-        mm = torch.from_numpy(np.array(mode_map[start:stop])).to(device, non_blocking=True) if mode_map is not None else None
+        def load(arr):  # non-blocking: a blocking host-to-device copy would wait for the device's queue
+            return torch.from_numpy(np.array(arr[start:stop])).to(device, non_blocking=True) if arr is not None else None
+        cm, mm = load(class_map), load(mode_map)
         for name, g in groups.items():
             if isinstance(g, np.ndarray):
                 out[name] = torch.from_numpy(np.asarray(g[start:stop], dtype=bool)).to(device, non_blocking=True)
@@ -118,7 +119,7 @@ def _group_masks(groups, dataset):
 
 
 def _read_once(sums: dict, gsums: dict, cf_true_sum: torch.Tensor):
-    """The sums accumulated on the device, brought to the host in one transfer: ``(sums, gsums, cf_true_sum)`` as floats."""
+    """The sums accumulated on the device, brought to the host in one transfer: ``(sums, gsums, cf_true_sum)``."""
     flat = [(d, r, k) for d in (sums, gsums) for r in d for k in d[r] if isinstance(d[r][k], torch.Tensor)]
     values = torch.stack([cf_true_sum.double()] + [d[r][k].double().reshape(()) for d, r, k in flat]).cpu().tolist()
     host = tuple({r: defaultdict(float, {k: v for k, v in d[r].items() if not isinstance(v, torch.Tensor)})
