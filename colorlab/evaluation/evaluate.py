@@ -138,7 +138,7 @@ def _model_input(model: nn.Module, L_norm: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, device: str | torch.device = "auto",
              batch_size: int = 32, max_images: int | None = None, progress: bool = True,
-             groups: dict | str | None = "auto", psnr=None, **decode) -> pd.DataFrame:
+             groups: dict | str | None = "auto", **decode) -> pd.DataFrame:
     """Evaluate ``models`` on ``dataset`` next to the gray and mean-ab baselines.
 
     Args:
@@ -156,13 +156,14 @@ def evaluate(models: dict[str, nn.Module], dataset, prior=None, train=None, devi
             over every pixel of the group in the set: PSNR of the shown RGB, AuC, *chroma ratio*
             (mean predicted chroma ``|ab|`` / mean true chroma: 1 = as vivid as the truth, 0 = gray)
             and *recall@20* (share of pixels whose ab error is ≤ 20).
-        psnr: the per-image PSNR of the "PSNR (dB)" column, ``psnr(pred, target)`` on RGB ``(N, 3, H, W)`` in
+        psnr (keyword, taken out of ``decode``): the per-image PSNR of the "PSNR (dB)" column, ``psnr(pred, target)`` on RGB ``(N, 3, H, W)`` in
             [0, 1] → ``(N,)`` dB (default :func:`colorlab.evaluation.metrics.psnr`; lab 10: the student's).
         **decode: ``T``, ``bin_centers``: decoding of classification heads (see :func:`colorlab.models.heads.predict_ab`).
     Returns:
         DataFrame, index = model names + ``"gray (ab=0)"`` + ``"mean ab"``, columns :data:`COLUMNS`;
         ``df.attrs["notes"]`` explains baselines and unavailable metrics.
     """
+    psnr = decode.pop("psnr", None)
     dev = get_device(device)
     if not isinstance(models, dict):
         raise ColorlabError("models must be a dict {name: model}")
