@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 
 __all__ = ["lazy_exports"]
 
@@ -44,4 +45,26 @@ def lazy_exports(package: str, public: list[str], where: dict[str, str]):
     def __dir__() -> list[str]:
         return sorted(set(owner) | set(vars(sys.modules[package])))
 
+    clashes = {name for name, module in owner.items() if module == f"{package}.{name}"}
+    if clashes:  # e.g. colorlab.data.prepare: the function and the module that holds it share a name
+        sys.modules[package].__class__ = _clash_guard(clashes)
     return __getattr__, __dir__
+
+
+def _clash_guard(names: set[str]) -> type:
+    """A module class that keeps ``package.name`` the function when the submodule ``package.name`` is imported.
+
+    Importing a submodule sets it as an attribute of its package; where the package exports a function
+    of the same name (``from colorlab.data import prepare``), that would hide the function behind the
+    module as soon as anything imported ``colorlab.data.prepare``. The eager ``__init__`` of old rebound
+    the name after the import; this does the same, when the import happens.
+    """
+
+    class ClashGuard(types.ModuleType):
+        def __setattr__(self, name, value):
+            if (name in names and isinstance(value, types.ModuleType)
+                    and value.__name__ == f"{self.__name__}.{name}" and hasattr(value, name)):
+                value = getattr(value, name)
+            super().__setattr__(name, value)
+
+    return ClashGuard
