@@ -103,7 +103,8 @@ class FusionColorizer(Colorizer):
     def __init__(self, in_channels: int = 1, backbone: str | nn.Module = "inception_v3", *,
                  backbone_size: int | None = None, encoder_out: int = 512, fusion_channels: int = 256,
                  head: str = "regression", n_bins: int = 313, freeze_backbone: bool | str = "auto", width: int = 64,
-                 fusion_layer=None, **weights):
+                 **weights):
+        fusion_layer = weights.pop("fusion_layer", None)  # a keyword like the rest (10 parameters at most)
         source = BackboneWeights.of("FusionColorizer", weights)
         if isinstance(backbone, nn.Module):
             backbone_name = f"<module {type(backbone).__name__}>"
