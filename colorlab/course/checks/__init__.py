@@ -12,12 +12,15 @@ same check on inputs drawn from a seed that appears nowhere else (``check.x(my_x
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
 from colorlab.course.student import is_kit_object
 
-__all__ = ["as_numpy", "assert_close", "assert_shape", "call_student", "not_the_kit", "passed", "rng"]
+__all__ = ["as_numpy", "assert_close", "assert_shape", "call_student", "describe", "not_the_kit", "one_thread",
+           "passed", "rng"]
 
 
 def rng(seed: int = 0) -> np.random.Generator:
@@ -68,6 +71,26 @@ def not_the_kit(obj, what: str = "your answer") -> None:
     """An AssertionError when ``obj`` is the kit's own function or class (re-exported, not written)."""
     assert not is_kit_object(obj), (f"{what} is the kit's own {getattr(obj, '__name__', 'object')} "
                                     f"({obj.__module__}): the exercise is to write it yourself")
+
+
+def describe(x) -> str:
+    """What a value is, for a message: ``torch.Tensor (3, 2) float32``, ``np.ndarray (3,) float64``, ``list``."""
+    if isinstance(x, torch.Tensor):
+        return f"torch.Tensor {tuple(x.shape)} {str(x.dtype).replace('torch.', '')}"
+    if isinstance(x, np.ndarray):
+        return f"np.ndarray {x.shape} {x.dtype}"
+    return type(x).__name__
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Tiny tensors: one thread is fastest (several threads on a busy machine cost more than the arithmetic)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def passed(message: str) -> None:

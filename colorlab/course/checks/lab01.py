@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from colorlab.core import color
-from colorlab.course.checks import as_numpy, assert_close, call_student, not_the_kit, passed, rng
+from colorlab.course.checks import as_numpy, assert_close, call_student, describe, not_the_kit, passed, rng
 
 __all__ = ["chroma_hue", "rgb_to_lab", "split_batch", "not_the_kit"]
 
@@ -19,17 +19,9 @@ _M = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [
 _WHITE = np.array([0.95047, 1.0, 1.08883])
 
 
-def _describe(x) -> str:
-    if isinstance(x, torch.Tensor):
-        return f"torch.Tensor {tuple(x.shape)} {str(x.dtype).replace('torch.', '')}"
-    if isinstance(x, np.ndarray):
-        return f"np.ndarray {x.shape} {x.dtype}"
-    return type(x).__name__
-
-
 def _pair(out, what: str, names: str):
     assert isinstance(out, (tuple, list)) and len(out) == 2, \
-        f"{what} should return two things, ({names}); got {_describe(out)}"
+        f"{what} should return two things, ({names}); got {describe(out)}"
     return out
 
 
@@ -37,10 +29,10 @@ def _tensor(x, what: str, dtype: torch.dtype) -> None:
     """The contract's return type: a torch tensor of ``dtype`` (a named message otherwise)."""
     want = str(dtype).replace("torch.", "")
     if not isinstance(x, torch.Tensor):
-        raise AssertionError(f"{what} is a {_describe(x)}: the contract asks for a torch.Tensor ({want}); "
+        raise AssertionError(f"{what} is a {describe(x)}: the contract asks for a torch.Tensor ({want}); "
                              f"if you computed it with NumPy, wrap the result with torch.from_numpy")
     if x.dtype != dtype:
-        raise AssertionError(f"{what} is {_describe(x)}: the contract asks for {want} (the dtype of the input)")
+        raise AssertionError(f"{what} is {describe(x)}: the contract asks for {want} (the dtype of the input)")
 
 
 def chroma_hue(fn, seed: int = 1) -> None:
@@ -53,7 +45,7 @@ def chroma_hue(fn, seed: int = 1) -> None:
     ab[0, :, 0, :4] = torch.tensor([[30.0, 0.0, -30.0, 0.5], [0.0, 30.0, -40.0, -60.0]])  # red, yellow, blue-green, blue
     for x in (ab, ab[N - 1]):
         shape = tuple(x.shape[:-3]) + tuple(x.shape[-2:])
-        what = f"my_chroma_hue(ab: {_describe(x)})"
+        what = f"my_chroma_hue(ab: {describe(x)})"
         out = _pair(call_student(fn, x.clone(), what=what,
                                  hint="ab holds a and b on the third axis from the end: (N, 2, H, W) or (2, H, W)"),
                     what, "C, h")
@@ -107,7 +99,7 @@ def rgb_to_lab(fn, seed: int = 0) -> float:
                            dtype=torch.float32)
     rgb[-1, :, 0, :6] = corners.T                    # black, white, the primaries, near-black
     ref = color.rgb_to_lab(rgb)
-    what = f"my_rgb_to_lab(rgb: {_describe(rgb)})"
+    what = f"my_rgb_to_lab(rgb: {describe(rgb)})"
     mine = call_student(fn, rgb.clone(), what=what,
                         hint="rgb is (N, 3, H, W): R, G and B lie on axis 1, and the result keeps that layout")
     _tensor(mine, "your Lab", torch.float32)
@@ -152,7 +144,7 @@ def split_batch(fn, seed: int = 2) -> None:
     W = H + 1 + int(r.integers(0, 2))                                  # H ≠ W: a transposed image shows
     images = torch.from_numpy(r.integers(0, 256, (N, H, W, 3), dtype=np.uint8))
     L_ref, ab_ref = color.split_lab(images.permute(0, 3, 1, 2))
-    what = f"my_split_batch(images: {_describe(images)})"
+    what = f"my_split_batch(images: {describe(images)})"
     out = _pair(call_student(fn, images.clone(), what=what,
                              hint="the photos arrive channels last, (N, H, W, 3) uint8; the kit's conversions want "
                                   "the colour axis at position 1, (N, 3, H, W)"), what, "L_in, ab_target")

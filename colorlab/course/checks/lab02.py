@@ -10,27 +10,19 @@ import numpy as np
 import torch
 
 from colorlab.core.color import rgb_to_lab
-from colorlab.course.checks import as_numpy, assert_close, call_student, not_the_kit, passed, rng
+from colorlab.course.checks import as_numpy, assert_close, call_student, describe, not_the_kit, passed, rng
 from colorlab.rarity.prior import ab_histogram as reference_histogram
 from colorlab.rarity.weights import zhang_weights
 
 __all__ = ["ab_histogram", "rarity_weights", "lambda_for_ceiling", "not_the_kit"]
 
 
-def _describe(x) -> str:
-    if isinstance(x, torch.Tensor):
-        return f"torch.Tensor {tuple(x.shape)} {str(x.dtype).replace('torch.', '')}"
-    if isinstance(x, np.ndarray):
-        return f"np.ndarray {x.shape} {x.dtype}"
-    return type(x).__name__
-
-
 def _float64_tensor(x, what: str) -> None:
     if not isinstance(x, torch.Tensor):
-        raise AssertionError(f"{what} is a {_describe(x)}: the contract asks for a torch.Tensor (float64); "
+        raise AssertionError(f"{what} is a {describe(x)}: the contract asks for a torch.Tensor (float64); "
                              f"if you computed it with NumPy, wrap the result with torch.from_numpy")
     if x.dtype != torch.float64:
-        raise AssertionError(f"{what} is {_describe(x)}: the contract asks for float64 (with millions of pixels, "
+        raise AssertionError(f"{what} is {describe(x)}: the contract asks for float64 (with millions of pixels, "
                              f"float32 keeps too few digits of the rare bins' fractions)")
 
 
@@ -50,7 +42,7 @@ def ab_histogram(fn, seed: int = 3) -> None:
     rgb = torch.from_numpy(r.integers(0, 256, (N, 3, H, W), dtype=np.uint8))
     ab = rgb_to_lab(rgb)[:, 1:].float()
     for n in (int(r.integers(5, 13)), int(r.choice([44, 64]))):
-        what = f"my_ab_histogram(ab: {_describe(ab)}, n={n})"
+        what = f"my_ab_histogram(ab: {describe(ab)}, n={n})"
         p = call_student(fn, ab.clone(), n, what=what,
                          hint="ab is (N, 2, H, W): channel 0 of axis 1 is a, channel 1 is b")
         if isinstance(p, (torch.Tensor, np.ndarray)) and tuple(p.shape) == (n, n):
@@ -100,7 +92,7 @@ def rarity_weights(fn, seed: int = 4) -> None:
     for p_np, lam in cases:
         p = torch.tensor(p_np, dtype=torch.float64)
         Q = p.numel()
-        what = f"my_rarity_weights(p: {_describe(p)}, lam={lam})"
+        what = f"my_rarity_weights(p: {describe(p)}, lam={lam})"
         w = call_student(fn, p.clone(), lam, what=what, hint="p is a torch.Tensor (Q,) float64, lam a float")
         _float64_tensor(w, "your weights")
         assert tuple(w.shape) == (Q,), f"{what} returned shape {tuple(w.shape)}, expected ({Q},): one weight per bin"
@@ -157,13 +149,13 @@ def lambda_for_ceiling(fn, seed: int = 5) -> None:
              (small, round(1.2 * _top(torch.tensor(small), 0.0) + 1, 1))]   # λ = 0 already stays under this one
     for p_np, ceiling in cases:
         p = torch.tensor(p_np, dtype=torch.float64)
-        what = f"my_lambda_for_ceiling(p: {_describe(p)}, ceiling={ceiling})"
+        what = f"my_lambda_for_ceiling(p: {describe(p)}, ceiling={ceiling})"
         lam = call_student(fn, p.clone(), ceiling, what=what, hint="p is a torch.Tensor (Q,) float64, ceiling a float")
         if isinstance(lam, torch.Tensor) and lam.numel() == 1:
             raise AssertionError(f"{what} returned a one-element tensor: the contract asks for a Python float "
                                  f"(float(lam) or lam.item())")
         assert isinstance(lam, (float, int, np.floating, np.integer)) and not isinstance(lam, bool), \
-            f"{what} returned a {_describe(lam)}: the contract asks for a float λ in [0, 1]"
+            f"{what} returned a {describe(lam)}: the contract asks for a float λ in [0, 1]"
         lam = float(lam)
         assert 0.0 <= lam <= 1.0, f"{what} returned λ = {lam:g}: λ mixes two distributions, it lies in [0, 1]"
         top = _top(p, lam)

@@ -5,14 +5,13 @@ behind each stored wrong answer (``tests/exercise_answers/lab05.py``).
 """
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from colorlab.course.checks import assert_close, assert_shape, call_student, not_the_kit, passed, rng
+from colorlab.course.checks import assert_close, assert_shape, call_student, not_the_kit, one_thread, passed, rng
 from colorlab.rarity.bins import BinLookup
 from colorlab.rarity.losses import BlendedLoss, blend
 from colorlab.rarity.prior import ABPrior
@@ -24,17 +23,6 @@ AB = 110.0  # normalised ab × 110 = Lab units
 
 def _torch_gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(seed))
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Tiny tensors: one thread is fastest (several threads on a busy machine cost more than the arithmetic)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # --- Exercise 1: the weight of each pixel --------------------------------------------------------
@@ -241,7 +229,7 @@ def up_stage(cls, *, seed: int = 0) -> None:
         skip_ch = int(r.integers(2, 6))
         in_ch = int(r.integers(out_ch + 1, 2 * out_ch + 3))
         configs.append((in_ch, skip_ch, out_ch, (int(r.integers(2, 5)), int(r.integers(3, 6)))))
-    with torch.random.fork_rng(), _one_thread():
+    with torch.random.fork_rng(), one_thread():
         torch.manual_seed(seed)
         for in_ch, skip_ch, out_ch, (h, w) in configs:
             stage = _expect_module(cls, (in_ch, skip_ch, out_ch)).eval()

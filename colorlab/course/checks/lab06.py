@@ -14,23 +14,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from colorlab.course.checks import assert_close, assert_shape, call_student, not_the_kit, passed, rng
+from colorlab.course.checks import assert_close, assert_shape, call_student, not_the_kit, one_thread, passed, rng
 from colorlab.models.fusion import FusionColorizer
 
 __all__ = ["fuse", "fusion_layer", "fusion_point", "not_the_kit"]
 
 C, D, F = 3, 6, 4   # local channels, global vector size, fusion channels: all different, so mix-ups show
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Tiny tensors: one thread is fastest (several threads on a busy machine cost more than the arithmetic)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _shapes(seed: int) -> list[tuple[int, int, int]]:
@@ -47,7 +36,7 @@ def _shapes(seed: int) -> list[tuple[int, int, int]]:
 def _kit_fusion(h: int, w: int, n: int = 2, seed: int = 0) -> dict:
     """One forward pass of a small kit FusionColorizer on an (n, 1, 8h, 8w) input: local (n, C, h, w),
     g (n, D), the fusion conv's input (n, C + D, h, w) and output (n, F, h, w), its weight and bias."""
-    with torch.random.fork_rng(), _one_thread():
+    with torch.random.fork_rng(), one_thread():
         torch.manual_seed(seed)
         branch = nn.Sequential(nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(12, D))
         with contextlib.redirect_stderr(io.StringIO()):   # the model announces its global branch
@@ -59,7 +48,7 @@ def _kit_fusion(h: int, w: int, n: int = 2, seed: int = 0) -> dict:
              model.global_features.register_forward_hook(lambda m, i, o: seen.__setitem__("g", o.detach().clone())),
              model.fusion.register_forward_pre_hook(lambda m, i: seen.__setitem__("fused", i[0].detach().clone())),
              model.fusion.register_forward_hook(lambda m, i, o: seen.__setitem__("out", o.detach().clone()))]
-    with torch.no_grad(), _one_thread():
+    with torch.no_grad(), one_thread():
         model(x)
     for hk in hooks:
         hk.remove()
@@ -193,7 +182,7 @@ def fusion_point(fn, *, seed: int = 0) -> None:
     assert 0 <= k <= n, f"{what} returned {k}: the fusion point is 0 (before the first convolution) … {n} (after the last)"
     size = 24
     tells, interaction = 0.0, 0.0
-    with torch.random.fork_rng(), _one_thread(), torch.no_grad():
+    with torch.random.fork_rng(), one_thread(), torch.no_grad():
         for init in range(5):   # float64, so that "no effect" reads 1e-12, not float32's rounding noise
             torch.manual_seed(1000 * seed + init)
             net = TinyFusion(n, k, width=16).double().eval()

@@ -7,7 +7,6 @@ student never saw; every stored wrong answer (tests/exercise_answers/lab07.py) g
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 
 import numpy as np
@@ -15,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from colorlab.core.color import AB_SCALE
-from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, not_the_kit, passed, rng
+from colorlab.course.checks import as_numpy, assert_close, assert_shape, call_student, not_the_kit, one_thread, passed, rng
 from colorlab.rarity.bins import zhang_bins
 from colorlab.rarity.losses import RebalancedCrossEntropy
 from colorlab.rarity.prior import ABPrior
@@ -227,16 +226,6 @@ def _pixels(r: np.random.Generator, n: int, side: int, p_red: float):
     return torch.tensor((kind[:, None] - 1) * 0.5, dtype=torch.float32), torch.tensor(ab, dtype=torch.float32)
 
 
-@contextlib.contextmanager
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)      # tiny tensors: one thread is fastest, and fair to a busy machine
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
 def _task(seed: int):
     r = rng(seed)
     centres = zhang_bins()
@@ -269,7 +258,7 @@ def train_step(my_train_step, *, seed: int = 0, steps: int = 60, lr: float = 2.0
         what=f"my_train_step(model, L {tuple(L[i].shape)}, ab {tuple(ab[i].shape)}, centres, w, lr={rate:g})",
         hint="model(L) gives logits (N, Q, H, W); ab and centres are in Lab units; w holds one weight per bin.")
     batch = np.arange(4)
-    with _one_thread():
+    with one_thread():
         model = PixelClassifier(len(centres))           # all zeros: no random state touched
         before = _params(model)
         loss = call(model, batch)
