@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
@@ -141,6 +142,25 @@ def test_the_check_rejects_wrong_answers(path, exercise, source, check):
     assert len(wrong) >= 2, f"{exercise}: store at least two plausible wrong answers"
     for why, variant in wrong:
         for part in ("visible", "hidden"):
-            with pytest.raises(AssertionError):
+            with pytest.raises(AssertionError) as caught:
                 _run(path, exercise, check, variant, part)
                 print(f"{exercise}: the {part} tests accepted a wrong answer ({why})")
+            if part == "visible":
+                assert _names_the_mistake(str(caught.value)), \
+                    f"{exercise}: the message for '{why}' does not say what is wrong:\n{caught.value}"
+
+
+_GENERIC = re.compile(r"differs from the reference in \d+ of \d+ values; e\.g\. at index \([^)]*\): yours \S+, expected \S+")
+
+
+def _names_the_mistake(message: str) -> bool:
+    """More than the bare "differs from the reference in n of m values" of assert_close: a sentence that
+    says what the student did (at least eight words of it)."""
+    rest = _GENERIC.sub("", message)
+    return len(re.findall(r"[A-Za-zλσ]+", rest)) >= 8
+
+
+def test_the_named_message_rule_can_fail():
+    assert not _names_the_mistake("your p differs from the reference in 3 of 9 values; e.g. at index (1,): yours 0.1, "
+                                  "expected 0.2")
+    assert _names_the_mistake("your hue is in radians: convert to degrees with torch.rad2deg (or × 180/π)")
