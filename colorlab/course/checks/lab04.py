@@ -18,7 +18,7 @@ from colorlab.data.scenes import FRUIT_MODES
 from colorlab.rarity.losses import MSELoss
 from colorlab.models import PlainCNN
 from colorlab.models.base import conv_bn_relu
-from colorlab.course.checks import as_numpy, assert_close, call_student, not_the_kit, passed, rng
+from colorlab.course.checks import as_numpy, assert_close, call_student, not_the_kit, one_thread, passed, rng
 
 __all__ = ["best_constant_ab", "conv_block", "not_the_kit", "train_step"]
 
@@ -90,12 +90,8 @@ def _configs(seed: int):
 
 def conv_block(fn, seed: int = 0) -> None:
     """``fn(in_ch, out_ch, stride) → nn.Module``: 3×3 conv (padding 1, that stride) → BatchNorm2d → ReLU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny convolutions: one thread is fastest, and far faster on a busy machine
-    try:
+    with one_thread():   # tiny convolutions: one thread is fastest, and far faster on a busy machine
         _conv_block(fn, seed)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _conv_block(fn, seed: int) -> None:
@@ -160,12 +156,8 @@ def _has_gradients(model) -> bool:
 
 def train_step(fn, seed: int = 0) -> None:
     """``fn(model, opt, L, ab) → float``: one step of training with MSE, held against the reference step."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny convolutions: one thread is fastest, and far faster on a busy machine
-    try:
+    with one_thread():   # tiny convolutions: one thread is fastest, and far faster on a busy machine
         _train_step(fn, seed)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train_step(fn, seed: int) -> None:
