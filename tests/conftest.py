@@ -194,3 +194,22 @@ def served(monkeypatch):
         monkeypatch.setenv("COLORLAB_MIRROR", server.url)
         monkeypatch.delenv("COLORLAB_OFFLINE", raising=False)
         yield server
+
+
+# ------------------------------------------------------------------ the notebooks, executed once per session
+@pytest.fixture(scope="session")
+def notebook_runs(tmp_path_factory):
+    """Every notebook in notebooks/, executed at smoke size, two kernels at a time; notebook stem → result
+    (``status``, ``output``: the executed copy, ``metrics``, ...). Shared by tests/test_notebooks.py and the
+    website tests, so the suite pays for one run."""
+    import time
+
+    from colorlab.course.notebooks import list_notebooks
+    from colorlab.course.runner import SMOKE, format_table, run_notebooks
+
+    notebooks = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
+    out = tmp_path_factory.mktemp("notebook_runs")
+    t0 = time.time()
+    results = run_notebooks(notebooks, out, SMOKE, workers=2, start_timeout=180, execution_timeout=300)
+    print(f"\n{format_table(results)}\nwall {time.time() - t0:.0f} s")
+    return {r["notebook"]: r for r in results}

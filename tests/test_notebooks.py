@@ -1,33 +1,25 @@
 """Every lab notebook, executed with papermill in smoke mode: it runs, every code cell ran, and
-its metrics.json holds up against the stored baselines (tests/notebooks/baselines.json)."""
+its metrics.json holds up against the stored baselines (tests/notebooks/baselines.json).
+
+The runs themselves are the session fixture ``notebook_runs`` (tests/conftest.py), shared with the tests that
+build the course website from the same executed copies."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from colorlab.core.errors import ColorlabError
 from colorlab.course.notebooks import list_notebooks
-from colorlab.course.runner import SMOKE, compare_to_baselines, format_table, run_notebooks
+from colorlab.course.runner import compare_to_baselines, format_table, run_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 BASELINES = json.loads((ROOT / "tests" / "notebooks" / "baselines.json").read_text())
-
-
-@pytest.fixture(scope="session")
-def notebook_runs(tmp_path_factory):
-    """All notebooks, two kernels at a time (about two minutes on 2 cores); notebook stem → result."""
-    out = tmp_path_factory.mktemp("notebook_runs")
-    t0 = time.time()
-    results = run_notebooks(NOTEBOOKS, out, SMOKE, workers=2, start_timeout=180, execution_timeout=300)
-    print(f"\n{format_table(results)}\nwall {time.time() - t0:.0f} s")
-    return {r["notebook"]: r for r in results}
 
 
 @pytest.mark.slow
