@@ -128,16 +128,17 @@ def make_tiny_imagenet(write_photo):
 
 @pytest.fixture(scope="session")
 def make_flowers102(write_photo):
-    """``make_flowers102(root)`` → ``root/flowers-102``: 12 photos, labels 1..3, splits of 4 ids each."""
+    """``make_flowers102(root, n=12)`` → ``root/flowers-102``: ``n`` photos (a multiple of 3), labels 1..3,
+    the official splits a third each (12: ids 1–4, 5–8, 9–12)."""
     from scipy.io import savemat
 
-    def make(root: Path) -> Path:
+    def make(root: Path, n: int = 12) -> Path:
         base = Path(root) / "flowers-102"
-        for i in range(1, 13):
+        for i in range(1, n + 1):
             write_photo(base / "jpg" / f"image_{i:05d}.jpg", i)
-        savemat(base / "imagelabels.mat", {"labels": np.array([[1, 2, 3] * 4])})
-        savemat(base / "setid.mat", {"trnid": np.array([[1, 2, 3, 4]]), "valid": np.array([[5, 6, 7, 8]]),
-                                     "tstid": np.array([[9, 10, 11, 12]])})
+        savemat(base / "imagelabels.mat", {"labels": np.array([[1, 2, 3] * (n // 3)])})
+        ids = np.arange(1, n + 1).reshape(3, n // 3)
+        savemat(base / "setid.mat", {"trnid": ids[:1], "valid": ids[1:2], "tstid": ids[2:]})
         return base
     return make
 
@@ -198,18 +199,39 @@ def served(monkeypatch):
 
 # ------------------------------------------------------------------ the notebooks, executed once per session
 @pytest.fixture(scope="session")
-def notebook_runs(tmp_path_factory):
+def notebook_runs(tmp_path_factory, make_flowers102):
     """Every notebook in notebooks/, executed at smoke size, two kernels at a time; notebook stem → result
     (``status``, ``output``: the executed copy, ``metrics``, ...). Shared by tests/test_notebooks.py and the
-    website tests, so the suite pays for one run."""
+    website tests, so the suite pays for one run.
+
+    Lab 12 downloads Oxford Flowers 102: a loopback server serves a fake copy (39 photos in the published
+    layout, under the published file names) as ``COLORLAB_MIRROR`` for the whole run, and the kernels accept
+    the fakes' checksums (tests/fake_mirror.py: an IPython startup file, nothing in the package)."""
     import time
+
+    from fake_mirror import flowers_blobs, kernel_env
+    from loopback_server import LoopbackServer
 
     from colorlab.course.notebooks import list_notebooks
     from colorlab.course.runner import SMOKE, format_table, run_notebooks
 
     notebooks = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
     out = tmp_path_factory.mktemp("notebook_runs")
-    t0 = time.time()
-    results = run_notebooks(notebooks, out, SMOKE, workers=2, start_timeout=180, execution_timeout=300)
+    fakes = {"flowers102": flowers_blobs(make_flowers102(tmp_path_factory.mktemp("fake_flowers"), n=39))}
+    with LoopbackServer() as mirror:
+        for blobs in fakes.values():
+            mirror.files.update(blobs)
+        env = {**kernel_env(tmp_path_factory.mktemp("kernel_env"), fakes), "COLORLAB_MIRROR": mirror.url}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)  # the kernels inherit it
+        try:
+            t0 = time.time()
+            results = run_notebooks(notebooks, out, SMOKE, workers=2, start_timeout=180, execution_timeout=300)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
     print(f"\n{format_table(results)}\nwall {time.time() - t0:.0f} s")
     return {r["notebook"]: r for r in results}

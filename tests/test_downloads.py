@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
-import tarfile
 import zipfile
 from pathlib import Path
 
@@ -18,14 +17,11 @@ from colorlab.data import get_dataset
 from colorlab.data import remote
 from colorlab.core.download import DownloadError, Remote, fetch
 from colorlab.core.errors import ColorlabError
+from fake_mirror import fake_recipe, tar_bytes
+from fake_mirror import flowers_blobs as flowers_blobs_of
 
 
-def _tar(folder: Path, arcroot: Path, mode: str = "w:gz") -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as tar:
-        for p in sorted(folder.rglob("*")):
-            tar.add(p, arcname=str(p.relative_to(arcroot)), recursive=False)
-    return buf.getvalue()
+_tar = tar_bytes
 
 
 def _zip(folder: Path, arcroot: Path) -> bytes:
@@ -38,22 +34,13 @@ def _zip(folder: Path, arcroot: Path) -> bytes:
 
 def _serve(monkeypatch, server, name: str, blobs: dict[str, bytes]) -> None:
     """Serve ``blobs`` under their real names and make ``name``'s recipe expect exactly them."""
-    recipe = remote.RECIPES[name]
-    files = {}
-    for split, remotes in recipe.files.items():
-        files[split] = tuple(Remote(r.url, len(blobs[r.filename]), md5=hashlib.md5(blobs[r.filename]).hexdigest())
-                             for r in remotes)
-    monkeypatch.setitem(remote.RECIPES, name, remote.Recipe(files, recipe.extracted_factor, recipe.archives_hold,
-                                                            recipe.notes))
+    monkeypatch.setitem(remote.RECIPES, name, fake_recipe(remote.RECIPES[name], blobs))
     server.files.update(blobs)
 
 
 @pytest.fixture
 def flowers_blobs(tmp_path, make_flowers102):
-    base = make_flowers102(tmp_path / "src")
-    return {"102flowers.tgz": _tar(base / "jpg", base),
-            "imagelabels.mat": (base / "imagelabels.mat").read_bytes(),
-            "setid.mat": (base / "setid.mat").read_bytes()}
+    return flowers_blobs_of(make_flowers102(tmp_path / "src"))
 
 
 def _leftovers(data: Path) -> list[str]:

@@ -11,7 +11,7 @@ __all__ = [
     "plot_group_examples", "plot_dominant_colors", "plot_confusion", "one_per_group",
     "wrong_profile_gallery", "scene_grid", "compare_figure", "object_crops", "object_gallery",
     "CLASS_COLOURS", "ab_plane_rgb", "plot_ab_histogram", "plot_weight_map", "plot_lambda_effect",
-    "plot_prior_and_weights", "weight_range", "SLIDER_LAMS",
+    "plot_prior_and_weights", "weight_range", "SLIDER_LAMS", "photo_gallery",
 ]
 
 # where each name lives: imported when first used, so importing the package loads nothing heavy
@@ -23,6 +23,7 @@ __getattr__, __dir__ = lazy_exports(__name__, __all__, {
     "kmeans": "kmeans_trace plot_kmeans_steps",
     "lab": "ab_channel_rgb ab_gamut channels_figure patch_grid plot_ab_gamut",
     "metrics": "ab_error_curve plot_ab_error_curves",
+    "photos": "photo_gallery",
     "profiles": "lab_swatches_rgb plot_confusion plot_dominant_colors plot_group_examples plot_palettes",
     "routing": "one_per_group wrong_profile_gallery",
     "scenes": "CLASS_COLOURS compare_figure object_crops object_gallery scene_grid",
