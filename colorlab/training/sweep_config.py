@@ -5,7 +5,10 @@ config (YAML or JSON, or a dict) has a ``base`` — the settings every run share
 same budget and seed — and either a ``grid`` (every combination of the listed
 values) or a list of ``runs`` (each a set of overrides, optionally ``name``d), or both (each run
 × the grid). Keys may be dotted (``model_kwargs.skips``). ``sizes`` holds named presets
-(``smoke``: the sample set on a CPU in a minute or two; ``full``: the real dataset on a GPU).
+(``smoke``: the sample set on a CPU in a minute or two; ``full``: the real dataset on a GPU); a preset
+may hold a ``grid`` of its own, whose lists replace the config's for those settings (a data-size sweep
+lists a few hundred photos at ``smoke`` and tens of thousands at ``full``). A run that names another
+``model`` than the base takes only its own ``model_kwargs`` (a U-Net baseline in a sweep of fusion nets).
 
 .. code-block:: yaml
 
@@ -150,6 +153,14 @@ def _check_settings(s: dict, name: str) -> None:
         raise ColorlabError(f"run {name!r}: snapshots {bad} are not epochs in 1..{s['epochs']}")
 
 
+def _own_model_kwargs(*overrides: dict) -> dict:
+    """The ``model_kwargs`` that ``overrides`` set themselves (also as dotted ``model_kwargs.x`` keys)."""
+    out: dict = {"model_kwargs": {}}
+    for o in overrides:
+        out = _merge(out, {k: v for k, v in o.items() if k.split(".")[0] == "model_kwargs"})
+    return out["model_kwargs"]
+
+
 def short(value) -> str:
     """A setting's value as a run name or a table cell shows it (``0.001``, ``a=1,b=2``)."""
     if isinstance(value, float):
@@ -170,9 +181,14 @@ def expand_runs(config, size: str | None = None) -> list[tuple[str, dict]]:
     size = size or cfg.get("size") or ("smoke" if "smoke" in sizes else None)
     if size is not None and size not in sizes:
         raise ColorlabError(f"sweep {cfg.get('name', '')!r} has no size {size!r}; it has {sorted(sizes) or 'none'}")
-    base = _merge(_merge(DEFAULTS, cfg.get("base")), sizes.get(size) if size else None)
+    preset = dict(sizes.get(size) or {}) if size else {}
+    size_grid = preset.pop("grid", None) or {}   # a size may replace grid values (smoke: 64 photos, full: 10k)
+    base = _merge(_merge(DEFAULTS, cfg.get("base")), preset)
     grid = cfg.get("grid") or {}
-    if not isinstance(grid, dict) or any(not isinstance(v, list) or not v for v in grid.values()):
+    if not isinstance(grid, dict) or not isinstance(size_grid, dict):
+        raise ColorlabError("grid (in the config or in a size) must map each setting to a non-empty list of values")
+    grid = {**grid, **size_grid}
+    if any(not isinstance(v, list) or not v for v in grid.values()):
         raise ColorlabError("grid must map each setting to a non-empty list of values")
     runs = cfg.get("runs") or [{}]
     if not isinstance(runs, list) or any(not isinstance(r, dict) for r in runs):
@@ -187,6 +203,8 @@ def expand_runs(config, size: str | None = None) -> list[tuple[str, dict]]:
             parts += [f"{k.split('.')[-1]}={short(v)}" for k, v in overrides.items()]
             name = " ".join(parts) or f"run {i + 1}"
             settings = _merge(_merge(base, run), overrides)
+            if settings["model"] != base["model"]:   # another model takes other options: only the run's own
+                settings["model_kwargs"] = _own_model_kwargs(run, overrides)
             _check_settings(settings, name)
             if name in seen:
                 raise ColorlabError(f"two runs are called {name!r}: give them distinct names")
