@@ -63,7 +63,7 @@ def test_training_speed_times_steady_steps_not_loader_start_or_validation(monkey
 
 def test_benchmark_training_compares_plans_against_the_ceiling():
     plans = {"fp32": SpeedPlan("fp32"), "fp32+cl": SpeedPlan("fp32", channels_last=True)}
-    bench = benchmark_training(_images(), plans, bs=8, rounds=1, device="cpu", peak_n=64)
+    bench = benchmark_training(_images(), plans, bs=8, rounds=1, device="cpu", peak_n=64, model=_tiny)
     assert isinstance(bench, TrainingBenchmark)
     assert list(bench.img_per_s) == list(plans) == list(bench.warmup_s)
     assert all(v > 0 for v in bench.img_per_s.values())
@@ -76,6 +76,7 @@ def test_benchmark_training_compares_plans_against_the_ceiling():
 
 
 def test_benchmark_training_without_peaks():
-    bench = benchmark_training(_images(), {"fp32": SpeedPlan("fp32")}, bs=8, rounds=1, device="cpu", peak_n=0)
+    bench = benchmark_training(_images(), {"fp32": SpeedPlan("fp32")}, bs=8, rounds=1, device="cpu", peak_n=0,
+                               model=_tiny)
     assert bench.peaks == {} and bench.ceiling_dtype is None and math.isnan(bench.ceiling)
     assert "not measured" in bench.table()

@@ -210,7 +210,7 @@ class TrainingBenchmark:
 
 
 def benchmark_training(train, plans: dict[str, SpeedPlan], valid=None, bs: int = 64, rounds: int = 3, device="auto",
-                       peak_n: int = 2048, model: str = "unet", seed: int = 0) -> TrainingBenchmark:
+                       peak_n: int = 2048, model="unet", seed: int = 0) -> TrainingBenchmark:
     """Time the kit's training path under each plan, with the FLOPs of a step and the device's matmul ceiling.
 
     Args:
@@ -220,6 +220,8 @@ def benchmark_training(train, plans: dict[str, SpeedPlan], valid=None, bs: int =
         bs, rounds, valid, seed: as :func:`training_speed` (one warm-up epoch, then the fastest of
             ``rounds`` epochs).
         peak_n: side of the matmuls that measure the peaks (:func:`matmul_peaks`); 0 skips them.
+        model: a name for :func:`colorlab.models.create`, or a function of no argument returning a fresh
+            model (each plan needs its own, untrained).
     Returns:
         a :class:`TrainingBenchmark`: images per second and warm-up time per plan, FLOPs per
         image (:func:`train_flops`), the peaks, and from them the fraction of the ceiling reached.
@@ -230,9 +232,10 @@ def benchmark_training(train, plans: dict[str, SpeedPlan], valid=None, bs: int =
     dev = get_device(device)
     size = int(image_array(train, exact_lab=True).shape[1])
     torch.manual_seed(seed)
-    flops = train_flops(create(model), bs, size, dev) / bs
+    fresh = (lambda: create(model)) if isinstance(model, str) else model
+    flops = train_flops(fresh(), bs, size, dev) / bs
     peaks = matmul_peaks(dev, n=peak_n) if peak_n else {}
     speeds, warmups = {}, {}
     for name, plan in plans.items():
-        speeds[name], warmups[name] = training_speed(plan, train, valid, bs, rounds, dev, model, seed)
+        speeds[name], warmups[name] = training_speed(plan, train, valid, bs, rounds, dev, fresh(), seed)
     return TrainingBenchmark(dict(plans), speeds, warmups, flops, peaks)
