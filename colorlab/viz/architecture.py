@@ -12,10 +12,11 @@ import torch
 from colorlab.core.errors import ColorlabError
 from colorlab.core.figures import pyplot, to_hwc
 from colorlab.models.unet import skip_levels
+from colorlab.viz.palettes import DIAGRAM, WINDOWS, WRONG
 
 __all__ = ["unet_diagram", "fusion_diagram", "fpn_diagram", "receptive_field_figure", "pixel_weight_figure"]
 
-_ENC, _DEC, _IO, _GLOBAL = "#cfe2f3", "#f9cb9c", "#e6e6e6", "#d9ead3"
+_ENC, _DEC, _IO, _GLOBAL, _MIDDLE = DIAGRAM  # CVD-safe tints (colorlab.viz.palettes)
 
 
 def _box(ax, x, y, text, colour, w=0.9, h=0.8, fontsize=7.5):
@@ -70,7 +71,7 @@ def unet_diagram(model, size: int, ax=None):
         return f"{base * 2 ** level} ch\n{s}×{s}"
     for level in range(depth):
         y = -level * dy
-        _box(ax, level * dx, y, label(level), _ENC if level < depth - 1 else "#d5c7e8")
+        _box(ax, level * dx, y, label(level), _ENC if level < depth - 1 else _MIDDLE)
         if level < depth - 1:
             _box(ax, right - level * dx, y, label(level), _DEC)
             _arrow(ax, (level * dx + 0.2, y - 0.42), ((level + 1) * dx - 0.2, y - dy + 0.42),
@@ -105,7 +106,7 @@ def fusion_diagram(model, size: int, ax=None):
     _box(ax, 2.1, -1.35, f"global branch\n{cfg.get('backbone', '?')}\nsees all {S}×{S}\n→ vector g ({dim})",
          _GLOBAL, w=1.5, h=1.0)
     _box(ax, 4.45, -1.35, f"repeat g at\nevery position\n{dim}×{s8}×{s8}", _GLOBAL, w=1.35, h=0.9)
-    _box(ax, 6.3, 0.55, f"fusion\nconcatenate,\n1×1 conv + ReLU\n{fus}×{s8}×{s8}", "#d5c7e8", w=1.45, h=1.0)
+    _box(ax, 6.3, 0.55, f"fusion\nconcatenate,\n1×1 conv + ReLU\n{fus}×{s8}×{s8}", _MIDDLE, w=1.45, h=1.0)
     _box(ax, 8.4, 0.55, f"decoder\nconv + 3× upsample\n→ ab 2×{size}×{size}", _DEC, w=1.6, h=1.0)
     _arrow(ax, (0.55, 0.1), (1.35, 0.5))
     _arrow(ax, (0.55, -0.1), (1.35, -1.3), f"resize to {S}", offset=(-0.45, -0.2))
@@ -170,7 +171,7 @@ def receptive_field_figure(gray, colour, windows: dict, centre: tuple, titles=No
     fig, axes = plt.subplots(2, n, figsize=(2.2 * n, 4.6), squeeze=False)
     cy, cx = centre
     styles = ["-", "--", ":", "-."]
-    colours = ["#ffcc00", "#00e5ff", "#ff3df2", "#7CFC00"]
+    colours = WINDOWS
     for c in range(n):
         for r, img in enumerate((gray[c], colour[c])):
             ax = axes[r, c]
@@ -186,7 +187,7 @@ def receptive_field_figure(gray, colour, windows: dict, centre: tuple, titles=No
                 ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.6,
                                        edgecolor=colours[k % 4], linestyle=styles[k % 4],
                                        label=f"{name}: {side} px" if r == 0 and c == 0 else None))
-            ax.plot([cx], [cy], marker="+", color="red", markersize=8, mew=1.5)
+            ax.plot([cx], [cy], marker="+", color=WRONG, markersize=8, mew=1.5)
             ax.set_xlim(-0.5, W - 0.5)
             ax.set_ylim(H - 0.5, -0.5)
             ax.set_xticks([]), ax.set_yticks([])

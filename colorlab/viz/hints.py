@@ -12,6 +12,7 @@ from colorlab.data.loaders import lab_batch
 from colorlab.data.scenes import MULTIMODAL
 from colorlab.hints.sampling import HintSampler
 from colorlab.models.heads import predict_ab
+from colorlab.viz.palettes import CATEGORICAL, prop_cycle
 from colorlab.viz.scenes import compare_figure, object_crops
 
 __all__ = ["plot_sampled_hints", "plot_hint_sampler", "plot_hints_vs_psnr", "hint_gallery"]
@@ -76,8 +77,8 @@ def plot_hint_sampler(sampler, size: int = 32, n: int = 4096, seed: int = 0, max
     k = np.arange(max_count + 1)
     seen = np.bincount(np.minimum(counts, max_count + 1), minlength=max_count + 2)[:max_count + 1] / n
     left.bar(k, seen, color="0.7", label=f"sampled ({n} images)")
-    left.plot(k, sampler.p * (1 - sampler.p) ** k, "o-", ms=3, color="C3", label=f"$p(1-p)^k$, p = {sampler.p:.3g}")
-    left.axvline(counts.mean(), color="C0", ls="--", lw=1, label=f"mean {counts.mean():.1f} (theory {(1 - sampler.p) / sampler.p:.1f})")
+    left.plot(k, sampler.p * (1 - sampler.p) ** k, "o-", ms=3, color=CATEGORICAL[1], label=f"$p(1-p)^k$, p = {sampler.p:.3g}")
+    left.axvline(counts.mean(), color=CATEGORICAL[0], ls="--", lw=1, label=f"mean {counts.mean():.1f} (theory {(1 - sampler.p) / sampler.p:.1f})")
     left.set_xlabel("hints per image k")
     left.set_ylabel("share of images")
     left.set_title("how many hints")
@@ -96,8 +97,10 @@ def plot_hints_vs_psnr(table, ax=None, label: str | None = None):
     import matplotlib.pyplot as plt
 
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.5))
+    if len(ax.lines) == 0:  # the first series on these axes: the kit's CVD-safe colours and markers from here on
+        ax.set_prop_cycle(prop_cycle())
     x = np.asarray(table["hints"], dtype=float)
-    ax.errorbar(np.maximum(x, 0.5), table["psnr"], yerr=table["psnr_std"] / np.sqrt(table["n"]), marker="o",
+    ax.errorbar(np.maximum(x, 0.5), table["psnr"], yerr=table["psnr_std"] / np.sqrt(table["n"]),
                 capsize=3, label=label)
     ax.set_xscale("log")
     ax.set_xticks(np.maximum(x, 0.5))

@@ -10,6 +10,7 @@ import torch
 
 from colorlab.profiles.kmeans import lloyd_kmeans
 from colorlab.viz.lab import _plt
+from colorlab.viz.palettes import CATEGORICAL, to_rgb
 from colorlab.viz.profiles import lab_swatches_rgb
 
 __all__ = ["kmeans_trace", "plot_kmeans_steps"]
@@ -56,7 +57,7 @@ def plot_kmeans_steps(points, centres, steps=(0, 1, 3), iters: int = 10, L: floa
     lo, hi = pts.min(0) - pad, pts.max(0) + pad
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
     grid = np.stack([gx.ravel(), gy.ravel()], 1)
-    tints = plt.get_cmap("tab10")(np.arange(len(trace[0]["centres"])) % 10)
+    tints = to_rgb(CATEGORICAL)[np.arange(len(trace[0]["centres"])) % len(CATEGORICAL)]  # CVD-safe cluster tints
     for ax, t in zip(axes, steps):
         step, nxt = trace[t], trace[t + 1]
         c = step["centres"]

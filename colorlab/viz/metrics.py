@@ -6,6 +6,7 @@ import torch
 
 from colorlab.core.figures import pyplot
 from colorlab.evaluation.evaluate import rarity_lookup
+from colorlab.viz.palettes import CATEGORICAL
 
 __all__ = ["ab_error_curve", "plot_ab_error_curves"]
 
@@ -56,7 +57,7 @@ def plot_ab_error_curves(preds: dict, true_ab: torch.Tensor, prior=None, pixel_w
     if pixel_weights is None and prior is not None:
         pixel_weights = rarity_lookup(prior)(true_ab.float())
     for k, (name, ab) in enumerate(preds.items()):
-        colour = f"C{k}"
+        colour = CATEGORICAL[k % len(CATEGORICAL)]
         t, share, auc = ab_error_curve(ab, true_ab, max_t=max_t)
         ax.plot(t, share, color=colour, label=f"{name}: AuC {auc:.3f}")
         if name == shade:

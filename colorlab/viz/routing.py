@@ -8,6 +8,7 @@ from colorlab.data.loaders import lab_batch
 from colorlab.models.heads import predict_ab
 from colorlab.training.routing import group_labels
 from colorlab.viz.lab import _plt, to_hwc
+from colorlab.viz.palettes import RIGHT, WRONG
 from colorlab.viz.scenes import _join
 
 __all__ = ["one_per_group", "wrong_profile_gallery"]
@@ -50,12 +51,13 @@ def wrong_profile_gallery(colorizers, data, groups, names=None, device="cpu", ti
             if 1 <= r <= K:
                 right = r - 1 == g
                 for spine in ax.spines.values():
-                    spine.set_edgecolor("limegreen" if right else "crimson")
+                    spine.set_edgecolor(RIGHT if right else WRONG)
                     spine.set_linewidth(4 if right else 1.5)
+                    spine.set_linestyle("-" if right else "--")
         axes[r, 0].set_ylabel(name, fontsize=8)
     for c, (g, _) in enumerate(picks):
         axes[0, c].set_title(f"a scene of\n{names[g]}", fontsize=8)
     fig.suptitle(title or "each scene (column) coloured by every profile's colorizer (rows): "
-                          "green = its own profile, red = a wrong one", fontsize=9)
+                          "thick blue frame = its own profile, thin dashed vermillion = a wrong one", fontsize=9)
     fig.tight_layout()
     return fig

@@ -10,12 +10,14 @@ from colorlab.data.loaders import lab_batch
 from colorlab.data.scenes import CLASSES, PROFILES
 from colorlab.data.scenes_render import lab_to_rgb_uint8
 from colorlab.models.heads import predict_ab
+from colorlab.viz import palettes
+from colorlab.viz.palettes import to_rgb
 
 __all__ = ["scene_grid", "compare_figure", "object_crops", "object_gallery", "CLASS_COLOURS"]
 
 #: A fixed colour per pixel class for class maps (sky, grass, water, bark, fruit, car, flower, sun).
-CLASS_COLOURS = np.array([[0.55, 0.75, 0.95], [0.3, 0.65, 0.25], [0.2, 0.45, 0.7], [0.45, 0.3, 0.2],
-                          [0.85, 0.35, 0.1], [0.5, 0.5, 0.5], [0.9, 0.2, 0.8], [1.0, 0.9, 0.3]])
+#: CVD-safe (Okabe–Ito, :data:`colorlab.viz.palettes.CLASS_COLOURS`), as float RGB ``(8, 3)`` for indexing a class map.
+CLASS_COLOURS = to_rgb(palettes.CLASS_COLOURS)
 
 
 def _join(L_norm: torch.Tensor, ab_norm: torch.Tensor) -> torch.Tensor:
