@@ -13,13 +13,17 @@ import torch
 from PIL import Image
 
 from colorlab.cli import main
+from colorlab.core.checkpoint import read_checkpoint
 from colorlab.evaluation.experiments import _load
+from colorlab.evaluation.metrics import keras_accuracy, within_accuracy
 from colorlab.evaluation.sweep import run_sweep
 from colorlab.models import create
 from colorlab.training.sweep_config import expand_runs
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-NEW = ("epoch_progression", "lin_ferreira", "pandey_fusion", "siswanto_table1", "robles_budach_routing")
+NEW = ("epoch_progression", "lin_ferreira", "pandey_fusion", "siswanto_table1", "robles_budach_routing",
+       "unet_skip_connections", "unet_regularisation")
+BENABLA = ("unet_skip_connections", "unet_regularisation")
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -100,3 +104,48 @@ def test_flowers102_has_benabla_et_als_90_10_split(tmp_path, make_flowers102):
     assert all(hash_split(n, 0, 0.1) == "val" for n in test)   # every photo of the set, split by its name
     (_, s), *_ = expand_runs(CONFIGS / "unet_skip_connections.yaml", "full")
     assert s["data"]["dataset"] == "flowers102" and s["data"]["splits"] == ["train90", "test10"]
+
+
+def test_benabla_tables_run_their_hint_unet_in_cbcr_with_their_sampler():
+    for name in BENABLA:
+        runs = dict(expand_runs(CONFIGS / f"{name}.yaml", "full"))
+        assert len(runs) == 4
+        for s in runs.values():
+            assert (s["model"], s["colorspace"], s["loss"], s["epochs"]) == ("unet", "ycbcr", "mse", 20)
+            assert s["hints"] == {"p": 0.1, "colour": "gaussian", "sigma": 2.0, "reveal_p": 0.05, "spread": 0.25}
+            assert s["data"]["dataset"] == "flowers102" and s["data"]["size"] == 224
+            assert {"acc_keras", "acc_within", "chroma_mse"} <= set(s["epoch_metrics"])
+    table1 = dict(expand_runs(CONFIGS / "unet_skip_connections.yaml", "full"))
+    assert [s["model_kwargs"]["skips"] for s in table1.values()] == ["upper", "upper_middle", "all", "none"]
+    table2 = dict(expand_runs(CONFIGS / "unet_regularisation.yaml", "full"))
+    assert {s["model_kwargs"]["skips"] for s in table2.values()} == {"none"}       # their baseline = Table 1's no-skip row
+    assert table2["non regularizer"]["model_kwargs"] == {**table1["non connection"]["model_kwargs"], "dropout": 0.0}
+    assert table2["max-pooling"]["model_kwargs"]["down"] == "maxpool" and table2["dropout 0.5"]["model_kwargs"]["dropout"] == 0.5
+
+
+@pytest.mark.parametrize("name", BENABLA)
+def test_benabla_tiny_smoke_trains_hint_unets_and_tabulates_their_acc_column(name, tmp_path):
+    table = run_sweep(CONFIGS / f"{name}.yaml", out_dir=tmp_path, size="tiny", device="cpu", progress=False,
+                      verbose=False, plot=False)
+    runs = [r for r, _ in expand_runs(CONFIGS / f"{name}.yaml", "tiny")]
+    assert list(table.index[:4]) == runs
+    cols = ["best acc (Keras)", "best acc (within 0.05)", "best loss (chroma MSE)"]
+    got = table.loc[runs, cols].astype(float)
+    assert ((got >= 0) & (got <= 1)).all().all()
+    # one epoch: the chroma MSE in [0, 1] units is the training loss on 2(CbCr - 1/2), divided by 4
+    assert np.allclose(got["best loss (chroma MSE)"], table.loc[runs, "best valid loss"].astype(float) / 4, rtol=1e-4)
+    assert "best acc (Keras)" in (tmp_path / "results.md").read_text()
+    cfg = read_checkpoint(tmp_path / "runs" / runs[0].replace(" ", "_") / "checkpoint.pt")["config"]
+    assert cfg["model"]["in_channels"] == 4 and cfg["colorspace"] == "ycbcr"
+
+
+def test_the_two_readings_of_benabla_et_als_acc():
+    truth = torch.zeros(1, 2, 4, 4)
+    truth[:, 1, :2] = 0.6                                       # Cr > Cb in the top half, Cb = Cr (a tie) below
+    assert keras_accuracy(truth, truth).item() == 1.0
+    assert keras_accuracy(truth.flip(1), truth).item() == 0.5   # channels swapped: the top half wrong, the ties right
+    assert keras_accuracy(truth + 0.3, truth).item() == 1.0     # an offset of both channels changes nothing
+    near, far = truth.clone(), truth.clone()
+    near[:, 0] += 0.04
+    far[:, 0, 0, 0] += 0.06
+    assert within_accuracy(near, truth).item() == 1.0 and within_accuracy(far, truth).item() == 15 / 16

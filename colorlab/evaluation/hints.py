@@ -1,9 +1,20 @@
-"""How much user hints help: PSNR of a hint model's colorizations against the number of true-colour hints."""
+"""How much user hints help, and a sweep's hint runs.
+
+:func:`hints_vs_psnr`: PSNR of a hint model's colorizations against the number of true-colour hints.
+:func:`sweep_callbacks`: what a sweep run with ``hints:`` (a hint U-Net fed synthetic hints by a
+:class:`~colorlab.hints.sampling.HintSampler`, Benabla et al.'s Tables 1–2) and ``epoch_metrics:`` (validation
+metrics logged every epoch, :data:`EPOCH_METRICS`, whose best over the epochs the sweep table reports) adds to
+training.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import torch
+from fastai.callback.core import Callback
+from fastai.learner import AvgMetric
+
+from colorlab.core.color import get_colorspace
 
 from colorlab.core.color import LAB, rgb_to_lab
 from colorlab.core.device import get_device
@@ -12,12 +23,22 @@ from colorlab.core.logs import progress_bar
 from colorlab.data.batches import count_images, iter_batches
 from colorlab.data.scenes import scene_groups
 from colorlab.evaluation.evaluate import _group_masks, batch_lab
-from colorlab.evaluation.metrics import psnr
+from colorlab.evaluation.metrics import keras_accuracy, psnr, within_accuracy
 from colorlab.hints.encoding import HINT_CHANNELS
 from colorlab.hints.sampling import HintSampler, random_hints
 from colorlab.models.heads import predict_ab
+from colorlab.training.callbacks import HintCallback
 
-__all__ = ["hints_vs_psnr", "HINT_COUNTS"]
+__all__ = ["hints_vs_psnr", "HINT_COUNTS", "EPOCH_METRICS", "EpochMetrics", "sweep_callbacks", "best_of"]
+
+#: Validation metrics a sweep run can log every epoch (``epoch_metrics: [acc_keras, ...]``), on the predicted
+#: and true chroma in the colour space's own units (YCbCr: CbCr in [0, 1]): name → (function of
+#: ``(pred, target) (N, 2, H, W)`` → ``(N,)``, the table's column for its best epoch, ``max`` or ``min``).
+EPOCH_METRICS = {
+    "acc_keras": (keras_accuracy, "best acc (Keras)", max),
+    "acc_within": (within_accuracy, "best acc (within 0.05)", max),
+    "chroma_mse": (lambda p, t: (p - t).pow(2).flatten(1).mean(1), "best loss (chroma MSE)", min),
+}
 
 #: The numbers of hints the evaluation reveals (Zhang et al. 2017's curve, cut at 100).
 HINT_COUNTS = (0, 1, 2, 5, 10, 20, 50, 100)
@@ -90,3 +111,60 @@ def hints_vs_psnr(model, data, counts=HINT_COUNTS, size: int = 1, seed: int = 0,
             row[f"psnr [{g}]"] = 10 * np.log10(npix / total) if npix and total > 0 else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _chroma_metric(name: str, colorspace: str):
+    """A fastai metric: ``EPOCH_METRICS[name]`` on normalised chroma, read back in the colour space's units."""
+    fn = EPOCH_METRICS[name][0]
+    space = get_colorspace(colorspace)
+    scale, offset = space.scale[1], space.offset[1]
+
+    def metric(pred, target):
+        return fn((pred.float() + offset) * scale, (target.float() + offset) * scale).mean()
+    metric.__name__ = name
+    return AvgMetric(metric)
+
+
+class EpochMetrics(Callback):
+    """Add :data:`EPOCH_METRICS` to the Learner's metrics, so the recorder (and ``history.json``) logs them each epoch."""
+
+    order = 0  # before the Recorder (50) names its columns
+
+    def __init__(self, names, colorspace: str = "lab"):
+        unknown = [n for n in names if n not in EPOCH_METRICS]
+        if unknown:
+            raise ColorlabError(f"unknown epoch_metrics {unknown}: use {', '.join(EPOCH_METRICS)}")
+        self.names, self.colorspace = list(names), colorspace
+
+    def before_fit(self):
+        have = {getattr(m, "name", None) for m in self.learn.metrics}
+        self.learn.metrics = list(self.learn.metrics) + [_chroma_metric(n, self.colorspace) for n in self.names
+                                                         if n not in have]
+
+
+def sweep_callbacks(settings: dict) -> tuple[dict, list]:
+    """A sweep run's extra model options and training callbacks for its ``hints`` and ``epoch_metrics`` settings.
+
+    ``hints``: None, or the :class:`~colorlab.hints.sampling.HintSampler` options (``{p: 0.1, colour: gaussian,
+    reveal_p: 0.05}``): the U-Net gets ``in_channels=4`` and each training batch synthetic hints drawn from its
+    own target chroma (validation: the same hints every epoch).
+    """
+    model_kwargs, cbs = {}, []
+    if settings.get("hints") is not None:
+        if not isinstance(settings["hints"], dict):
+            raise ColorlabError(f"hints must be a mapping of HintSampler options, got {settings['hints']!r}")
+        model_kwargs["in_channels"] = 1 + HINT_CHANNELS
+        cbs.append(HintCallback(HintSampler(**settings["hints"])))
+    if settings.get("epoch_metrics"):
+        cbs.append(EpochMetrics(settings["epoch_metrics"], settings.get("colorspace", "lab")))
+    return model_kwargs, cbs
+
+
+def best_of(history: list[dict], names) -> dict:
+    """The best epoch's value of each logged epoch metric, under its table column (:data:`EPOCH_METRICS`)."""
+    out = {}
+    for n in names:
+        _, column, pick = EPOCH_METRICS[n]
+        values = [h[n] for h in history if isinstance(h.get(n), float) and np.isfinite(h[n])]
+        out[column] = pick(values) if values else None
+    return out

@@ -14,6 +14,10 @@ average.
 * :func:`auc_ab` — Zhang et al.'s AuC of the ab-error CDF over thresholds 0..150, optionally
   pixel-weighted (the "rebalanced" variant).
 * :func:`ciede2000` — ΔE00 (Sharma, Wu & Dalal 2005), kL = kC = kH = 1.
+* :func:`keras_accuracy`, :func:`within_accuracy` — two readings of Benabla et al.'s undefined "acc" column
+  (Tables 1–2) on two predicted chroma channels (their CbCr): what Keras logs as ``accuracy`` for such a
+  model (categorical accuracy: the per-pixel argmax over the two channels agrees), and the fraction of
+  pixels whose predicted chroma lies within a distance of the truth.
 * LPIPS and FID need the optional extra ``colorlab-kit[metrics]`` (``lpips``, ``pytorch-fid``) and
   pretrained weights, fetched like every download (:mod:`colorlab.core.weights`: mirror, checksums,
   ``COLORLAB_OFFLINE``); :func:`lpips_available` / :func:`fid_available` say whether they can
@@ -34,7 +38,7 @@ from colorlab.core.filters import gaussian_kernel
 from colorlab.core.logs import say_once
 from colorlab.core.weights import obtain_weights, pretrained_mode
 
-__all__ = ["psnr", "ssim", "colourfulness", "auc_ab", "ciede2000",
+__all__ = ["psnr", "ssim", "colourfulness", "auc_ab", "ciede2000", "keras_accuracy", "within_accuracy",
            "lpips_available", "fid_available", "lpips_distance", "fid_features", "frechet_distance"]
 
 
@@ -117,6 +121,31 @@ def auc_ab(pred_ab: torch.Tensor, true_ab: torch.Tensor, pixel_weights: torch.Te
     w = pixel_weights.float().reshape(err.shape)
     return (w * score).flatten(1).sum(1) / w.flatten(1).sum(1)
 
+
+
+def keras_accuracy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per image, the fraction of pixels whose argmax over the two chroma channels agrees with the truth's.
+
+    This is what Keras computes for ``metrics=["accuracy"]`` on a model with an MSE loss and a
+    two-channel output (``compile`` resolves "accuracy" to ``categorical_accuracy`` when the output's
+    last axis is neither 1 nor the target's class index): for CbCr, whether Cr > Cb is predicted right.
+    Ties go to the first channel, as in ``tf.argmax``. Any encoding that shifts both channels alike
+    (0..255, [0, 1], normalised) gives the same number. ``(N, 2, H, W)`` twice → ``(N,)`` in [0, 1].
+    """
+    _check_pair(pred, target, 2, "keras_accuracy")
+    agree = pred.float().argmax(1) == target.float().argmax(1)
+    return agree.flatten(1).float().mean(1)
+
+
+def within_accuracy(pred: torch.Tensor, target: torch.Tensor, threshold: float = 0.05) -> torch.Tensor:
+    """Per image, the fraction of pixels whose predicted chroma lies within ``threshold`` (L2) of the truth.
+
+    ``pred``, ``target``: ``(N, 2, H, W)`` chroma in the units ``threshold`` is given in (CbCr in [0, 1]
+    for Benabla et al.'s tables: 0.05 is about 13 of 255 levels). → ``(N,)`` in [0, 1].
+    """
+    _check_pair(pred, target, 2, "within_accuracy")
+    err = torch.linalg.vector_norm(pred.float() - target.float(), dim=1)
+    return (err <= threshold).flatten(1).float().mean(1)
 
 def ciede2000(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:
     """CIEDE2000 colour difference per pixel (Sharma et al. 2005). ``(..., 3, H, W)`` × 2 → ``(..., H, W)``.

@@ -26,7 +26,8 @@ from colorlab.core.figures import pyplot, save_figure
 from colorlab.data.augment import make_augment
 from colorlab.data.loaders import lab_batch
 from colorlab.data.prepare import prepare
-from colorlab.evaluation.evaluate import COLUMNS, GRAY, MEAN_AB, evaluate
+from colorlab.evaluation.evaluate import COLUMNS, GRAY, MEAN_AB, _model_input, evaluate
+from colorlab.evaluation.hints import best_of, sweep_callbacks
 from colorlab.models.checkpoint import load_checkpoint
 from colorlab.models.heads import predict_ab
 from colorlab.models.lab_view import LabView
@@ -83,7 +84,7 @@ def _save_gallery(path: Path, model, valid, settings: dict, device, bin_centers)
     if n <= 0:
         return
     L, ab = lab_batch(valid, range(n), device)
-    pred = predict_ab(model.to(device), L, bin_centers=bin_centers)
+    pred = predict_ab(model.to(device), _model_input(model, L), bin_centers=bin_centers)  # a hint model: no hints
     save_gallery(path, L.cpu(), pred.cpu(), ab.cpu(), title=path.parent.name)
 
 
@@ -99,15 +100,16 @@ def _train_and_evaluate(name: str, settings: dict, run_dir: Path, ctx: _Context)
     loss = settings["loss"]
     grid = settings["prior"]["grid"] or prior_grid(loss)
     prior = ctx.prior(train, data_key, grid, settings["prior"]["sigma"]) if loss != "mse" else None
-    model_kwargs = dict(settings["model_kwargs"])
+    extra_kwargs, extra_cbs = sweep_callbacks(settings)  # hint runs (Benabla et al.), per-epoch metrics
+    model_kwargs = {**dict(settings["model_kwargs"]), **extra_kwargs}
     if loss == "ce":  # rebalanced classification: a Q-bin head on the prior's grid
         model_kwargs.setdefault("head", "classification")
         model_kwargs.setdefault("n_bins", prior.Q)
     ckpt = run_dir / "checkpoint.pt"
     history_file = run_dir / "history.json"
     earlier = json.loads(history_file.read_text()) if ckpt.exists() and history_file.exists() else []
-    cbs = [SnapshotAt(settings["snapshots"], run_dir, {"colorspace": settings["colorspace"]})] \
-        if settings["snapshots"] else []
+    cbs = extra_cbs + ([SnapshotAt(settings["snapshots"], run_dir, {"colorspace": settings["colorspace"]})]
+                       if settings["snapshots"] else [])
     t0 = time.perf_counter()
     config = TrainConfig(model=settings["model"], model_kwargs=model_kwargs, loss=loss,
                          loss_kwargs=settings["loss_kwargs"], epochs=settings["epochs"], lr=settings["lr"],
@@ -137,6 +139,7 @@ def _train_and_evaluate(name: str, settings: dict, run_dir: Path, ctx: _Context)
     return {"name": name, "data": data_key, "settings": _as_json(settings), "history": history,
             "train_seconds": seconds, "resumed_from_epoch": res.start_epoch,
             "best_valid_loss": min(valid_losses) if valid_losses else None,
+            "best": best_of(history, settings["epoch_metrics"]),
             "table": json.loads(table.to_json(orient="index")),
             "notes": plain(table.attrs.get("notes", {}), for_json=True)}
 
@@ -178,6 +181,7 @@ def _table(results: list[dict], runs: list[tuple[str, dict]]) -> pd.DataFrame:
             row.update({c: metrics.get(c) for c in _metric_columns(metrics)})
             if row_name == r["name"]:
                 row["best valid loss"] = r["best_valid_loss"]
+                row.update(r.get("best") or {})
                 row["train s"] = round(r["train_seconds"], 1)
             rows.append(row)
     multi = len({d for d, _ in baselines}) > 1

@@ -33,7 +33,10 @@ The settings of a run (:data:`DEFAULTS`): ``data`` (``dataset``, ``root``, ``siz
 :mod:`colorlab.data.augment`), ``epochs``, ``lr``, ``bs``, ``seed``, the schedule and optimiser (``schedule``:
 ``one_cycle``/``constant``/``step``, ``steps_per_epoch``, ``step_every``, ``gamma``, ``betas``, ``weight_decay``,
 as in :class:`~colorlab.training.config.TrainConfig`), ``snapshots`` (epochs whose
-weights are kept and evaluated: Siswanto & Karnati's progression), ``gallery`` (photos in the gallery).
+weights are kept and evaluated: Siswanto & Karnati's progression), ``gallery`` (photos in the gallery),
+``hints`` (None, or :class:`~colorlab.hints.sampling.HintSampler` options: a hint U-Net fed synthetic hints,
+Benabla et al.'s Tables 1–2), ``epoch_metrics`` (validation metrics logged every epoch, the best one tabulated:
+:data:`colorlab.evaluation.hints.EPOCH_METRICS`).
 """
 from __future__ import annotations
 
@@ -74,6 +77,8 @@ DEFAULTS: dict = {
     "weight_decay": None,
     "snapshots": [],
     "gallery": 6,
+    "hints": None,
+    "epoch_metrics": [],
 }
 
 #: The settings that go to :class:`~colorlab.training.config.TrainConfig` as they are (schedule and optimiser).
