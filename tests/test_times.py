@@ -50,6 +50,8 @@ def test_times_file_names_its_machines_and_rule(data):
     for key, m in data["machines"].items():
         assert m["cpu"] and m["capability"] and m["threads"] >= 1 and m["load"], key
     assert "CPU / 5" in data["gpu_rule"] and "10 s" in data["gpu_rule"]
+    assert any("gpu_rule" in p for p in validate_times({**data, "gpu_rule": "max(10 s, CPU / 5)"})), \
+        "a rule text the estimates do not follow is refused"
 
 
 def test_every_notebook_has_an_entry(data):

@@ -62,6 +62,8 @@ def validate_times(data) -> list[str]:
     if not isinstance(data, dict):
         return ["the times file must hold a JSON object"]
     problems = [f"missing top-level key {k!r}" for k in ("machines", "gpu_rule", "labs") if k not in data]
+    if "gpu_rule" in data and data["gpu_rule"] != GPU_RULE:
+        problems.append("gpu_rule must state the rule the estimates follow, colorlab.course.times.GPU_RULE (change both)")
     machines, labs = data.get("machines", {}), data.get("labs", {})
     for key, m in machines.items():
         problems += [f"machine {key!r}: missing {k!r}" for k in MACHINE_KEYS if k not in m]
