@@ -31,22 +31,26 @@ def plot_group_metric(table, metric: str, groups, ax=None, xlabel: str = "share 
 
 
 def plot_cvd_palettes(palettes: dict | None = None, kinds=("normal", *CVD_MATRICES)):
-    """One row of swatches per palette, one column per kind of vision (Machado et al.'s simulation); each panel's
-    title gives the smallest ΔE00 between two of its swatches, marked ✗ below :data:`MIN_DELTA_E`."""
+    """One panel per kind of vision (Machado et al.'s simulation), one row of swatches per palette; each row is
+    labelled with the smallest ΔE00 between two of its swatches, marked ✗ below :data:`MIN_DELTA_E`."""
     plt = pyplot()
     palettes = PALETTES if palettes is None else palettes
-    fig, axes = plt.subplots(len(palettes), len(kinds), figsize=(2.3 * len(kinds), 0.75 * len(palettes) + 0.4),
-                             squeeze=False)
-    for r, (name, colours) in enumerate(palettes.items()):
-        rgb = to_rgb(colours)
-        for c, kind in enumerate(kinds):
-            ax = axes[r, c]
-            ax.imshow(simulate_cvd(rgb, kind)[None], interpolation="nearest", aspect="auto")
-            ax.set_xticks([]), ax.set_yticks([])
+    width = max(len(p) for p in palettes.values())
+    fig, axes = plt.subplots(1, len(kinds), figsize=(2.6 * len(kinds), 0.42 * len(palettes) + 0.9), squeeze=False)
+    for c, (ax, kind) in enumerate(zip(axes[0], kinds)):
+        grid = np.ones((len(palettes), width, 3))   # white where a palette is shorter
+        for r, colours in enumerate(palettes.values()):
+            grid[r, :len(colours)] = simulate_cvd(to_rgb(colours), kind)
+        ax.imshow(grid, interpolation="nearest", aspect="auto")
+        ax.set_xticks([])
+        ax.set_yticks(range(len(palettes)))
+        labels = []
+        for name, colours in palettes.items():
             d, _ = min_distance(colours, kind)
-            ax.set_title(f"{kind if r == 0 else ''}{chr(10) if r == 0 else ''}min ΔE00 {d:.1f}"
-                         f"{'' if d >= MIN_DELTA_E else ' ✗'}", fontsize=7)
-            if c == 0:
-                ax.set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
+            labels.append(f"{name + '  ' if c == 0 else ''}{d:.0f}{'' if d >= MIN_DELTA_E else ' ✗'}")
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.set_title(kind, fontsize=9)
+    fig.suptitle(f"the kit's palettes by kind of vision; the number: smallest ΔE00 between two swatches "
+                 f"(✗: below {MIN_DELTA_E:g})", fontsize=9)
     fig.tight_layout()
     return fig
