@@ -136,7 +136,8 @@ def machine_line(data: dict, key: str) -> str:
     """``2-core Intel Xeon (AVX512), 2 threads, one notebook at a time, quiet, 2026-11-25``."""
     m = data["machines"][key]
     at_once = "one notebook at a time" if m["one_notebook_at_a_time"] else "several notebooks at once"
-    return f"{m['cores']}-core {m['cpu']} ({m['capability']}), {m['threads']} threads, {at_once}, {m['load']}, {m['date']}"
+    threads = f"{m['threads']} thread{'s' * (m['threads'] != 1)}"
+    return f"{m['cores']}-core {m['cpu']} ({m['capability']}), {threads}, {at_once}, {m['load']}, {m['date']}"
 
 
 def _lab_ranges(stems) -> str:
