@@ -56,10 +56,10 @@ class CopyCheck:
         if self.real:
             return (f"{self.title} in {self.folder}: {self.photos:,} photos and its metadata files as published — "
                     f"the real dataset.")
-        why = [f"{self.photos:,} photos where the published dataset has {self.published:,}"] if \
+        why = [f"it holds {self.photos:,} photos where the published dataset has {self.published:,}"] if \
             self.photos != self.published else []
         why += [f"{name} is not the published file (its checksum differs)" for name in self.mismatched]
-        return (f"NOT THE REAL DATASET: {self.title} in {self.folder} holds {'; '.join(why)}. It is a stand-in "
+        return (f"NOT THE REAL DATASET: {self.title} in {self.folder}: {'; '.join(why)}. It is a stand-in "
                 f"(such as the test suite's fake copy): the numbers and pictures below show that the lab runs, "
                 f"not what a colorizer learns from real photos.")
 
