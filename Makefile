@@ -4,13 +4,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.colorlab-installed
 
-.PHONY: help venv browser demo test lab notebooks bench reproduce clean
+.PHONY: help venv browser demo test lab notebooks book book-quick book-instructor bench reproduce clean
 
 help:
 	@echo "make demo   create .venv if needed, install the kit, run the demo on the embedded sample set"
 	@echo "make test   same environment, run the whole test suite"
 	@echo "make lab    JupyterLab on the repository: notebooks/ (solutions) and exercises/ (student copies)"
 	@echo "make notebooks  run every notebook (smoke parameters) into runs/notebooks/, with a table"
+	@echo "make book   the course website from full-size runs of the labs: runs/book/site/html/index.html"
+	@echo "make book-quick  the same from smoke runs (minutes; a banner on every page says so)"
+	@echo "make book-instructor  the website with solutions and model answers, for course staff only"
 	@echo "make bench  benchmarks (JSON under bench/results/)"
 	@echo "make reproduce  the reports' experiments at smoke size (minutes each, offline), tables under runs/reproduce/"
 
@@ -20,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# the distribution was called "colorlab" before it became "colorlab-kit": drop the old editable install
 	-@$(BIN)/python -m pip uninstall --quiet --yes colorlab >/dev/null 2>&1
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,metrics,course]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,metrics,course,book]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name colorlab --display-name "colorlab (Python 3)" >/dev/null
 	@touch $(STAMP)
 
@@ -45,6 +48,23 @@ lab: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/colorlab run-notebooks --baselines tests/notebooks/baselines.json
+
+# The course website (colorlab.course.book): the labs run first (full size, or smoke parameters for book-quick;
+# again only when a notebook changed), then Sphinx builds the pages from the executed copies without running them.
+BOOK := runs/book
+$(BOOK)/full/results.json: $(STAMP) $(wildcard notebooks/*.ipynb)
+	$(BIN)/colorlab run-notebooks --full --out $(BOOK)/full || { rm -f $@; exit 1; }
+$(BOOK)/quick/results.json: $(STAMP) $(wildcard notebooks/*.ipynb)
+	$(BIN)/colorlab run-notebooks --out $(BOOK)/quick || { rm -f $@; exit 1; }
+
+book: $(BOOK)/full/results.json
+	$(BIN)/colorlab course book $(BOOK)/site --executed $(BOOK)/full
+
+book-quick: $(BOOK)/quick/results.json
+	$(BIN)/colorlab course book $(BOOK)/site-quick --executed $(BOOK)/quick --quick
+
+book-instructor: $(BOOK)/full/results.json
+	$(BIN)/colorlab course book $(BOOK)/site-instructor --executed $(BOOK)/full --instructor
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -312,8 +312,7 @@ def _paper_commands(sub) -> None:
 
 
 def _course_commands(sub) -> None:
-    s = sub.add_parser("course", help="course tooling: `colorlab course export DIR` writes the student bundle",
-                       formatter_class=_Formatter)
+    s = sub.add_parser("course", help="course tooling: export, release, autograde, guide, book", formatter_class=_Formatter)
     course = s.add_subparsers(dest="course_cmd", required=True, metavar="COURSE_COMMAND")
     e = _command(course, "export", "exercises (no solutions, no model answers), dataset READMEs, a student README",
                  "colorlab.course.commands:cmd_course_export", _check_export)
@@ -321,7 +320,6 @@ def _course_commands(sub) -> None:
     e.add_argument("--src", default="notebooks", help="the solution notebooks")
     e.add_argument("--datasets", default="datasets", help="the folder of dataset READMEs")
     e.add_argument("--force", action="store_true", help="replace the bundle in an existing folder")
-
     g = _command(course, "release", "an nbgrader course folder and the released assignments (no solutions, "
                  "no hidden tests, no model answers) under DIR/release/", "colorlab.course.grading_commands:cmd_release",
                  _check_release)
@@ -341,7 +339,12 @@ def _course_commands(sub) -> None:
     g.add_argument("--src", default="notebooks", help="the solution notebooks")
     g.add_argument("--answers", default="tests/exercise_answers",
                    help="stored right and wrong answers (their wrong answers become 'common mistakes')")
-
+    g = _command(course, "book", "the course website (Sphinx): the labs with their executed outputs, the syllabus, "
+                 "the capstone brief, the dataset cards", "colorlab.course.grading_commands:cmd_book")
+    g.add_argument("out", help="the folder to write: html/ (the site) and src/ (its Sphinx sources)")
+    g.add_argument("--executed", required=True, help="the executed labs: the --out folder of `colorlab run-notebooks`")
+    for flag, help in (("--instructor", "show solutions, model answers (staff only)"), ("--quick", "smoke-run banner")):
+        g.add_argument(flag, action="store_true", help=help)
     s = _command(sub, "run-notebooks", "execute the lab notebooks with papermill; print a status table",
                  "colorlab.course.commands:cmd_run_notebooks", _check_notebooks)
     s.add_argument("--folder", default="notebooks", help="the notebooks to run")

@@ -1,10 +1,12 @@
-"""The grading commands of the ``colorlab`` CLI: ``course release``, ``course autograde``, ``course guide``."""
+"""The course-staff commands of the ``colorlab`` CLI: ``course release``, ``course autograde``, ``course guide``,
+``course book``."""
 from __future__ import annotations
 
+from colorlab.course.book import build_book
 from colorlab.course.grading import autograde, release
 from colorlab.course.guide import write_guide
 
-__all__ = ["cmd_autograde", "cmd_guide", "cmd_release"]
+__all__ = ["cmd_autograde", "cmd_book", "cmd_guide", "cmd_release"]
 
 
 def cmd_release(args) -> int:
@@ -27,4 +29,11 @@ def cmd_autograde(args) -> int:
 def cmd_guide(args) -> int:
     path = write_guide(args.out, src=args.src, answers=args.answers)
     print(f"wrote the instructor's guide to {path} (for course staff only: it holds every solution)")
+    return 0
+
+
+def cmd_book(args) -> int:
+    build_book(args.out, args.executed, instructor=args.instructor, quick=True if args.quick else None)
+    if args.instructor:
+        print("the instructor build holds every solution and model answer: for course staff only")
     return 0

@@ -1,7 +1,8 @@
 """The one "no solution text" check: does anything students receive hold the course staff's text?
 
 Used on the student bundle, on nbgrader's released assignments and on the student build of the course
-website. The staff's text is every line, 20 characters or longer, that the solution notebooks hold
+website (an HTML page is read as markup and, line by line, as the text a reader sees, so that highlighted
+code counts). The staff's text is every line, 20 characters or longer, that the solution notebooks hold
 only in staff places — solution blocks, hidden tests, model answers (cells tagged ``answers``) and
 instructor notes (``instructor``) — and nowhere a student sees. The kit's own package code (the wheel
 in the bundle) is exempt: the labs need it.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 from colorlab.course.exercises import BEGIN, END, HIDDEN_BEGIN, HIDDEN_END
@@ -74,6 +76,34 @@ def _text(path: Path) -> str:
     return raw
 
 
+def _shown_lines(path: Path) -> set[str]:
+    """An HTML page's lines as a reader sees them, without tags (stripped): a highlighted code line (one
+    ``<span>`` per token) reads as the line it shows. Matched whole: inline markup (a hint's `call`) that
+    the page drops must not make a longer sentence contain a staff line."""
+    if path.suffix not in (".html", ".htm"):
+        return set()
+    return {s.strip() for s in _TextOf.of(path.read_text(errors="replace")).splitlines()}
+
+
+class _TextOf(HTMLParser):
+    """The text of an HTML page without its tags: a highlighted code line (one ``<span>`` per token)
+    reads as the line it shows."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    @classmethod
+    def of(cls, raw: str) -> str:
+        parser = cls()
+        parser.feed(raw)
+        parser.close()
+        return "".join(parser.parts)
+
+
 def find_leaks(where: str | Path, src: str | Path = "notebooks") -> list[str]:
     """Every staff line or marker found in the text files under ``where`` (a folder or a file), as
     ``"file: text"``; empty when students may have it. Wheels, archives and images are not read."""
@@ -87,5 +117,6 @@ def find_leaks(where: str | Path, src: str | Path = "notebooks") -> list[str]:
         text = _text(path)
         rel = path.name if where.is_file() else str(path.relative_to(where))
         leaks += [f"{rel}: marker {m!r}" for m in MARKERS if m in text]
-        leaks += [f"{rel}: {line[:80]!r} (from {nb})" for line, nb in lines.items() if line in text]
+        shown = _shown_lines(path)
+        leaks += [f"{rel}: {line[:80]!r} (from {nb})" for line, nb in lines.items() if line in text or line in shown]
     return leaks
