@@ -10,15 +10,21 @@ from colorlab.viz.palettes import CVD_MATRICES, MIN_DELTA_E, PALETTES, min_dista
 __all__ = ["plot_group_metric", "plot_cvd_palettes"]
 
 
-def plot_group_metric(table, metric: str, groups, ax=None, xlabel: str = "share of training images", title=None):
+def plot_group_metric(table, metric: str, groups, ax=None, xlabel: str = "share of training images", title=None,
+                      colours=None):
     """``metric [<group>]`` against the table's index (the training share), one line per group: colour, marker and
-    line style differ, so the lines stay apart in gray and with any colour-vision deficiency."""
+    line style differ, so the lines stay apart in gray and with any colour-vision deficiency. ``colours``: one per
+    group from :mod:`colorlab.viz.palettes` (e.g. ``FRUIT_MODES`` for groups named after a colour); default the
+    series colours."""
     plt = pyplot()
     own = ax is None
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.8, 3.4))
     x = np.asarray(table.index, dtype=float)
     for k, g in enumerate(groups):
-        ax.plot(x, table[f"{metric} [{g}]"], label=g, ms=7, lw=1.8, **series_style(k))
+        style = series_style(k)
+        if colours is not None:
+            style["color"] = colours[k]
+        ax.plot(x, table[f"{metric} [{g}]"], label=g, ms=7, lw=1.8, **style)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(metric)
     ax.set_xticks(x)

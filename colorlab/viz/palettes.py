@@ -24,7 +24,7 @@ import re
 import numpy as np
 
 __all__ = ["OKABE_ITO", "CATEGORICAL", "MARKERS", "LINESTYLES", "NEUTRAL", "RIGHT", "WRONG", "CLASS_COLOURS",
-           "WINDOWS", "DIAGRAM", "PALETTES", "CVD_MATRICES", "MIN_DELTA_E", "to_rgb", "simulate_cvd",
+           "WINDOWS", "DIAGRAM", "FRUIT_MODES", "PALETTES", "CVD_MATRICES", "MIN_DELTA_E", "to_rgb", "simulate_cvd",
            "min_distance", "cvd_table", "series_style", "prop_cycle"]
 
 #: Okabe & Ito (2008), "Color Universal Design": name → sRGB hex.
@@ -45,6 +45,8 @@ RIGHT, WRONG = _O["blue"], _O["vermillion"]
 #: The ``scenes`` pixel classes (sky, grass, water, bark, fruit, car, flower, sun) for class maps and their legend.
 CLASS_COLOURS: tuple[str, ...] = (_O["sky blue"], _O["bluish green"], _O["blue"], _O["black"], _O["vermillion"],
                                   _O["orange"], _O["reddish purple"], _O["yellow"])
+#: Series that stand for a colour: the ``scenes`` fruit's two modes (red, teal), as CVD-safe stand-ins.
+FRUIT_MODES: tuple[str, ...] = (_O["vermillion"], _O["bluish green"])
 #: Outlines drawn *on photos* (receptive-field windows): light, saturated, paired with line styles.
 WINDOWS: tuple[str, ...] = (_O["yellow"], _O["sky blue"], _O["reddish purple"], _O["orange"])
 #: Box fills of the architecture diagrams: encoder, decoder, input/output, global branch, bottleneck/fusion.
@@ -54,6 +56,7 @@ DIAGRAM: tuple[str, ...] = ("#9AD2F2", "#F2CF80", "#F0F0F0", "#33B18F", "#D694B9
 #: Every palette the kit uses, by name (checked by ``tests/test_palettes.py``).
 PALETTES: dict[str, tuple[str, ...]] = {"categorical": CATEGORICAL, "right/wrong": (RIGHT, WRONG),
                                         "scene classes": CLASS_COLOURS, "windows": WINDOWS, "diagram": DIAGRAM,
+                                        "fruit modes": FRUIT_MODES,
                                         "series + baseline": CATEGORICAL[:4] + (NEUTRAL,)}
 
 #: Machado, Oliveira & Fernandes (2009), severity 1.0; multiply *linear* sRGB column vectors.
