@@ -66,13 +66,22 @@ def missing_alt_text(nb) -> list[int]:
             and not str(c.metadata.get("mystnb", {}).get("image", {}).get("alt", "")).strip()]
 
 
+_PROGRESS_BAR = re.compile(r"\d+%\|")  # tqdm's text: "prepare …:  40%|████      | 26/64 [00:01<…]"
+
+
 def _static_outputs(cell) -> None:
-    """Widget views need a kernel: replaced by a sentence saying so (no remote widget scripts on the site)."""
+    """Widget views need a kernel: a progress bar goes, any other widget becomes a sentence saying so (no remote
+    widget scripts on the site)."""
+    kept = []
     for out in cell.get("outputs", []):
         data = out.get("data", {})
         if WIDGET_VIEW in data:
+            if _PROGRESS_BAR.search(str(data.get("text/plain", ""))):
+                continue
             out["data"] = {"text/markdown": WIDGET_NOTE}
             out.get("metadata", {}).pop(WIDGET_VIEW, None)
+        kept.append(out)
+    cell["outputs"] = kept
 
 
 def student_page(nb, name: str = "notebook"):
