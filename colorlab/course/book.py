@@ -60,9 +60,10 @@ def _has_image(cell) -> bool:
     return any(t in out.get("data", {}) for out in cell.get("outputs", []) for t in _IMAGE_TYPES)
 
 
-def missing_alt_text(nb) -> list[int]:
-    """Indices of the code cells of ``nb`` that show an image but hold no alt text for it."""
-    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _has_image(c)
+def missing_alt_text(nb) -> list[str]:
+    """The ids of the code cells of ``nb`` that show an image but hold no alt text for it (``"#i"``, the
+    cell's index, for a cell without an id)."""
+    return [c.get("id") or f"#{i}" for i, c in enumerate(nb.cells) if c.cell_type == "code" and _has_image(c)
             and not str(c.metadata.get("mystnb", {}).get("image", {}).get("alt", "")).strip()]
 
 
@@ -166,7 +167,7 @@ def _write_labs(executed: dict[str, Path], root: Path, instructor: bool, log) ->
         page = page_notebook(nb, path.name, instructor=instructor)
         missing = missing_alt_text(page)
         if missing:
-            log(f"warning: {stem}: cells {missing} show a figure without alt text "
+            log(f"warning: {stem}: the cells with ids {missing} show a figure without alt text "
                 "(cell metadata mystnb.image.alt)")
         nbformat.write(page, root / "notebooks" / f"{stem}.ipynb")
     return smoke
@@ -213,6 +214,7 @@ def build_book(out: str | Path, executed: str | Path, instructor: bool = False, 
     # the entry page: the landing page lives at docs/index (the source mirrors the repository)
     (html / "index.html").write_text('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
                                      '<meta http-equiv="refresh" content="0; url=docs/index.html">'
+                                     '<link rel="icon" href="_static/favicon.png">'
                                      '<title>colorlab course</title></head><body>'
                                      '<a href="docs/index.html">colorlab course</a></body></html>\n')
     log(f"{'instructor' if instructor else 'student'} site{' (smoke runs)' if variant['quick'] else ''} "
