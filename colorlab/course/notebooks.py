@@ -21,6 +21,7 @@ import torch
 from colorlab.core.checkpoint import plain
 from colorlab.core.device import get_device
 from colorlab.core.errors import ColorlabError
+from colorlab.viz.palettes import CATEGORICAL
 
 __all__ = ["list_notebooks", "quick_mode", "reveal", "start", "write_metrics", "read_metrics", "QUICK_ENV"]
 
@@ -57,7 +58,16 @@ def quick_mode() -> bool:
 
 
 def start(seed: int = 0, device="auto", out_dir: str | Path = "runs/notebooks") -> tuple:
-    """Seed Python, NumPy and torch, create ``out_dir``; returns ``(torch.device, Path)``."""
+    """Seed Python, NumPy and torch, create ``out_dir``; returns ``(torch.device, Path)``.
+
+    Also makes the lab's own plots (``plt.plot``, ``ax.bar`` without a colour) draw their series in the kit's
+    colour-vision-deficiency-safe order (:data:`colorlab.viz.palettes.CATEGORICAL`) instead of matplotlib's
+    default, whose red and green collapse under deuteranopia.
+    """
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=list(CATEGORICAL))
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
