@@ -15,7 +15,7 @@ average.
   pixel-weighted (the "rebalanced" variant).
 * :func:`ciede2000` — ΔE00 (Sharma, Wu & Dalal 2005), kL = kC = kH = 1.
 * :func:`keras_accuracy`, :func:`within_accuracy` — two readings of Benabla et al.'s undefined "acc" column
-  (Tables 1–2) on two predicted chroma channels (their CbCr): what Keras logs as ``accuracy`` for such a
+  (Tables 1–2) on two predicted chroma channels (their hint model's CbCr): what Keras logs as ``accuracy`` for such a
   model (categorical accuracy: the per-pixel argmax over the two channels agrees), and the fraction of
   pixels whose predicted chroma lies within a distance of the truth.
 * LPIPS and FID need the optional extra ``colorlab-kit[metrics]`` (``lpips``, ``pytorch-fid``) and
@@ -140,8 +140,8 @@ def keras_accuracy(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def within_accuracy(pred: torch.Tensor, target: torch.Tensor, threshold: float = 0.05) -> torch.Tensor:
     """Per image, the fraction of pixels whose predicted chroma lies within ``threshold`` (L2) of the truth.
 
-    ``pred``, ``target``: ``(N, 2, H, W)`` chroma in the units ``threshold`` is given in (CbCr in [0, 1]
-    for Benabla et al.'s tables: 0.05 is about 13 of 255 levels). → ``(N,)`` in [0, 1].
+    ``pred``, ``target``: ``(N, 2, H, W)`` chroma in the units ``threshold`` is given in (the hint model's CbCr
+    in [0, 1] for Benabla et al.'s tables: 0.05 is about 13 of 255 levels). → ``(N,)`` in [0, 1].
     """
     _check_pair(pred, target, 2, "within_accuracy")
     err = torch.linalg.vector_norm(pred.float() - target.float(), dim=1)
