@@ -91,7 +91,8 @@ def _save_gallery(path: Path, model, valid, settings: dict, device, bin_centers)
 def _progression(run_dir: Path, snaps: list[tuple[int, torch.nn.Module]], valid, device, bin_centers) -> None:
     """Siswanto & Karnati's Fig. 6: one photo coloured by the weights of increasing epochs, then the truth."""
     L, ab = lab_batch(valid, [0], device)
-    cols = [(f"epoch {e}", predict_ab(m.to(device), L, bin_centers=bin_centers).cpu()) for e, m in snaps]
+    cols = [(f"epoch {e}", predict_ab(m.to(device), _model_input(m, L), bin_centers=bin_centers).cpu())
+            for e, m in snaps]
     save_figure(progression_figure(L.cpu(), cols + [("truth", ab.cpu())]), run_dir / "progression.png")
 
 
