@@ -65,15 +65,7 @@ def test_every_quoted_time_agrees_with_the_file():
     assert not problems, "\n".join(problems) + "\n(run scripts/update_lab_times.py to render them from docs/times.json)"
 
 
-# The instructor's notes of labs 05 and 06 quote the old "What each lab shows" times (130 s, 100 s) that
-# docs/times.json replaced with the quiet re-measurement (54 s, 46 s); those cells belong to the labs' owners.
-# strict: the day they agree, this marker must go.
-STALE_NOTES = {"05_unet_rarity_loss", "06_fusion_colorizers"}
-
-
-@pytest.mark.parametrize("stem", [pytest.param(p.stem, marks=pytest.mark.xfail(
-    strict=True, reason="instructor's note quotes a stale full-run time; the lab's owner must fix it"))
-    if p.stem in STALE_NOTES else p.stem for p in lab_notebooks(ROOT / "notebooks")])
+@pytest.mark.parametrize("stem", [p.stem for p in lab_notebooks(ROOT / "notebooks")])
 def test_instructor_notes_quote_the_files_times(data, stem):
     problems = check_instructor_notes(ROOT, data, stems={stem})
     assert not problems, "\n".join(problems)
