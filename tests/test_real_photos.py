@@ -7,9 +7,8 @@ import hashlib
 import numpy as np
 import pytest
 import torch
-import torch.nn as nn
 
-from colorlab.core.color import AB_SCALE, rgb_to_lab
+from colorlab.core.color import rgb_to_lab
 from colorlab.core.errors import ColorlabError
 from colorlab.data import remote
 from colorlab.evaluation import real_photos
@@ -17,21 +16,9 @@ from colorlab.evaluation.evaluate import GRAY, MEAN_AB
 from colorlab.evaluation.real_photos import (RARE, check_copy, compare_on_photos, findings, rare_bins,
                                              rare_colour_mask, rarest_photos)
 from colorlab.rarity.prior import ABPrior, ab_prior
+from test_evaluate import ConstantAB  # paints every pixel one ab colour
 
 GREEN, MAGENTA = (70, 140, 60), (210, 40, 200)
-
-
-class ConstantAB(nn.Module):
-    """Paints every pixel one ab colour (Lab units)."""
-
-    head, in_channels = "regression", 1
-
-    def __init__(self, ab):
-        super().__init__()
-        self.register_buffer("ab", torch.as_tensor(ab, dtype=torch.float32).reshape(1, 2, 1, 1))
-
-    def forward(self, x):
-        return (self.ab / AB_SCALE).expand(x.shape[0], 2, *x.shape[-2:])
 
 
 def _photos(n: int, rare_rows: int) -> np.ndarray:
