@@ -1,4 +1,4 @@
-"""Labs 01–10 read like a course: a header with prerequisites and measured times, prose with formulas,
+"""Every lab (01 onwards) reads like a course: a header with prerequisites and measured times, prose with formulas,
 "Think" questions with model answers (left out of the exercise copy), a summary and references; no
 paper is called by a file number; and `colorlab course export` gives students no solution or answer."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from colorlab.course.notebooks import list_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
-LABS = [p for p in NOTEBOOKS if "01" <= p.name[:2] <= "10"]
+LABS = [p for p in NOTEBOOKS if p.name[:2] != "00"]  # every lab after the set-up notebook
 ITEM = re.compile(r"^\s*(\d+)\.\s", re.M)
 
 
