@@ -89,6 +89,16 @@ def prepared_sample_val(tmp_path_factory):
                    cache_dir=tmp_path_factory.mktemp("prepared_sample_val"), progress=False)
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny tensors: one torch thread (a second one only waits for the first on a busy 2-core machine).
+    A test module uses it for all its tests with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    from colorlab.course.checks import one_thread as single
+
+    with single():
+        yield
+
+
 # ------------------------------------------------------------------ tiny fake copies of real layouts
 @pytest.fixture(scope="session")
 def make_tiny_imagenet(write_photo):

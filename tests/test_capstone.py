@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 import yaml
 
 from colorlab.core.errors import ColorlabError
@@ -26,13 +25,7 @@ HEADER = ("# Question:", "# Baseline:", "# Vary:", "# Measure:", "# Full-size da
 DOWNLOADED = {"tiny-imagenet", "flowers102", "tf-flowers", "places365", "folder"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny images: a second thread only waits for the first on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def _is_experiment(path: Path) -> bool:

@@ -14,13 +14,7 @@ from colorlab.data.scenes_render import in_gamut
 from colorlab.core.errors import ColorlabError
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small convolutions: one thread is fastest, and immune to a busy machine's oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,7 @@ from colorlab.models import create
 from colorlab.models.fusion import FusionColorizer, fusion_layer
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread (several cost more than the arithmetic on a busy machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def _model(fn=None) -> FusionColorizer:

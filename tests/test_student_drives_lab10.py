@@ -7,6 +7,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from colorlab.course.checks import one_thread
 from colorlab.evaluation.evaluate import evaluate
 from colorlab.evaluation.metrics import psnr
 from colorlab.widgets.turing_test import TuringTest, fooled_rate
@@ -37,14 +38,10 @@ def _psnr_of_channels(pred, target):
 def test_the_students_psnr_fills_the_tables_psnr_column():
     kw = dict(device="cpu", progress=False, groups=None)
     models = {"constant": _ConstantColorizer()}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny images: threads only cost time here
-    try:
+    with one_thread():   # tiny images: threads only cost time here
         default = evaluate(models, _photos(), **kw)["PSNR (dB)"].to_numpy()
         kit = evaluate(models, _photos(), psnr=psnr, **kw)["PSNR (dB)"].to_numpy()
         other = evaluate(models, _photos(), psnr=_psnr_of_channels, **kw)["PSNR (dB)"].to_numpy()
-    finally:
-        torch.set_num_threads(threads)
     assert np.allclose(default, kit)
     assert not np.allclose(other, kit, atol=1e-3)
 
