@@ -130,3 +130,23 @@ def test_the_fake_mirror_patches_the_kernel_and_lifts_offline_only_for_the_loopb
     assert check_copy("flowers102", dest).photos == 12
     import os
     assert os.environ["COLORLAB_OFFLINE"] == "1"  # restored after the download
+
+
+def test_offline_quick_run_gets_a_stand_in_that_says_so_and_a_full_run_is_refused(monkeypatch, tmp_path):
+    """COLORLAB_OFFLINE is set in the suite: Flowers 102 cannot be fetched. A quick run gets a small stand-in in the
+    cache (never in the data folder, where it would pass for the real dataset), which check_copy calls not real;
+    a full-size run gets the download's error, with the offline way out named."""
+    from colorlab.core.config import data_root
+    from colorlab.core.download import DownloadError
+
+    monkeypatch.setenv("COLORLAB_DATA", str(tmp_path / "data"))
+    root = real_photos.download_or_stand_in("flowers102", quick=True, n=30, progress=False)
+    assert len(list(root.glob("jpg/image_*.jpg"))) == 30 and data_root() not in root.parents
+    copy = check_copy("flowers102", root)
+    assert not copy.real and str(copy).startswith("NOT THE REAL DATASET") and copy.photos == 30
+    from colorlab.data import prepare
+    train = prepare("flowers102", root=root, split="train90", size=16, n=8, seed=0, progress=False,
+                    cache_dir=tmp_path / "cache")
+    assert 6 <= len(train) <= 8  # a crop with almost no colour may be dropped, as from real photos
+    with pytest.raises(DownloadError, match="quick run alone"):
+        real_photos.download_or_stand_in("flowers102", quick=False, progress=False)

@@ -1,5 +1,7 @@
 """Lab 12: what labs 04–07 measured on drawn scenes, measured on held-out real photos.
 
+* :func:`download_or_stand_in`: the dataset, downloaded and checked; offline, a quick run gets a small stand-in
+  copy instead (so that the lab, ``make notebooks`` and the website's quick build run without a network);
 * :func:`check_copy` says whether a local copy of a dataset is the published one (the checksums of its
   small metadata files, its photo count) — a lab that ran on a stand-in (the test suite's fake copy)
   says so plainly instead of reporting numbers as if they came from real photos;
@@ -26,10 +28,13 @@ from colorlab.core.errors import ColorlabError
 from colorlab.data.batches import iter_batches
 from colorlab.data.datasets import get_dataset
 from colorlab.data.registry import dataset_class
-from colorlab.data.remote import RECIPES, target_folder
+from colorlab.core.config import cache_root
+from colorlab.core.download import DownloadError
+from colorlab.data.remote import RECIPES, download_dataset, target_folder
+from colorlab.data.stand_in import flowers_stand_in
 from colorlab.evaluation.evaluate import GRAY, MEAN_AB, batch_lab, evaluate
 
-__all__ = ["PUBLISHED", "CopyCheck", "check_copy", "run_size_note", "rare_bins", "rare_colour_mask",
+__all__ = ["PUBLISHED", "CopyCheck", "check_copy", "download_or_stand_in", "run_size_note", "rare_bins", "rare_colour_mask",
            "compare_on_photos", "rarest_photos", "findings", "RARE"]
 
 #: dataset → (the splits that hold every published photo, how many photos they hold together)
@@ -89,6 +94,23 @@ def check_copy(name: str, root=None) -> CopyCheck:
             if path.is_file() and r.md5 and _md5(path) != r.md5:
                 mismatched.append(r.filename)
     return CopyCheck(cls.title, folder, photos, published, tuple(sorted(set(mismatched))))
+
+
+def download_or_stand_in(name: str, quick: bool, n: int = 800, progress: bool = True) -> Path:
+    """``download_dataset(name)``: the published dataset, fetched once and checked. When it cannot be fetched (no
+    network, ``COLORLAB_OFFLINE``, no mirror) and the run is ``quick``, a stand-in copy of Flowers 102's layout with
+    ``n`` small photos cut from the kit's sample photos (:func:`colorlab.data.stand_in.flowers_stand_in`, in the
+    cache, never where the real dataset goes) — :func:`check_copy` then says plainly that it is not the real
+    dataset. A full-size run needs the real photos: the download's error is raised, with what to do."""
+    try:
+        return download_dataset(name, progress=progress)
+    except DownloadError as e:
+        if not quick or dataset_class(name).name != "flowers102":
+            raise DownloadError(f"{e}\n(lab 12 needs the real {name} for its full-size run; its quick run alone "
+                                f"can work offline, on a stand-in of Flowers 102)", kind=e.kind) from None
+        print(f"{name} cannot be downloaded here ({e.kind}): this quick run uses a stand-in of {n} photos cut from "
+              f"the kit's sample photos. Set COLORLAB_MIRROR to a course mirror, or connect, for the real photos.")
+        return flowers_stand_in(cache_root() / "stand-in", n=n, shape=(200, 150))
 
 
 def run_size_note(quick: bool, n_train: int, epochs: int, full_n: int, full_epochs: int) -> str:
