@@ -92,28 +92,36 @@ def test_a_planted_wrong_time_is_named(tmp_path, plant):
     root = _copy_places(tmp_path)
     data = load_times(root / "docs" / "times.json")
     before = set(check_places(root))  # the copy's own state (a notebook still without an entry shows up here)
+    def quoted(stem):  # what the places say for a lab today, from the file: the plants need no fixed numbers
+        cpu = data["labs"][stem]["cpu_s"]
+        return fmt_duration(cpu), fmt_duration(gpu_estimate(cpu))
+
+    cpu03, _ = quoted("03_colour_profiles")
+    wrong03 = fmt_duration(data["labs"]["03_colour_profiles"]["cpu_s"] + 50)
     if plant == "header":
-        _edit(root / "notebooks" / "03_colour_profiles.ipynb", "takes 14 s on a 2-core", "takes 62 s on a 2-core")
+        _edit(root / "notebooks" / "03_colour_profiles.ipynb", f"takes {cpu03} on a 2-core", f"takes {wrong03} on a 2-core")
         problems = set(check_places(root)) - before
-        assert any("03_colour_profiles" in p and "62 s" in p for p in problems), problems
+        assert any("03_colour_profiles" in p and wrong03 in p for p in problems), problems
     elif plant == "readme-labs":
-        _edit(root / "README.md", "| 22 s | 10 s |", "| 22 s | 22 s |")
-        assert any(p.startswith("README.md") and "22 s | 22 s" in p for p in set(check_places(root)) - before)
+        cpu, gpu = quoted("00_setup_and_data")
+        _edit(root / "README.md", f"| {cpu} | {gpu} |", f"| {cpu} | {cpu}0 |")
+        assert any(p.startswith("README.md") and f"{cpu} | {cpu}0" in p for p in set(check_places(root)) - before)
     elif plant == "readme-effects":
         line = next(l for l in (root / "README.md").read_text().splitlines() if l.startswith("| 05 | rarity weighting"))
-        _edit(root / "README.md", line, line.rsplit("|", 2)[0] + "| 130 s |")
-        assert any(p.startswith("README.md") and "130 s" in p for p in set(check_places(root)) - before)
+        _edit(root / "README.md", line, line.rsplit("|", 2)[0] + "| 1234 s |")
+        assert any(p.startswith("README.md") and "1234 s" in p for p in set(check_places(root)) - before)
     elif plant == "syllabus":
-        _edit(root / "docs" / "syllabus.md", "| 114 s | 23 s (estimate) |", "| 286 s | 57 s (estimate) |")
-        assert any(p.startswith("docs/syllabus.md") and "286 s" in p for p in set(check_places(root)) - before)
+        cpu, gpu = quoted("05_unet_rarity_loss")
+        _edit(root / "docs" / "syllabus.md", f"| {cpu} | {gpu} (estimate) |", f"| 1286 s | {gpu} (estimate) |")
+        assert any(p.startswith("docs/syllabus.md") and "1286 s" in p for p in set(check_places(root)) - before)
     elif plant == "no-entry":
         data["labs"].pop("04_baseline_cnn_mse")
         (root / "docs" / "times.json").write_text(json.dumps(data))
         problems = set(check_places(root)) - before
         assert any("04_baseline_cnn_mse: no entry" in p for p in problems), problems
     elif plant == "note":
-        _edit(root / "notebooks" / "03_colour_profiles.ipynb", "Full-size run 14 s", "Full-size run 62 s")
-        assert any("03_colour_profiles" in p and "62 s" in p for p in check_instructor_notes(root, data))
+        _edit(root / "notebooks" / "03_colour_profiles.ipynb", f"Full-size run {cpu03}", f"Full-size run {wrong03}")
+        assert any("03_colour_profiles" in p and wrong03 in p for p in check_instructor_notes(root, data))
     else:
         _edit(root / "notebooks" / "11_scaling_up.ipynb", "2.63 TFLOP/s", "1.48 TFLOP/s", -1)
         problems = check_peak_quotes(root)
