@@ -245,8 +245,8 @@ def _model_commands(sub) -> None:
     s = _command(sub, "demo", "the whole story on the embedded sample set (no download)",
                  "colorlab.course.commands:cmd_demo", _check_demo)
     s.add_argument("--out", default="runs/demo", help="figures, metrics.json and report.html go here")
-    s.add_argument("--epochs", type=int, default=None, help="epochs per model (default: the demo's own)")
-    s.add_argument("-n", type=int, default=None, help="training patches (default: the demo's own)")
+    s.add_argument("--epochs", type=int, default=None, help="epochs of the photo U-Net (default: 4; the scenes U-Nets train 6)")
+    s.add_argument("-n", type=int, default=None, help="training photo patches (default: 768)")
     s.add_argument("--size", type=int, default=64, help="training image size (px)")
     s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     s.add_argument("--quick", action="store_true", help="a tiny run (seconds) to check the pipeline")
