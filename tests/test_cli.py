@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 
@@ -56,8 +57,10 @@ def test_help_version_and_mistakes_are_answered_before_torch_loads(tmp_path):
         (["sweep", str(tmp_path / "no.yaml")], 2, "sweep config"),
         (["course", "export", str(tmp_path / "bundle"), "--src", str(tmp_path / "no_notebooks")], 2, "--src"),
     ]
+    # an empty home of its own: a demo model another test trained must not answer "no demo model" for it
+    env = {**os.environ, "COLORLAB_HOME": str(tmp_path / "home")}
     r = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps([c[0] for c in cases])], capture_output=True,
-                       text=True, timeout=120)
+                       text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stderr
     for (argv, code, text), got in zip(cases, json.loads(r.stdout)):
         said = got["out"] + got["err"]
