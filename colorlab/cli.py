@@ -143,10 +143,6 @@ def _check_autograde(args) -> None:
     readable_folder(args.submissions, "submissions folder")
 
 
-def _check_guide(args) -> None:
-    readable_folder(args.src, "solution notebooks (--src)")
-
-
 def _check_notebooks(args) -> None:
     readable_folder(args.folder, "notebook folder (--folder)")
     writable_folder(args.out, "output folder (--out)")
@@ -334,7 +330,8 @@ def _course_commands(sub) -> None:
     g.add_argument("lab", help="the lab's number, e.g. 01")
     g.add_argument("submissions", help="one folder per student holding that lab's notebook")
     g = _command(course, "guide", "the instructor's guide (model answers, hidden tests, expected numbers, "
-                 "common mistakes, timing) as Markdown", "colorlab.course.grading_commands:cmd_guide", _check_guide)
+                 "common mistakes, timing) as Markdown", "colorlab.course.grading_commands:cmd_guide",
+                 lambda args: readable_folder(args.src, "solution notebooks (--src)"))
     g.add_argument("out", help="the Markdown file to write, e.g. runs/instructor_guide.md")
     g.add_argument("--src", default="notebooks", help="the solution notebooks")
     g.add_argument("--answers", default="tests/exercise_answers",
@@ -353,6 +350,7 @@ def _course_commands(sub) -> None:
     s.add_argument("-p", "--param", action="append", default=[], help="NAME=VALUE notebook parameter (repeatable)")
     s.add_argument("--full", action="store_true", help="the notebooks' own parameters instead of smoke ones")
     s.add_argument("--workers", type=int, default=2, help="notebooks run at once")
+    s.add_argument("--cell-timeout", type=int, metavar="SECONDS", help="one cell's time limit (default: 600 s; --full 3600 s)")
     s.add_argument("--baselines", default=None, help="baselines JSON to compare metrics.json against")
 
 

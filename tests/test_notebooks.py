@@ -134,3 +134,31 @@ def test_parse_parameters():
         {"epochs": 3, "dataset": "flowers102", "smoke": False, "lr": 1e-3, "x": True}
     with pytest.raises(ColorlabError, match="NAME=VALUE"):
         parse_parameters(["epochs"])
+
+
+def test_a_cell_past_its_time_limit_is_one_failed_row_that_names_the_option(tmp_path):
+    """The per-cell limit stops a cell that runs too long, and the row says how to raise it; full size gets an hour."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from colorlab.course.runner import CELL_TIMEOUT
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = new_notebook(cells=[new_code_cell("smoke = False", metadata={"tags": ["parameters"]}),
+                             new_code_cell("import time\ntime.sleep(30)"), new_code_cell("x = 1")])
+    nb.metadata.kernelspec = {"name": "colorlab", "display_name": "colorlab", "language": "python"}
+    nbformat.write(nb, folder / "00_slow.ipynb")
+    (r,) = run_notebooks(list_notebooks(folder), tmp_path / "runs", {"smoke": True}, workers=1, execution_timeout=2)
+    assert r["status"] == "failed" and "--cell-timeout" in r["error"] and r["seconds"] < 25, r
+    assert CELL_TIMEOUT["full"] > CELL_TIMEOUT["smoke"]
+
+
+def test_longest_labs_start_first_by_the_times_file(tmp_path):
+    from colorlab.course.runner import longest_first
+
+    times = tmp_path / "times.json"
+    times.write_text(json.dumps({"labs": {"01_a": {"cpu_s": 5}, "02_b": {"cpu_s": 300}, "04_d": {"cpu_s": 40}}}))
+    paths = [Path(f"{n}.ipynb") for n in ("00_x", "01_a", "02_b", "03_c", "04_d")]
+    assert [p.stem for p in longest_first(paths, times)] == ["02_b", "04_d", "01_a", "00_x", "03_c"]
+    assert longest_first(paths, tmp_path / "missing.json") == paths

@@ -93,4 +93,5 @@ def cmd_course_export(args) -> int:
 
 def cmd_run_notebooks(args) -> int:
     return run_notebooks_command(args.folder, args.out, parse_parameters(args.param), smoke=not args.full,
-                                 only=args.only, workers=args.workers, baselines=args.baselines)
+                                 only=args.only, workers=args.workers, baselines=args.baselines,
+                                 cell_timeout=args.cell_timeout)

@@ -83,6 +83,8 @@ def run_notebook(path: str | Path, out_root: str | Path = "runs/notebooks", para
         error = f"cell {e.exec_count}: {e.ename}: {e.evalue}"
     except Exception as e:  # noqa: BLE001 - kernel death, timeouts: one line in the table, not a crash
         error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        if "timed out" in error.lower() and "--cell-timeout" not in error:
+            error += f" (one cell may run {execution_timeout} s: `colorlab run-notebooks --cell-timeout` raises it)"
     seconds = time.time() - t0
     unexecuted = []
     if executed.is_file():
@@ -289,15 +291,42 @@ def parse_parameters(pairs) -> dict:
     return out
 
 
+# A cell's time limit: it stops a hung cell. A full-size training cell on a 2-core CPU takes minutes (lab 12's, two
+# U-Nets on 5,000 photos, took 10 minutes with one thread while another lab ran beside it), so full size gets an hour.
+CELL_TIMEOUT = {"smoke": 600, "full": 3600}
+
+
+def longest_first(paths, times_file: str | Path | None) -> list[Path]:
+    """``paths`` with the labs that take longest first, by the measured CPU times of ``times_file``
+    (docs/times.json), so that the kernels finish together instead of the longest lab starting last; labs
+    without a time keep their order after them. Without the file, the order is unchanged."""
+    paths = [Path(p) for p in paths]
+    try:
+        labs = json.loads(Path(times_file).read_text())["labs"] if times_file else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        labs = {}
+    seconds = {p.stem: float(labs.get(p.stem, {}).get("cpu_s") or 0) for p in paths}
+    return sorted(paths, key=lambda p: -seconds[p.stem])  # sorted() is stable: untimed labs keep their order
+
+
 def run_notebooks_command(folder="notebooks", out="runs/notebooks", parameters: dict | None = None, smoke=True,
                           only=None, workers: int = 2, baselines: str | Path | None = None, kernel_name: str = KERNEL,
-                          log=print) -> int:
-    """``colorlab run-notebooks``: run, print the staff table, optionally check baselines; exit status 0 / 1."""
+                          cell_timeout: int | None = None, log=print) -> int:
+    """``colorlab run-notebooks``: run, print the staff table, optionally check baselines; exit status 0 / 1.
+
+    ``cell_timeout``: seconds one cell may run (default :data:`CELL_TIMEOUT`: 600 at smoke size, 3600 full)."""
     params = {**(SMOKE if smoke else {}), **(parameters or {})}
+    if cell_timeout is not None and cell_timeout <= 0:
+        raise ColorlabError(f"--cell-timeout {cell_timeout}: give the seconds one cell may run, e.g. 3600")
+    cell_timeout = cell_timeout or CELL_TIMEOUT["smoke" if smoke else "full"]
+    notebooks = list_notebooks(folder, only)
     t0 = time.time()
-    log(f"running {len(list_notebooks(folder, only))} notebooks from {folder} into {out} "
-        f"({'smoke' if smoke else 'full'} parameters {params}, {workers} at a time)")
-    results = run_notebooks(list_notebooks(folder, only), out, params, workers=workers, kernel_name=kernel_name)
+    log(f"running {len(notebooks)} notebooks from {folder} into {out} "
+        f"({'smoke' if smoke else 'full'} parameters {params}, {workers} at a time, {cell_timeout} s per cell at most)")
+    order = longest_first(notebooks, Path(folder).resolve().parent / "docs" / "times.json")
+    by_stem = {r["notebook"]: r for r in run_notebooks(order, out, params, workers=workers, kernel_name=kernel_name,
+                                                           execution_timeout=cell_timeout)}
+    results = [by_stem[p.stem] for p in notebooks]  # the table in the labs' order
     log(format_table(results))
     log(f"wall time {time.time() - t0:.0f} s")
     record = {"smoke": smoke, "parameters": params, "workers": workers, "cpu": _cpu_name(), "cores": os.cpu_count(),
