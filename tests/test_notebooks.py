@@ -71,17 +71,23 @@ def test_relations_between_metrics_fail_when_the_effect_disappears():
         compare_to_baselines(good, {"relations": ["__import__('os') > 1"]})
 
 
-def test_run_notebook_reports_a_failing_cell(tmp_path):
-    """A broken notebook comes back as one "failed" row naming the cell, not as a crash."""
+def _one_cell_notebook(tmp_path, name: str, code: str) -> Path:
+    """A folder holding one notebook: a parameters cell, ``code``, then a last cell that must not run."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     folder = tmp_path / "nbs"
     folder.mkdir()
     nb = new_notebook(cells=[new_code_cell("smoke = False", metadata={"tags": ["parameters"]}),
-                             new_code_cell("raise ValueError('broken on purpose')"), new_code_cell("x = 1")])
+                             new_code_cell(code), new_code_cell("x = 1")])
     nb.metadata.kernelspec = {"name": "colorlab", "display_name": "colorlab", "language": "python"}
-    nbformat.write(nb, folder / "00_broken.ipynb")
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def test_run_notebook_reports_a_failing_cell(tmp_path):
+    """A broken notebook comes back as one "failed" row naming the cell, not as a crash."""
+    folder = _one_cell_notebook(tmp_path, "00_broken", "raise ValueError('broken on purpose')")
     (r,) = run_notebooks(list_notebooks(folder), tmp_path / "runs", {"smoke": True}, workers=1)
     assert r["status"] == "failed" and "ValueError: broken on purpose" in r["error"]
     assert "00_broken" in format_table([r]) and "failed" in format_table([r])
@@ -138,17 +144,9 @@ def test_parse_parameters():
 
 def test_a_cell_past_its_time_limit_is_one_failed_row_that_names_the_option(tmp_path):
     """The per-cell limit stops a cell that runs too long, and the row says how to raise it; full size gets an hour."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
     from colorlab.course.runner import CELL_TIMEOUT
 
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    nb = new_notebook(cells=[new_code_cell("smoke = False", metadata={"tags": ["parameters"]}),
-                             new_code_cell("import time\ntime.sleep(30)"), new_code_cell("x = 1")])
-    nb.metadata.kernelspec = {"name": "colorlab", "display_name": "colorlab", "language": "python"}
-    nbformat.write(nb, folder / "00_slow.ipynb")
+    folder = _one_cell_notebook(tmp_path, "00_slow", "import time\ntime.sleep(30)")
     (r,) = run_notebooks(list_notebooks(folder), tmp_path / "runs", {"smoke": True}, workers=1, execution_timeout=2)
     assert r["status"] == "failed" and "--cell-timeout" in r["error"] and r["seconds"] < 25, r
     assert CELL_TIMEOUT["full"] > CELL_TIMEOUT["smoke"]
