@@ -223,15 +223,12 @@ def notebook_runs(tmp_path_factory, make_flowers102):
     from loopback_server import LoopbackServer
 
     from colorlab.course.notebooks import list_notebooks
-    from colorlab.course.runner import SMOKE, format_table, run_notebooks
+    from colorlab.course.runner import SMOKE, format_table, longest_first, run_notebooks
 
-    notebooks = list_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
-    # Longest first, so that two kernels finish together instead of lab 10 (a third of the smoke time) starting
-    # last: the order of this session's quiet smoke run (2-core AMD EPYC: 93, 41, 38, 31, 29, 26 s; the rest < 23 s).
-    # Only the order changes (results are keyed by notebook); a lab not named here keeps its place after these.
-    slow = ["10_evaluation", "05_unet_rarity_loss", "07_colorization_as_classification", "06_fusion_colorizers",
-            "11_scaling_up", "04_baseline_cnn_mse"]
-    notebooks.sort(key=lambda p: slow.index(p.stem) if p.stem in slow else len(slow))
+    root = Path(__file__).resolve().parents[1]
+    # Longest first (by docs/times.json, as `colorlab run-notebooks` orders them), so that two kernels finish
+    # together instead of lab 10 (a quarter of the smoke time) starting last. Results are keyed by notebook.
+    notebooks = longest_first(list_notebooks(root / "notebooks"), root / "docs" / "times.json")
     out = tmp_path_factory.mktemp("notebook_runs")
     fakes = {"flowers102": flowers_blobs(make_flowers102(tmp_path_factory.mktemp("fake_flowers"), n=39))}
     with LoopbackServer() as mirror:

@@ -83,7 +83,7 @@ def run_notebook(path: str | Path, out_root: str | Path = "runs/notebooks", para
         error = f"cell {e.exec_count}: {e.ename}: {e.evalue}"
     except Exception as e:  # noqa: BLE001 - kernel death, timeouts: one line in the table, not a crash
         error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        if "timed out" in error.lower() and "--cell-timeout" not in error:
+        if "timed out" in error.lower():
             error += f" (one cell may run {execution_timeout} s: `colorlab run-notebooks --cell-timeout` raises it)"
     seconds = time.time() - t0
     unexecuted = []
